@@ -1,0 +1,18 @@
+package sched_test
+
+import (
+	"testing"
+
+	"github.com/drvsim/drvsim/sched"
+	"github.com/stretchr/testify/assert"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestPointString(t *testing.T) {
+	assert.Equal(t, "srcu_read_lock", sched.Point{Kind: "srcu_read_lock"}.String())
+	assert.Equal(t, "device_lock really_probe /sys/devices/platform/a",
+		sched.Point{Kind: "device_lock", Func: "really_probe", Obj: "/sys/devices/platform/a"}.String())
+	assert.Equal(t, "probe:uart", sched.Probe("uart"))
+}
