@@ -34,6 +34,7 @@ const (
 	ProbeStart    Kind = "probe.start"  // really_probe entered
 	ProbeResult   Kind = "probe.result" // really_probe's outcome
 	ProbeDefer    Kind = "probe.defer"  // deferred-probe list movement
+	ProbeAsync    Kind = "probe.async"  // async probe scheduled or run (async_schedule_dev)
 	Unbind        Kind = "unbind"       // __device_release_driver steps
 	Remove        Kind = "remove"       // device_remove: the bus or driver remove
 	Shutdown      Kind = "shutdown"     // device_shutdown

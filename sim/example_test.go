@@ -1,0 +1,70 @@
+package sim_test
+
+import (
+	"fmt"
+
+	"github.com/drvsim/drvsim/sim"
+)
+
+// A controlled run: two tasks, one schedule chosen by seed 3. The schedule
+// and the trace are the same on every run with that seed.
+func ExampleRun() {
+	res := sim.Run(sim.Config{Seed: 3}, func(s *sim.Sim) {
+		mu := sim.NewMutex(s, "dev_lock")
+		for _, name := range []string{"open", "unplug"} {
+			s.Go(name, func() {
+				mu.Lock()
+				s.CondResched("critical section")
+				mu.Unlock()
+			})
+		}
+	})
+	fmt.Print(res)
+	fmt.Print(res.ScheduleText())
+	fmt.Print(res.TraceText())
+	// Output:
+	// drvsim: run passed (random, seed 3, 8 steps, 1 preemptions, virtual time 0s)
+	//    1 <setup>    start -> unplug
+	//    2 unplug     mutex_lock dev_lock -> unplug
+	//    3 unplug     cond_resched critical section -> open (preempt)
+	//    4 open       mutex_lock dev_lock -> open
+	//    5 open       block mutex dev_lock -> unplug
+	//    6 unplug     exit -> open
+	//    7 open       cond_resched critical section -> open
+	//    8 open       exit
+	//    1 wake_up_new_task: open
+	//    2 wake_up_new_task: unplug
+	//    3 schedule: start -> unplug
+	//    4 [unplug] mutex_lock: dev_lock
+	//    5 [unplug] schedule: cond_resched critical section -> open
+	//    6 [open] schedule: block mutex dev_lock -> unplug
+	//    7 [unplug] mutex_unlock: dev_lock
+	//    8 [unplug] do_exit: unplug
+	//    9 [unplug] schedule: exit -> open
+	//   10 [open] mutex_lock: dev_lock
+	//   11 [open] mutex_unlock: dev_lock
+	//   12 [open] do_exit: open
+}
+
+// Exploring every interleaving of a racy hot-unplug: the reader touches the
+// device after a schedule point while unplug frees it.
+func ExampleExplore() {
+	racy := func(s *sim.Sim) {
+		dev := s.Alloc("usb_dev")
+		s.Go("reader", func() {
+			s.CondResched("before read")
+			dev.Access("read")
+		})
+		s.Go("unplug", func() { dev.Free() })
+	}
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive}, racy)
+	fmt.Println(res.Failure.Failure.Title)
+	fmt.Println(res.Schedules, "schedules; replay with", sim.FormatSchedule(res.Failure.Schedule()))
+	fmt.Print(res.Failure.ScheduleText())
+	// Output:
+	// BUG: KASAN: use-after-free in read
+	// 2 schedules; replay with reader,unplug,reader
+	//    1 <setup>    start -> reader
+	//    2 reader     cond_resched before read -> unplug (preempt)
+	//    3 unplug     exit -> reader
+}

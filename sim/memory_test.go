@@ -1,0 +1,152 @@
+package sim_test
+
+import (
+	"testing"
+
+	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/trace"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// racyDriver is a toy driver with a hot-unplug race: the reader touches the
+// device after a schedule point, with nothing keeping unplug from freeing
+// it meanwhile.
+func racyDriver(s *sim.Sim) {
+	dev := s.Alloc("usb_dev")
+	s.Go("reader", func() {
+		s.CondResched("before read")
+		dev.Access("read")
+	})
+	s.Go("unplug", func() { dev.Free() })
+}
+
+// fixedDriver checks a "gone" flag, set by unplug under the device mutex
+// before it frees the device.
+func fixedDriver(s *sim.Sim) {
+	dev := s.Alloc("usb_dev")
+	mu := sim.NewMutex(s, "dev_lock")
+	gone := false
+	s.Go("reader", func() {
+		s.CondResched("before read")
+		mu.Lock()
+		if !gone {
+			dev.Access("read")
+		}
+		mu.Unlock()
+	})
+	s.Go("unplug", func() {
+		mu.Lock()
+		gone = true
+		mu.Unlock()
+		dev.Free()
+	})
+}
+
+func TestRandomExplorationFindsUseAfterFree(t *testing.T) {
+	cfg := sim.ExploreConfig{Mode: sim.Random, Schedules: 50, Config: sim.EnvConfig(t.Name(), 100)}
+	res := sim.Explore(cfg, racyDriver)
+	require.True(t, res.Failed(), "50 seeds should find the race")
+	f := res.Failure
+	assert.Equal(t, sim.BugUseAfterFree, f.Failure.Kind)
+	assert.Equal(t, "BUG: KASAN: use-after-free in read", f.Failure.Title)
+	assert.Equal(t, "reader", f.Failure.Task)
+	assert.Contains(t, f.Failure.Details, "Access (read) to freed object usb_dev (object #1) by task reader")
+	assert.Contains(t, f.Failure.Details, "Allocated by task <setup>")
+	assert.Contains(t, f.Failure.Details, "Freed by task unplug")
+	assert.Contains(t, f.Failure.Details, "sim_test.racyDriver.func2 (memory_test.go:")
+	assert.Contains(t, f.String(), "replay: DRVSIM_SEED=")
+
+	// Replaying the seed gives the identical report.
+	again := sim.Run(sim.Config{Seed: f.Seed, Test: t.Name()}, racyDriver)
+	assert.Equal(t, f.String(), again.String())
+	t.Log("\n" + f.String())
+}
+
+func TestExhaustiveFindsUseAfterFree(t *testing.T) {
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive}, racyDriver)
+	require.True(t, res.Failed())
+	assert.Equal(t, sim.BugUseAfterFree, res.Failure.Failure.Kind)
+	assert.Equal(t, []string{"reader", "unplug", "reader"}, res.Failure.Schedule())
+	assert.Equal(t, 2, res.Schedules)
+}
+
+func TestFixedDriverPassesExhaustiveSearch(t *testing.T) {
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive}, fixedDriver)
+	require.False(t, res.Failed(), res.String())
+	assert.True(t, res.Exhausted)
+	assert.Equal(t, 10, res.Schedules)
+	assert.Equal(t, "explore (exhaustive): 10 schedules, space exhausted, no failure\n", res.String())
+}
+
+func TestDoubleFree(t *testing.T) {
+	r := sim.Run(sim.Config{}, func(s *sim.Sim) {
+		buf := s.Alloc("buf")
+		s.Go("a", func() { buf.Free() })
+		s.Go("b", func() { buf.Free() })
+	})
+	require.True(t, r.Failed())
+	assert.Equal(t, sim.BugDoubleFree, r.Failure.Kind)
+	assert.Equal(t, "BUG: KASAN: double-free in kfree buf", r.Failure.Title)
+	assert.Contains(t, r.Failure.Details, "First freed by task")
+}
+
+func TestStandAloneMemory(t *testing.T) {
+	log := trace.NewLog()
+	m := sim.NewMemory(log)
+	v := sim.NewValue(m, "config", 7)
+	assert.Equal(t, 7, v.Load("read config"))
+	v.Store("write config", 8)
+	v.Free()
+	assert.True(t, v.Object().Freed())
+	assert.Equal(t, 8, v.Load("stale read"), "KASAN reports and carries on")
+	require.Len(t, m.Reports(), 1)
+	assert.Equal(t, "BUG: KASAN: use-after-free in stale read", m.Reports()[0].Title)
+	assert.Contains(t, m.Reports()[0].Details, "sim_test.TestStandAloneMemory (memory_test.go:")
+	assert.Len(t, trace.Filter(log.Events(), trace.OfKind(trace.Warn)), 1)
+
+	o := m.Alloc("leaky")
+	assert.Equal(t, "leaky", o.Name())
+	require.Len(t, m.Leaks(), 1)
+	assert.Contains(t, m.Leaks()[0], "unreferenced object leaky (object #2)")
+
+	m.SetPanicOnBug(true)
+	o.Free()
+	assert.PanicsWithError(t, "BUG: KASAN: double-free in kfree leaky", o.Free)
+}
+
+func TestSimMemoryOutsideRunPanics(t *testing.T) {
+	s := sim.New(sim.Config{})
+	o := s.Alloc("early")
+	o.Free()
+	assert.PanicsWithError(t, "BUG: KASAN: use-after-free in poke", func() { o.Access("poke") })
+}
+
+func TestUseAfterFreeInSetupCode(t *testing.T) {
+	r := sim.Run(sim.Config{}, func(s *sim.Sim) {
+		o := s.Alloc("x")
+		o.Free()
+		o.Access("setup read")
+		t.Error("not reached: the setup code is unwound")
+	})
+	require.True(t, r.Failed())
+	assert.Equal(t, "BUG: KASAN: use-after-free in setup read", r.Failure.Title)
+	assert.Equal(t, "", r.Failure.Task)
+}
+
+func TestLeakChecks(t *testing.T) {
+	leaky := func(s *sim.Sim) {
+		buf := s.Alloc("rx_buf")
+		s.Go("probe", func() { _ = buf })
+		s.AddLeakCheck("devres", func() []string { return []string{`action "free_irq" never released`} })
+	}
+	r := sim.Run(sim.Config{}, leaky)
+	require.True(t, r.Failed())
+	assert.Equal(t, sim.BugLeak, r.Failure.Kind)
+	assert.Equal(t, "BUG: leak: 2 leaked at the end of the run", r.Failure.Title)
+	assert.Contains(t, r.Failure.Details, "memory: unreferenced object rx_buf (object #1), allocated by task <setup>")
+	assert.Contains(t, r.Failure.Details, "devres: action \"free_irq\" never released\n")
+
+	r = sim.Run(sim.Config{NoMemoryLeakCheck: true}, func(s *sim.Sim) { s.Alloc("kept") })
+	assert.False(t, r.Failed(), r.String())
+}

@@ -1,0 +1,342 @@
+package sim
+
+import (
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/drvsim/drvsim/sched"
+	"github.com/drvsim/drvsim/trace"
+)
+
+// BugKind classifies a failure report.
+type BugKind string
+
+// Failure kinds, after the kernel facility that would report them.
+const (
+	BugUseAfterFree BugKind = "use-after-free" // KASAN: slab-use-after-free
+	BugDoubleFree   BugKind = "double-free"    // KASAN: double-free
+	BugDeadlock     BugKind = "deadlock"       // hung_task / lockdep circular locking
+	BugLockdep      BugKind = "lockdep"        // recursive locking, bad unlock
+	BugStepBound    BugKind = "step-bound"     // soft lockup / livelock
+	BugPanic        BugKind = "panic"          // Oops: a task panicked
+	BugLeak         BugKind = "leak"           // kmemleak and registered leak checks
+	BugReplay       BugKind = "replay"         // a replayed schedule diverged
+)
+
+// Report is a failure of a run, printed like the kernel's splat for it.
+// It implements error.
+type Report struct {
+	// Kind classifies the failure.
+	Kind BugKind
+	// Title is the first line, e.g. "BUG: KASAN: use-after-free in read".
+	Title string
+	// Task names the task that hit the bug ("" for none or setup code).
+	Task string
+	// Details are the lines after the title: call sites, tasks, wait-for
+	// chain.
+	Details string
+	// Step is the number of schedule points taken before the failure; Seq
+	// the trace sequence number at the failure.
+	Step int
+	Seq  uint64
+}
+
+// Error returns the report's title.
+func (r *Report) Error() string { return r.Title }
+
+const ruler = "=================================================================="
+
+// String renders the report between ruler lines, as the kernel does.
+func (r *Report) String() string {
+	var b strings.Builder
+	b.WriteString(ruler + "\n")
+	b.WriteString(r.Title + "\n")
+	b.WriteString(r.Details)
+	if r.Details != "" && !strings.HasSuffix(r.Details, "\n") {
+		b.WriteByte('\n')
+	}
+	b.WriteString(ruler + "\n")
+	return b.String()
+}
+
+// Step is one schedule point of a run: the task that reached it, the point,
+// and the task the scheduler chose to run next.
+type Step struct {
+	// N numbers steps from 1.
+	N int
+	// Task reached the point ("" for the start of the run).
+	Task string
+	// Point is the schedule point.
+	Point sched.Point
+	// Next is the task chosen to run; "" when the run ended at this step.
+	Next string
+	// Runnable is how many tasks could have run.
+	Runnable int
+	// Preempt is true when Task could have continued but Next was chosen.
+	Preempt bool
+
+	alt         int  // alternative number of Next (0: the default choice)
+	curRunnable bool // Task could continue
+	pre         int  // preemptions before this step
+}
+
+// String renders the step as one line:
+//
+//	3 reader     cond_resched before read -> unplug (preempt)
+func (st Step) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%4d %-10s %s", st.N, orSetup(st.Task), st.Point)
+	if st.Next != "" {
+		b.WriteString(" -> " + st.Next)
+	}
+	if st.Preempt {
+		b.WriteString(" (preempt)")
+	}
+	return b.String()
+}
+
+// FaultHit counts how often a fault point was consulted in a run.
+type FaultHit struct {
+	// Point is the fault point's name.
+	Point string
+	// Hits is how many times it was consulted.
+	Hits int
+}
+
+// Result is the outcome of one run.
+type Result struct {
+	// Seed and Mode of the run.
+	Seed uint64
+	Mode Mode
+	// Replayed is true when the schedule was forced (Config.Replay or an
+	// exhaustive search), so the replay hint names the schedule, not the
+	// seed.
+	Replayed bool
+	// Steps is the schedule, one entry per schedule point.
+	Steps []Step
+	// Preemptions counts the steps with Preempt set.
+	Preemptions int
+	// Events is the trace recorded during the run.
+	Events []trace.Event
+	// Failure is nil when the run passed.
+	Failure *Report
+	// FaultHits lists the fault points consulted, in order of first hit.
+	FaultHits []FaultHit
+	// Now is the virtual time at the end of the run.
+	Now time.Duration
+	// Test and Pkg complete the replay hint.
+	Test, Pkg string
+}
+
+// Failed reports whether the run failed.
+func (r *Result) Failed() bool { return r.Failure != nil }
+
+// Schedule returns the task chosen at each step: the value for
+// Config.Replay (or DRVSIM_SCHEDULE) that replays this run exactly.
+func (r *Result) Schedule() []string {
+	out := make([]string, 0, len(r.Steps))
+	for _, st := range r.Steps {
+		if st.Next == "" {
+			break
+		}
+		out = append(out, st.Next)
+	}
+	return out
+}
+
+// ScheduleText renders every step, one per line.
+func (r *Result) ScheduleText() string {
+	var b strings.Builder
+	for _, st := range r.Steps {
+		b.WriteString(st.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// TraceText renders the trace, one event per line.
+func (r *Result) TraceText() string { return trace.Text(r.Events) }
+
+// Limits of the excerpts in Result.String.
+const (
+	reportSteps  = 20
+	reportEvents = 30
+)
+
+// String renders the outcome: the failure report, the last steps of the
+// schedule and of the trace, and a one-line replay hint.
+func (r *Result) String() string {
+	var b strings.Builder
+	verdict := "passed"
+	if r.Failed() {
+		verdict = "FAILED"
+	}
+	how := fmt.Sprintf("%s, seed %d", r.Mode, r.Seed)
+	if r.Replayed {
+		how = "forced schedule"
+	}
+	fmt.Fprintf(&b, "drvsim: run %s (%s, %d steps, %d preemptions, virtual time %v)\n",
+		verdict, how, len(r.Steps), r.Preemptions, r.Now)
+	if !r.Failed() {
+		return b.String()
+	}
+	b.WriteString(r.Failure.String())
+	steps := r.Steps
+	fmt.Fprintf(&b, "schedule (last %d of %d steps):\n", min(len(steps), reportSteps), len(steps))
+	for _, st := range steps[max(0, len(steps)-reportSteps):] {
+		b.WriteString(st.String() + "\n")
+	}
+	ev := r.Events
+	fmt.Fprintf(&b, "trace (last %d of %d events):\n", min(len(ev), reportEvents), len(ev))
+	b.WriteString(trace.Text(ev[max(0, len(ev)-reportEvents):]))
+	b.WriteString("replay: " + r.ReplayHint() + "\n")
+	return b.String()
+}
+
+// ReplayHint returns the command line that replays this run, e.g.
+//
+//	DRVSIM_SEED=42 go test -run '^TestUnplug$' ./sim
+//
+// For a forced schedule it sets DRVSIM_SCHEDULE instead. The test must read
+// them, with EnvConfig or SeedFromEnv and ScheduleFromEnv.
+func (r *Result) ReplayHint() string {
+	env := fmt.Sprintf("%s=%d", EnvSeed, r.Seed)
+	if r.Replayed {
+		env = fmt.Sprintf("%s=%s", EnvSchedule, FormatSchedule(r.Schedule()))
+	}
+	run := ""
+	if r.Test != "" {
+		parts := strings.Split(r.Test, "/")
+		for i, p := range parts {
+			parts[i] = "^" + p + "$"
+		}
+		run = " -run '" + strings.Join(parts, "/") + "'"
+	}
+	pkg := r.Pkg
+	if pkg == "" {
+		pkg = packageDir()
+	}
+	return fmt.Sprintf("%s go test%s %s", env, run, pkg)
+}
+
+func (s *Sim) result() *Result {
+	r := &Result{
+		Seed:        s.cfg.Seed,
+		Mode:        s.cfg.Mode,
+		Replayed:    s.cfg.Replay != nil || s.cfg.prefix != nil || s.cfg.Mode == Exhaustive,
+		Steps:       s.steps,
+		Preemptions: s.preemptions,
+		Events:      s.log.Events(),
+		Now:         s.now,
+		Test:        s.cfg.Test,
+		Pkg:         s.cfg.Pkg,
+	}
+	s.mu.Lock()
+	r.Failure = s.failure
+	for _, p := range s.hitOrder {
+		r.FaultHits = append(r.FaultHits, FaultHit{Point: p, Hits: s.hits[p]})
+	}
+	s.mu.Unlock()
+	return r
+}
+
+// panicReport describes a panic in a task, with its stack trimmed to the
+// frames above the panic.
+func panicReport(task string, v any) *Report {
+	stack := string(debug.Stack())
+	// Keep what follows the runtime's panic frames.
+	if i := strings.Index(stack, "\npanic("); i >= 0 {
+		if j := strings.Index(stack[i+1:], "\n"); j >= 0 {
+			rest := stack[i+1+j+1:]
+			if k := strings.Index(rest, "\n"); k >= 0 {
+				stack = rest[k+1:]
+			}
+		}
+	}
+	var frames []string
+	lines := strings.Split(stack, "\n")
+	for i := 0; i+1 < len(lines) && len(frames) < maxFrames; i += 2 {
+		fn := lines[i]
+		if strings.HasPrefix(fn, "github.com/drvsim/drvsim/sim.") || strings.HasPrefix(fn, "runtime.") {
+			continue
+		}
+		file := strings.TrimSpace(lines[i+1])
+		if k := strings.LastIndex(file, " +0x"); k >= 0 {
+			file = file[:k]
+		}
+		frames = append(frames, "    "+shortFunc(cutArgs(fn))+" ("+baseFile(file)+")")
+	}
+	return &Report{
+		Kind:    BugPanic,
+		Title:   fmt.Sprintf("BUG: panic in task %s: %v", orSetup(task), v),
+		Task:    task,
+		Details: "Call trace:\n" + strings.Join(frames, "\n") + "\n",
+	}
+}
+
+func cutArgs(fn string) string {
+	if i := strings.LastIndex(fn, "("); i > 0 {
+		return fn[:i]
+	}
+	return fn
+}
+
+// deadlockReport describes a run where every unfinished task is blocked:
+// each task, what it waits for and who holds it, then the wait-for chain.
+func (s *Sim) deadlockReport(step Step) *Report {
+	var b strings.Builder
+	fmt.Fprintf(&b, "every unfinished task is blocked and no timer is pending (virtual time %v).\n", s.now)
+	holders := map[string]string{}
+	waits := map[string]string{}
+	for _, u := range s.alive {
+		h := ""
+		if u.wait.Holder != nil {
+			h = u.wait.Holder()
+		}
+		holders[u.name], waits[u.name] = h, u.wait.What
+		fmt.Fprintf(&b, "INFO: task %s blocked on %s", u.name, u.wait.What)
+		if h != "" {
+			fmt.Fprintf(&b, ", held by %s", h)
+		} else {
+			b.WriteString(", holder unknown")
+		}
+		b.WriteByte('\n')
+	}
+	b.WriteString("wait-for chain:\n")
+	seen := map[string]bool{}
+	for _, u := range s.alive {
+		if seen[u.name] {
+			continue
+		}
+		var chain strings.Builder
+		chain.WriteString("  " + u.name)
+		onPath := map[string]bool{}
+		for n := u.name; ; {
+			seen[n], onPath[n] = true, true
+			w, blocked := waits[n]
+			if !blocked {
+				chain.WriteString(" (not blocked)")
+				break
+			}
+			h := holders[n]
+			fmt.Fprintf(&chain, " -> [%s]", w)
+			if h == "" {
+				break
+			}
+			chain.WriteString(" -> " + h)
+			if onPath[h] {
+				chain.WriteString(" (cycle)")
+				break
+			}
+			if seen[h] {
+				break
+			}
+			n = h
+		}
+		b.WriteString(chain.String() + "\n")
+	}
+	return &Report{Kind: BugDeadlock, Title: fmt.Sprintf("BUG: deadlock: %d tasks blocked forever", len(s.alive)),
+		Task: step.Task, Details: b.String(), Step: step.N, Seq: s.log.Seq() + 1}
+}
