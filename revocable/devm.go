@@ -1,0 +1,40 @@
+package revocable
+
+import (
+	"fmt"
+
+	"github.com/drvsim/drvsim/devres"
+)
+
+// Owner is a device with a managed-resource list; device.Device implements
+// it. It is what devm_* functions take as their struct device *.
+type Owner interface {
+	// Devres returns the device's devres list.
+	Devres() *devres.List
+}
+
+// DevmProvider is NewProvider whose Revoke is registered as a managed
+// action of dev, named "revocable_provider_revoke <name>", so the resource
+// is revoked when the device's devres list is released (on unbind or a
+// failed probe): devm_revocable_provider_alloc of the v3 seed.
+//
+// Registration uses devres AddOrReset: when it fails (devres.ErrNoMemory,
+// only under fault injection) the provider is revoked at once and the error
+// is returned, together with the already revoked provider (the kernel
+// returns NULL; the provider is returned so that callers and tests can
+// observe it; New on it fails with ErrRevoked). A nil dev, or one without a
+// devres list, gives an error wrapping devres.ErrInvalid and no provider.
+func DevmProvider[T any](dev Owner, res *T, opts ...Option) (*Provider[T], error) {
+	if dev == nil {
+		return nil, fmt.Errorf("devm_revocable_provider_alloc: no device: %w", devres.ErrInvalid)
+	}
+	l := dev.Devres()
+	if l == nil {
+		return nil, fmt.Errorf("devm_revocable_provider_alloc: device has no devres list: %w", devres.ErrInvalid)
+	}
+	p := NewProvider(res, opts...)
+	if _, err := l.AddOrReset("revocable_provider_revoke "+p.name, p.Revoke); err != nil {
+		return p, fmt.Errorf("devm_revocable_provider_alloc %s: %w", p.name, err)
+	}
+	return p, nil
+}
