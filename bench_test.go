@@ -1,0 +1,128 @@
+package drvsim_test
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/drvsim/drvsim"
+	"github.com/drvsim/drvsim/bus/platform"
+	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/driver"
+)
+
+// BenchmarkRegisterBindUnbindRelease registers N platform devices (each
+// binds at device_add), then unregisters them (unbind, device_del, release).
+// ns/device should stay flat as N grows: no operation scans a list.
+func BenchmarkRegisterBindUnbindRelease(b *testing.B) {
+	for _, lockdep := range []bool{true, false} {
+		for _, n := range []int{1_000, 10_000, 100_000} {
+			b.Run(fmt.Sprintf("lockdep=%v/N=%d", lockdep, n), func(b *testing.B) {
+				benchRegister(b, n, lockdep)
+			})
+		}
+	}
+}
+
+func benchRegister(b *testing.B, n int, lockdep bool) {
+	{
+		{
+			names := make([]string, n)
+			for i := range names {
+				names[i] = "bench." + strconv.Itoa(i)
+			}
+			var bytesPerDev float64
+			b.ReportAllocs()
+			b.ResetTimer()
+			for it := 0; it < b.N; it++ {
+				sys := drvsim.NewSystem()
+				sys.Log().SetLimit(16)
+				sys.SetLockdep(lockdep)
+				drv := &driver.Driver{Name: "bench", Bus: platform.Name, Probe: func(dev *device.Device) error {
+					dev.SetDrvdata(dev.Name())
+					_, err := dev.Devres().Add("res", func() {})
+					return err
+				}}
+				if err := sys.RegisterDriver(drv); err != nil {
+					b.Fatal(err)
+				}
+				var before runtime.MemStats
+				if it == 0 {
+					b.StopTimer()
+					runtime.GC()
+					runtime.ReadMemStats(&before)
+					b.StartTimer()
+				}
+				devs := make([]*device.Device, n)
+				for i := range devs {
+					devs[i] = sys.NewPlatformDevice(names[i])
+					if err := sys.RegisterDevice(devs[i]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if it == 0 {
+					b.StopTimer()
+					var after runtime.MemStats
+					runtime.GC()
+					runtime.ReadMemStats(&after)
+					bytesPerDev = float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+					if devs[n-1].State() != device.StateBound {
+						b.Fatal("not bound")
+					}
+					b.StartTimer()
+				}
+				for _, d := range devs {
+					if err := sys.UnregisterDevice(d); err != nil {
+						b.Fatal(err)
+					}
+				}
+				sys.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/device")
+			b.ReportMetric(bytesPerDev, "bytes/bound-device")
+		}
+	}
+}
+
+// BenchmarkDeferredProbeChain registers N devices, device i depending on
+// device i+1, in order: every bind triggers the deferred list, so the
+// chain costs N(N+1)/2 probe attempts.
+func BenchmarkDeferredProbeChain(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		b.Run("N="+strconv.Itoa(n), func(b *testing.B) {
+			var attempts uint64
+			for it := 0; it < b.N; it++ {
+				sys := drvsim.NewSystem()
+				sys.Log().SetLimit(16)
+				sys.SetLockdep(false)
+				drv := &driver.Driver{Name: "chain", Bus: platform.Name, Probe: func(dev *device.Device) error {
+					i, _ := strconv.Atoi(dev.Name()[len("chain."):])
+					if i == n-1 {
+						return nil
+					}
+					next := sys.FindDevice(platform.Name, "chain."+strconv.Itoa(i+1))
+					if next == nil || next.State() != device.StateBound {
+						return device.ErrProbeDefer
+					}
+					return nil
+				}}
+				if err := sys.RegisterDriver(drv); err != nil {
+					b.Fatal(err)
+				}
+				for i := range n {
+					if err := sys.RegisterDevice(sys.NewPlatformDevice(fmt.Sprintf("chain.%d", i))); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if sys.FindDevice(platform.Name, "chain.0").State() != device.StateBound {
+					b.Fatal("chain not bound")
+				}
+				attempts = sys.ProbeAttempts()
+				sys.Close()
+			}
+			b.ReportMetric(float64(attempts), "attempts")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(attempts), "ns/attempt")
+		})
+	}
+}

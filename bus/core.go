@@ -1,0 +1,351 @@
+package bus
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/driver"
+	"github.com/drvsim/drvsim/sched"
+	"github.com/drvsim/drvsim/trace"
+)
+
+// DefaultDeferredProbeTimeout is the kernel's default
+// driver_deferred_probe_timeout (10 seconds), measured on the Core's
+// simulated clock from NewCore.
+const DefaultDeferredProbeTimeout = 10 * time.Second
+
+// Core is one simulated driver core: the state drivers/base keeps in global
+// variables (the bus list, devices_kset, the deferred-probe lists and
+// trigger count, probe_count, the async domain) kept per instance, so that
+// two Cores never see each other. Create it with NewCore and stop its
+// worker with Close. All methods are safe for concurrent use.
+type Core struct {
+	log *trace.Log
+	sch atomic.Pointer[schedBox]
+
+	mu       sync.Mutex
+	cond     *sync.Cond // signalled on async-queue, depth and worker changes
+	buses    map[string]*Bus
+	busOrder []*Bus
+	devices  dlist[*devPriv] // devices_kset: registration order, reordered by links
+	devSeq   uint64
+
+	// deferred probe (dd.c)
+	pending, active dlist[*devPriv]
+	triggerCount    uint64
+	deferAll        bool // defer_all_probes (device_block_probing)
+	depth           int  // top-level operations in flight
+	deferredRunning bool
+
+	// deferred-probe timeout on the simulated clock
+	clock        time.Duration
+	timeout      time.Duration
+	deadline     time.Duration // 0: not armed
+	timeoutFired bool
+
+	// async probe
+	queue      []asyncJob
+	qhead      int
+	asyncBusy  bool
+	kick       int
+	concurrent bool
+	closed     bool
+	wg         sync.WaitGroup
+	workerID   uint64
+
+	attempts  atomic.Uint64
+	noLockdep atomic.Bool
+}
+
+type schedBox struct{ s sched.Scheduler }
+
+// devPriv is struct device_private: the core's per-device state (dev->p).
+type devPriv struct {
+	dev         *device.Device
+	core        *Core
+	bus         *Bus
+	seq         uint64
+	globalNode  node[*devPriv] // devices_kset
+	busNode     node[*devPriv] // knode_bus
+	drvNode     node[*devPriv] // knode_driver
+	deferNode   node[*devPriv] // deferred_probe
+	deleted     bool
+	asyncQueued bool
+}
+
+// drvPriv is struct driver_private.
+type drvPriv struct {
+	drv        *driver.Driver
+	core       *Core
+	bus        *Bus
+	devices    dlist[*devPriv] // klist_devices: bound devices
+	count      int
+	registered bool
+}
+
+// NewCore returns an empty driver core recording into log (a new log when
+// nil). Its async-probe worker goroutine runs until Close.
+func NewCore(log *trace.Log) *Core {
+	if log == nil {
+		log = trace.NewLog()
+	}
+	c := &Core{
+		log:      log,
+		buses:    make(map[string]*Bus),
+		timeout:  DefaultDeferredProbeTimeout,
+		deadline: DefaultDeferredProbeTimeout,
+	}
+	c.cond = sync.NewCond(&c.mu)
+	c.wg.Add(1)
+	go c.worker()
+	return c
+}
+
+// Close stops the async-probe worker (queued probes that never ran are
+// dropped, with a trace note) and waits for it to exit. Probes that would
+// be asynchronous run synchronously afterwards. Close is idempotent.
+func (c *Core) Close() {
+	c.mu.Lock()
+	c.closed = true
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	c.wg.Wait()
+}
+
+// Log returns the trace log (part of device.Host).
+func (c *Core) Log() *trace.Log { return c.log }
+
+// Scheduler returns the installed scheduler, nil outside a controlled run
+// (part of device.Host).
+func (c *Core) Scheduler() sched.Scheduler {
+	if b := c.sch.Load(); b != nil {
+		return b.s
+	}
+	return nil
+}
+
+// SetScheduler installs the scheduler of a deterministic run (nil removes
+// it). Device locks, notifier calls, probe and remove calls and devres
+// releases become schedule points, and probes consult
+// s.Fault(sched.Probe(driverName)) so that failures can be injected.
+func (c *Core) SetScheduler(s sched.Scheduler) {
+	c.sch.Store(&schedBox{s})
+	c.mu.Lock()
+	devs := c.devices.values()
+	c.mu.Unlock()
+	for _, p := range devs {
+		p.dev.Devres().Attach(c.log, s)
+	}
+}
+
+// SetLockdep turns the device-lock self-deadlock check on (the default) or
+// off. With it on, the core records which goroutine holds a device lock
+// before running driver code under it (probe, remove, shutdown, notifiers,
+// devres actions), so a driver that calls back into the core for the same
+// device gets ErrDeadlock; finding a goroutine's id costs a few
+// microseconds per callback. With it off, such a driver hangs, as a kernel
+// without lockdep would. Benchmarks of large systems turn it off.
+func (c *Core) SetLockdep(on bool) { c.noLockdep.Store(!on) }
+
+func (c *Core) markLockOwner(dev *device.Device) {
+	if !c.noLockdep.Load() {
+		dev.Core().MarkLockOwner()
+	}
+}
+
+// ProbeAttempts returns how many times a probe callback was called (or
+// failed by injection): a cost measure for deferred-probe chains.
+func (c *Core) ProbeAttempts() uint64 { return c.attempts.Load() }
+
+func (c *Core) emit(kind trace.Kind, dev, fn, msg string) {
+	c.log.Emit(trace.Event{Kind: kind, Dev: dev, Func: fn, Msg: msg})
+}
+
+// enter and exit bracket every top-level operation. The last operation to
+// leave runs the deferred-probe worker inline (deferred_probe_work_func), so
+// that in the synchronous default a trigger is served before the top-level
+// call returns, and never from inside a probe.
+func (c *Core) enter() {
+	c.mu.Lock()
+	c.depth++
+	c.mu.Unlock()
+}
+
+func (c *Core) exit() {
+	c.mu.Lock()
+	for c.depth == 1 && !c.deferredRunning && !c.active.empty() {
+		c.deferredRunning = true
+		c.mu.Unlock()
+		c.deferredProbeWork()
+		c.mu.Lock()
+		c.deferredRunning = false
+	}
+	c.depth--
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
+
+// RegisterBus is bus_register. A bus needs a name unique in the Core; a
+// *Bus can be registered in one Core only.
+func (c *Core) RegisterBus(b *Bus) error {
+	if b == nil || b.Name == "" {
+		return fmt.Errorf("bus_register: bus without a name: %w", device.ErrInvalid)
+	}
+	c.mu.Lock()
+	if b.p != nil {
+		c.mu.Unlock()
+		return fmt.Errorf("bus_register %q: already registered: %w", b.Name, device.ErrExist)
+	}
+	if _, dup := c.buses[b.Name]; dup {
+		c.mu.Unlock()
+		return fmt.Errorf("bus_register %q: a bus of that name exists: %w", b.Name, device.ErrExist)
+	}
+	b.p = &busPriv{core: c, byName: make(map[string]*devPriv), drvByName: make(map[string]*drvPriv)}
+	c.buses[b.Name] = b
+	c.busOrder = append(c.busOrder, b)
+	c.mu.Unlock()
+	c.emit(trace.BusAdd, b.Path(), "bus_register", "")
+	return nil
+}
+
+// UnregisterBus is bus_unregister. A bus that still has devices or drivers
+// is refused with ErrBusy.
+func (c *Core) UnregisterBus(b *Bus) error {
+	c.mu.Lock()
+	if b == nil || b.p == nil || b.p.core != c {
+		c.mu.Unlock()
+		return fmt.Errorf("bus_unregister: unknown bus: %w", device.ErrNoEntry)
+	}
+	if len(b.p.byName) > 0 || len(b.p.drivers) > 0 {
+		c.mu.Unlock()
+		return fmt.Errorf("bus_unregister %q: devices or drivers still registered: %w", b.Name, device.ErrBusy)
+	}
+	delete(c.buses, b.Name)
+	for i, x := range c.busOrder {
+		if x == b {
+			c.busOrder = append(c.busOrder[:i], c.busOrder[i+1:]...)
+			break
+		}
+	}
+	b.p = nil
+	c.mu.Unlock()
+	c.emit(trace.BusAdd, b.Path(), "bus_unregister", "")
+	return nil
+}
+
+// Bus returns the registered bus of that name, or nil.
+func (c *Core) Bus(name string) *Bus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buses[name]
+}
+
+// FindDevice is bus_find_device_by_name: the registered device of that name
+// on the named bus, or nil.
+func (c *Core) FindDevice(busName, name string) *device.Device {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b := c.buses[busName]; b != nil {
+		if p := b.p.byName[name]; p != nil {
+			return p.dev
+		}
+	}
+	return nil
+}
+
+// FindDriver is driver_find: the registered driver of that name on the
+// named bus, or nil.
+func (c *Core) FindDriver(busName, name string) *driver.Driver {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if b := c.buses[busName]; b != nil {
+		if p := b.p.drvByName[name]; p != nil {
+			return p.drv
+		}
+	}
+	return nil
+}
+
+// Devices returns the registered devices in devices_kset order: order of
+// registration, with consumers moved after their suppliers by device links.
+func (c *Core) Devices() []*device.Device {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*device.Device
+	for _, p := range c.devices.values() {
+		out = append(out, p.dev)
+	}
+	return out
+}
+
+// BusDevices returns the devices of the named bus in registration order.
+func (c *Core) BusDevices(busName string) []*device.Device {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*device.Device
+	if b := c.buses[busName]; b != nil {
+		for _, p := range b.p.devices.values() {
+			out = append(out, p.dev)
+		}
+	}
+	return out
+}
+
+// Drivers returns the drivers of the named bus in registration order.
+func (c *Core) Drivers(busName string) []*driver.Driver {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*driver.Driver
+	if b := c.buses[busName]; b != nil {
+		for _, p := range b.p.drivers {
+			out = append(out, p.drv)
+		}
+	}
+	return out
+}
+
+// BoundDevices returns the devices bound to drv, in order of binding
+// (the driver's klist_devices).
+func (c *Core) BoundDevices(drv *driver.Driver) []*device.Device {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*device.Device
+	if dp := c.drvPrivOf(drv); dp != nil {
+		for _, p := range dp.devices.values() {
+			out = append(out, p.dev)
+		}
+	}
+	return out
+}
+
+// devPrivOf returns dev's core data if dev is registered in this core.
+func (c *Core) devPrivOf(dev *device.Device) *devPriv {
+	if dev == nil {
+		return nil
+	}
+	p, _ := dev.Core().Private().(*devPriv)
+	if p == nil || p.core != c {
+		return nil
+	}
+	return p
+}
+
+func (c *Core) drvPrivOf(drv *driver.Driver) *drvPriv {
+	if drv == nil {
+		return nil
+	}
+	p, _ := drv.Private().(*drvPriv)
+	if p == nil || p.core != c {
+		return nil
+	}
+	return p
+}
+
+// boundDriver returns the *driver.Driver bound to dev, or nil.
+func boundDriver(dev *device.Device) *driver.Driver {
+	d, _ := dev.Driver().(*driver.Driver)
+	return d
+}

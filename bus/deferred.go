@@ -1,0 +1,163 @@
+package bus
+
+import (
+	"time"
+
+	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/trace"
+)
+
+// deferredProbeAdd is driver_deferred_probe_add: the device joins the tail
+// of the pending list, unless it is already on a deferred list. O(1).
+func (c *Core) deferredProbeAdd(p *devPriv) {
+	c.mu.Lock()
+	if p.deferNode.linked() || p.deleted {
+		c.mu.Unlock()
+		return
+	}
+	c.pending.pushBack(&p.deferNode)
+	c.mu.Unlock()
+	c.emit(trace.ProbeDefer, p.dev.Path(), "driver_deferred_probe_add", "added to the pending list")
+}
+
+// deferredProbeDel is driver_deferred_probe_del. O(1).
+func (c *Core) deferredProbeDel(p *devPriv) {
+	c.mu.Lock()
+	was := p.deferNode.linked()
+	p.deferNode.unlink()
+	c.mu.Unlock()
+	if was {
+		c.emit(trace.ProbeDefer, p.dev.Path(), "driver_deferred_probe_del", "removed from the deferred list")
+	}
+}
+
+// deferredProbeTrigger is driver_deferred_probe_trigger: the trigger count
+// moves and the whole pending list is spliced onto the tail of the active
+// list (O(1)). The worker runs when the current top-level operation ends.
+func (c *Core) deferredProbeTrigger() {
+	c.mu.Lock()
+	c.triggerCount++
+	moved := !c.pending.empty()
+	c.pending.spliceTo(&c.active)
+	c.mu.Unlock()
+	if moved {
+		c.emit(trace.ProbeDefer, "", "driver_deferred_probe_trigger", "pending list moved to the active list")
+	}
+}
+
+// deferredProbeWork is deferred_probe_work_func: retry the devices of the
+// active list one at a time, from its head, with bus_probe_device (retries
+// are synchronous in drvsim). A device that defers again goes back on the
+// pending list.
+func (c *Core) deferredProbeWork() {
+	for {
+		c.mu.Lock()
+		n := c.active.front()
+		if n == nil {
+			c.mu.Unlock()
+			return
+		}
+		n.unlink()
+		p := n.v
+		c.mu.Unlock()
+		dev := p.dev
+		dev.Get()
+		c.emit(trace.ProbeDefer, dev.Path(), "deferred_probe_work_func", "retrying from the deferred list")
+		if p.bus != nil {
+			c.deviceAttach(p, false)
+		}
+		_ = dev.Put()
+	}
+}
+
+// FlushDeferred triggers the pending list and runs the deferred-probe
+// worker until the active list is empty (driver_deferred_probe_trigger plus
+// flush_work(&deferred_probe_work)). In the synchronous default the worker
+// already runs at the end of every top-level operation, so FlushDeferred is
+// only needed to retry devices whose dependency changed without a bind (the
+// kernel's late_initcall trigger does the same).
+func (c *Core) FlushDeferred() {
+	c.enter()
+	c.deferredProbeTrigger()
+	c.exit()
+}
+
+// DeferredDevices returns the devices on the deferred-probe lists, pending
+// first, each in list order (/sys/kernel/debug/devices_deferred).
+func (c *Core) DeferredDevices() []*device.Device {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*device.Device
+	for _, p := range c.active.values() {
+		out = append(out, p.dev)
+	}
+	for _, p := range c.pending.values() {
+		out = append(out, p.dev)
+	}
+	return out
+}
+
+// SetDeferredProbeTimeout sets driver_deferred_probe_timeout and re-arms
+// the timeout d from now on the simulated clock; 0 disables it. The default
+// is DefaultDeferredProbeTimeout, armed at NewCore. Registering a driver
+// extends a pending timeout to d from then (deferred_probe_extend_timeout).
+func (c *Core) SetDeferredProbeTimeout(d time.Duration) {
+	c.mu.Lock()
+	c.timeout = d
+	if d <= 0 {
+		c.deadline = 0
+	} else if !c.timeoutFired {
+		c.deadline = c.clock + d
+	}
+	c.mu.Unlock()
+}
+
+// Now returns the simulated clock: the sum of every Advance.
+func (c *Core) Now() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.clock
+}
+
+// Advance moves the simulated clock forward by d. If the deferred-probe
+// timeout falls due, it fires (TimeoutDeferred) before Advance returns.
+// drvsim never reads the wall clock.
+func (c *Core) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.clock += d
+	due := !c.timeoutFired && c.deadline > 0 && c.clock >= c.deadline
+	c.mu.Unlock()
+	if due {
+		c.TimeoutDeferred()
+	}
+}
+
+// TimeoutDeferred is deferred_probe_timeout_work_func, fired now whatever
+// the clock says: from now on a probe that defers (or whose supplier is not
+// bound) fails for good with ErrTimedOut instead, and every deferred device
+// is retried at once, so they all fail. (The kernel applies -ETIMEDOUT to
+// optional dependencies only; drvsim simplifies to every deferral.) A second
+// call only retries the pending list.
+func (c *Core) TimeoutDeferred() {
+	c.enter()
+	c.mu.Lock()
+	first := !c.timeoutFired
+	c.timeoutFired = true
+	c.deadline = 0
+	c.mu.Unlock()
+	if first {
+		c.emit(trace.ProbeDefer, "", "deferred_probe_timeout_work_func", "deferred probe timeout: deferral now fails with -ETIMEDOUT")
+	}
+	c.deferredProbeTrigger()
+	c.exit()
+	for _, dev := range c.DeferredDevices() {
+		c.emit(trace.Warn, dev.Path(), "deferred_probe_timeout_work_func", "deferred probe pending")
+	}
+}
+
+// DeferredTimedOut reports whether the deferred-probe timeout has fired.
+func (c *Core) DeferredTimedOut() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.timeoutFired
+}

@@ -1,0 +1,154 @@
+package bus
+
+import (
+	"fmt"
+
+	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/driver"
+	"github.com/drvsim/drvsim/internal/goid"
+	"github.com/drvsim/drvsim/trace"
+)
+
+// RegisterDriver is driver_register -> bus_add_driver: the driver joins its
+// bus's driver list, driver_attach tries every device of the bus without a
+// driver (in registration order; asynchronous drivers through the async
+// worker), and the driver's "add" uevent is sent. It also extends a pending
+// deferred-probe timeout (deferred_probe_extend_timeout).
+//
+// A driver without a name or bus gives ErrInvalid, as does an unknown bus;
+// the same *Driver twice gives ErrExist; another driver of the same name on
+// the bus gives ErrBusy (the kernel's "is already registered, aborting").
+func (c *Core) RegisterDriver(drv *driver.Driver) error {
+	if err := drv.Validate(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	b := c.buses[drv.Bus]
+	if b == nil {
+		c.mu.Unlock()
+		return fmt.Errorf("driver_register %q: bus %q not registered: %w", drv.Name, drv.Bus, device.ErrInvalid)
+	}
+	if drv.Private() != nil {
+		c.mu.Unlock()
+		return fmt.Errorf("driver_register %q: already registered: %w", drv.Name, device.ErrExist)
+	}
+	if _, dup := b.p.drvByName[drv.Name]; dup {
+		c.mu.Unlock()
+		return fmt.Errorf("driver_register %q: a driver of that name is already registered on bus %q: %w", drv.Name, b.Name, device.ErrBusy)
+	}
+	dp := &drvPriv{drv: drv, core: c, bus: b, registered: true}
+	drv.SetPrivate(dp)
+	b.p.drivers = append(b.p.drivers, dp)
+	b.p.drvByName[drv.Name] = dp
+	if !c.timeoutFired && c.deadline > 0 && c.clock+c.timeout > c.deadline {
+		c.deadline = c.clock + c.timeout
+	}
+	c.mu.Unlock()
+
+	c.enter()
+	defer c.exit()
+	c.emit(trace.DriverAdd, drv.Path(), "driver_register", "")
+	if !b.NoAutoprobe {
+		c.driverAttach(dp)
+	}
+	c.emit(trace.Uevent, drv.Path(), "kobject_uevent", "add")
+	return nil
+}
+
+// UnregisterDriver is driver_unregister -> bus_remove_driver: the driver
+// leaves its bus, then driver_detach unbinds every bound device, last bound
+// first, each exactly once. An unknown driver gives ErrNoEntry.
+func (c *Core) UnregisterDriver(drv *driver.Driver) error {
+	c.mu.Lock()
+	dp := c.drvPrivOf(drv)
+	if dp == nil || !dp.registered {
+		c.mu.Unlock()
+		name := "<nil>"
+		if drv != nil {
+			name = drv.Name
+		}
+		return fmt.Errorf("driver_unregister %q: not registered: %w", name, device.ErrNoEntry)
+	}
+	dp.registered = false
+	b := dp.bus
+	for i, x := range b.p.drivers {
+		if x == dp {
+			b.p.drivers = append(b.p.drivers[:i:i], b.p.drivers[i+1:]...)
+			break
+		}
+	}
+	delete(b.p.drvByName, drv.Name)
+	// An asynchronous probe of this driver may be running: wait for it
+	// (driver_detach's async_synchronize_full), unless we are the worker.
+	if c.asyncBusy && goid.Get() != c.workerID {
+		for c.asyncBusy {
+			c.cond.Wait()
+		}
+	}
+	c.mu.Unlock()
+
+	c.enter()
+	defer c.exit()
+	c.emit(trace.DriverDel, drv.Path(), "driver_unregister", "")
+	// driver_detach: always the last device of the driver's list.
+	for {
+		c.mu.Lock()
+		n := dp.devices.back()
+		c.mu.Unlock()
+		if n == nil {
+			break
+		}
+		p := n.v
+		p.dev.Get()
+		err := c.releaseDriver(p, drv)
+		_ = p.dev.Put()
+		c.mu.Lock()
+		stuck := dp.devices.back() == n
+		if stuck {
+			n.unlink()
+			dp.count--
+		}
+		c.mu.Unlock()
+		if err != nil || stuck {
+			c.emit(trace.Warn, p.dev.Path(), "driver_detach", fmt.Sprintf("device could not be unbound (%v)", err))
+		}
+	}
+	c.emit(trace.Uevent, drv.Path(), "kobject_uevent", "remove")
+	drv.SetPrivate(nil)
+	return nil
+}
+
+// driverAttach is driver_attach: __driver_attach for every device of the
+// bus, in registration order.
+func (c *Core) driverAttach(dp *drvPriv) {
+	c.mu.Lock()
+	devs := dp.bus.p.devices.values()
+	c.mu.Unlock()
+	for _, p := range devs {
+		if !c.match(dp.bus, dp.drv, p.dev) {
+			continue
+		}
+		if dp.drv.AllowsAsyncProbing() && c.queueAsync(asyncJob{p: p, drv: dp}) {
+			continue
+		}
+		if err := p.dev.Core().Lock(); err != nil {
+			continue
+		}
+		if !p.dev.IsDead() && p.dev.Driver() == nil {
+			_, _ = c.driverProbeDevice(dp, p)
+		}
+		p.dev.Unlock()
+	}
+}
+
+// match is driver_match_device: driver_override, when set, decides alone;
+// otherwise the bus's match (nil matches everything).
+func (c *Core) match(b *Bus, drv *driver.Driver, dev *device.Device) bool {
+	if o := dev.DriverOverride(); o != "" {
+		return o == drv.Name
+	}
+	if b.Match == nil {
+		return true
+	}
+	return b.Match(dev, drv)
+}

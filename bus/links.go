@@ -1,0 +1,211 @@
+package bus
+
+import (
+	"fmt"
+
+	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/trace"
+)
+
+// AddLink is device_link_add: consumer depends on supplier. A managed link
+// (without LinkStateless) makes the consumer's probe defer until the
+// supplier is bound, and unbinding the supplier unbinds the consumer first.
+// The consumer (with its children and consumers) moves to the end of the
+// device list, so Shutdown reaches it before the supplier
+// (device_reorder_to_tail). A link between the same pair is returned again.
+//
+// Errors (ErrInvalid): nil or identical devices, STATELESS with
+// AUTOPROBE_CONSUMER, both AUTOREMOVE flags, AUTOREMOVE_CONSUMER with
+// AUTOPROBE_CONSUMER, or a link that would create a dependency loop;
+// ErrNoDevice when the supplier is not registered in this system.
+func (c *Core) AddLink(consumer, supplier *device.Device, flags device.LinkFlags) (*device.Link, error) {
+	if consumer == nil || supplier == nil || consumer == supplier {
+		return nil, fmt.Errorf("device_link_add: consumer and supplier must be two devices: %w", device.ErrInvalid)
+	}
+	if (flags&device.LinkStateless != 0 && flags&device.LinkAutoprobeConsumer != 0) ||
+		(flags&device.LinkAutoremoveConsumer != 0 && flags&device.LinkAutoremoveSupplier != 0) ||
+		(flags&device.LinkAutoremoveConsumer != 0 && flags&device.LinkAutoprobeConsumer != 0) {
+		return nil, fmt.Errorf("device_link_add: invalid flags %s: %w", flags, device.ErrInvalid)
+	}
+	sp := c.devPrivOf(supplier)
+	if sp == nil || !supplier.IsRegistered() {
+		return nil, fmt.Errorf("device_link_add %s: supplier %s not registered: %w", consumer.Path(), supplier.Path(), device.ErrNoDevice)
+	}
+	c.mu.Lock()
+	for _, l := range supplier.Consumers() {
+		if l.Consumer == consumer {
+			c.mu.Unlock()
+			return l, nil
+		}
+	}
+	if isDependent(consumer, supplier) {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("device_link_add %s: supplier %s depends on the consumer (loop): %w", consumer.Path(), supplier.Path(), device.ErrInvalid)
+	}
+	l := &device.Link{Supplier: supplier, Consumer: consumer, Flags: flags}
+	consumer.Core().AddLink(l)
+	if cp := c.devPrivOf(consumer); cp != nil && cp.globalNode.linked() {
+		c.reorderToTail(cp, map[*devPriv]bool{})
+	}
+	c.mu.Unlock()
+	c.emit(trace.Link, consumer.Path(), "device_link_add", "supplier="+supplier.Path()+" flags="+flags.String())
+	return l, nil
+}
+
+// DeleteLink is device_link_del. Deleting a link twice gives ErrNoEntry.
+func (c *Core) DeleteLink(l *device.Link) error {
+	if l == nil {
+		return fmt.Errorf("device_link_del: nil link: %w", device.ErrInvalid)
+	}
+	c.mu.Lock()
+	ok := l.Consumer.Core().RemoveLink(l)
+	c.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("device_link_del: link already deleted: %w", device.ErrNoEntry)
+	}
+	c.emit(trace.Link, l.Consumer.Path(), "device_link_del", "supplier="+l.Supplier.Path())
+	return nil
+}
+
+func (c *Core) dropLink(l *device.Link, fn string) {
+	c.mu.Lock()
+	ok := l.Consumer.Core().RemoveLink(l)
+	c.mu.Unlock()
+	if ok {
+		c.emit(trace.Link, l.Consumer.Path(), fn, "link to supplier "+l.Supplier.Path()+" dropped")
+	}
+}
+
+// isDependent is device_is_dependent: whether target is dev, a descendant
+// of dev or (transitively) a consumer of dev.
+func isDependent(dev, target *device.Device) bool {
+	if dev == target {
+		return true
+	}
+	for _, ch := range dev.Children() {
+		if isDependent(ch, target) {
+			return true
+		}
+	}
+	for _, l := range dev.Consumers() {
+		if isDependent(l.Consumer, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// reorderToTail is device_reorder_to_tail: p, its children and its
+// consumers move to the end of the device list. Called with c.mu held.
+func (c *Core) reorderToTail(p *devPriv, seen map[*devPriv]bool) {
+	if seen[p] || !p.globalNode.linked() {
+		return
+	}
+	seen[p] = true
+	p.globalNode.unlink()
+	c.devices.pushBack(&p.globalNode)
+	for _, ch := range p.dev.Children() {
+		if cp := c.devPrivOf(ch); cp != nil {
+			c.reorderToTail(cp, seen)
+		}
+	}
+	for _, l := range p.dev.Consumers() {
+		if l.Managed() {
+			if cp := c.devPrivOf(l.Consumer); cp != nil {
+				c.reorderToTail(cp, seen)
+			}
+		}
+	}
+}
+
+// linksCheckSuppliers is device_links_check_suppliers: the first supplier
+// of a managed link that is not bound, or nil.
+func (c *Core) linksCheckSuppliers(p *devPriv) *device.Device {
+	for _, l := range p.dev.Suppliers() {
+		if l.Managed() && l.Supplier.State() != device.StateBound {
+			return l.Supplier
+		}
+	}
+	return nil
+}
+
+// linksDriverBound is device_links_driver_bound: consumers linked with
+// AUTOPROBE_CONSUMER go on the deferred list, to be probed by the trigger
+// that follows.
+func (c *Core) linksDriverBound(p *devPriv) {
+	for _, l := range p.dev.Consumers() {
+		if l.Flags&device.LinkAutoprobeConsumer == 0 || l.Consumer.Driver() != nil {
+			continue
+		}
+		if cp := c.devPrivOf(l.Consumer); cp != nil && l.Consumer.IsRegistered() {
+			c.deferredProbeAdd(cp)
+		}
+	}
+}
+
+// linksBusy is device_links_busy: a consumer of a managed link is bound or
+// probing.
+func (c *Core) linksBusy(p *devPriv) bool {
+	for _, l := range p.dev.Consumers() {
+		if l.Managed() && l.Consumer.Driver() != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// linksUnbindConsumers is device_links_unbind_consumers: release the
+// driver of every bound consumer of a managed link, in link order.
+func (c *Core) linksUnbindConsumers(p *devPriv) error {
+	for _, l := range p.dev.Consumers() {
+		if !l.Managed() || l.Consumer.Driver() == nil {
+			continue
+		}
+		cp := c.devPrivOf(l.Consumer)
+		if cp == nil {
+			continue
+		}
+		c.emit(trace.Link, l.Consumer.Path(), "device_links_unbind_consumers", "supplier "+p.dev.Name()+" is unbinding")
+		if err := c.releaseDriver(cp, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// linksNoDriver is __device_links_no_driver, after a failed probe: links
+// to suppliers with AUTOREMOVE_CONSUMER are dropped.
+func (c *Core) linksNoDriver(p *devPriv) {
+	for _, l := range p.dev.Suppliers() {
+		if l.Flags&device.LinkAutoremoveConsumer != 0 {
+			c.dropLink(l, "device_links_no_driver")
+		}
+	}
+}
+
+// linksDriverCleanup is device_links_driver_cleanup after an unbind: links
+// to suppliers with AUTOREMOVE_CONSUMER and links to consumers with
+// AUTOREMOVE_SUPPLIER are dropped.
+func (c *Core) linksDriverCleanup(p *devPriv) {
+	for _, l := range p.dev.Suppliers() {
+		if l.Flags&device.LinkAutoremoveConsumer != 0 {
+			c.dropLink(l, "device_links_driver_cleanup")
+		}
+	}
+	for _, l := range p.dev.Consumers() {
+		if l.Flags&device.LinkAutoremoveSupplier != 0 {
+			c.dropLink(l, "device_links_driver_cleanup")
+		}
+	}
+}
+
+// linksPurge is device_links_purge, from device_del: every link of the
+// device goes.
+func (c *Core) linksPurge(p *devPriv) {
+	for _, l := range p.dev.Suppliers() {
+		c.dropLink(l, "device_links_purge")
+	}
+	for _, l := range p.dev.Consumers() {
+		c.dropLink(l, "device_links_purge")
+	}
+}

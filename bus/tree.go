@@ -1,0 +1,72 @@
+package bus
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/drvsim/drvsim/device"
+)
+
+// Tree renders a sysfs-like view of the core: the device hierarchy under
+// /sys/devices (each device with its bus, driver and state, children
+// indented under their parent, in registration order), then each bus with
+// its devices and its drivers' bound devices (/sys/bus/<bus>/drivers/<drv>),
+// then the device links. The output is deterministic.
+func (c *Core) Tree() string {
+	c.mu.Lock()
+	var roots []*devPriv
+	all := c.devices.values()
+	buses := append([]*Bus(nil), c.busOrder...)
+	c.mu.Unlock()
+	sort.Slice(all, func(i, j int) bool { return all[i].seq < all[j].seq })
+	for _, p := range all {
+		if par := p.dev.Parent(); par == nil || c.devPrivOf(par) == nil {
+			roots = append(roots, p)
+		}
+	}
+	var b strings.Builder
+	b.WriteString("/sys/devices\n")
+	var walk func(d *device.Device, depth int)
+	walk = func(d *device.Device, depth int) {
+		fmt.Fprintf(&b, "%s%s", strings.Repeat("  ", depth), strings.TrimPrefix(d.Path(), "/sys/devices/"))
+		if bn := d.BusName(); bn != "" {
+			fmt.Fprintf(&b, " bus=%s", bn)
+		}
+		if dn := d.DriverName(); dn != "" {
+			fmt.Fprintf(&b, " driver=%s", dn)
+		}
+		fmt.Fprintf(&b, " state=%s\n", d.State())
+		for _, ch := range d.Children() {
+			walk(ch, depth+1)
+		}
+	}
+	for _, p := range roots {
+		walk(p.dev, 1)
+	}
+	for _, bus := range buses {
+		fmt.Fprintf(&b, "%s\n  devices:", bus.Path())
+		for _, d := range c.BusDevices(bus.Name) {
+			b.WriteString(" " + d.Name())
+		}
+		b.WriteByte('\n')
+		for _, drv := range c.Drivers(bus.Name) {
+			fmt.Fprintf(&b, "  drivers/%s:", drv.Name)
+			for _, d := range c.BoundDevices(drv) {
+				b.WriteString(" " + d.Name())
+			}
+			b.WriteByte('\n')
+		}
+	}
+	first := true
+	for _, p := range all {
+		for _, l := range p.dev.Suppliers() {
+			if first {
+				b.WriteString("links\n")
+				first = false
+			}
+			fmt.Fprintf(&b, "  %s -> %s flags=%s\n", l.Consumer.Name(), l.Supplier.Name(), l.Flags)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,26 @@
+package bus
+
+import (
+	"strings"
+
+	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/trace"
+)
+
+// uevent is kobject_uevent for a device: the action, then the variables
+// dev_uevent adds (DRIVER= when bound) and the bus's uevent variables.
+func (c *Core) uevent(dev *device.Device, action string) {
+	var b strings.Builder
+	b.WriteString(action)
+	if name := dev.DriverName(); name != "" {
+		b.WriteString(" DRIVER=")
+		b.WriteString(name)
+	}
+	if bus, ok := dev.Bus().(*Bus); ok && bus.Uevent != nil {
+		for _, kv := range bus.Uevent(dev) {
+			b.WriteByte(' ')
+			b.WriteString(kv)
+		}
+	}
+	c.emit(trace.Uevent, dev.Path(), "kobject_uevent", b.String())
+}

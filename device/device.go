@@ -1,0 +1,245 @@
+package device
+
+import (
+	"container/list"
+	"sync"
+
+	"github.com/drvsim/drvsim/devres"
+	"github.com/drvsim/drvsim/sched"
+	"github.com/drvsim/drvsim/trace"
+	"github.com/google/uuid"
+)
+
+// Bus is what a device knows of its bus (dev->bus); *bus.Bus implements it.
+type Bus interface {
+	// BusName is the bus's name, e.g. "platform".
+	BusName() string
+	// DevicesRoot is the directory under /sys/devices where the bus's
+	// parentless devices live ("platform" for /sys/devices/platform); empty
+	// puts them directly under /sys/devices.
+	DevicesRoot() string
+}
+
+// Driver is what a device knows of its bound driver (dev->driver);
+// *driver.Driver implements it.
+type Driver interface {
+	// DriverName is the driver's name.
+	DriverName() string
+}
+
+// Host is the simulated system a device lives in once initialized: where it
+// records trace events and which scheduler (nil outside a controlled run) its
+// schedule points report to. The driver core implements it.
+type Host interface {
+	Log() *trace.Log
+	Scheduler() sched.Scheduler
+}
+
+// Device models struct device. Create it with New; the driver core
+// initializes, adds and deletes it. All methods are safe for concurrent use.
+type Device struct {
+	name    string
+	id      uuid.UUID
+	parent  *Device
+	bus     Bus
+	path    string
+	release func(*Device)
+	devres  *devres.List
+
+	mu        sync.Mutex
+	host      Host
+	state     State
+	dead      bool
+	refs      int64
+	released  bool
+	driver    Driver
+	drvdata   any
+	override  string
+	attrs     map[string]string
+	priv      any
+	children  *list.List // of *Device, in order of device_add
+	childElem *list.Element
+	suppliers []*Link
+	consumers []*Link
+
+	lk lockState
+}
+
+// Option configures a Device at New.
+type Option func(*Device)
+
+// WithParent sets the parent device (dev->parent): the device's sysfs path
+// nests under the parent's, device_add takes a reference on the parent and
+// device_del drops it.
+func WithParent(p *Device) Option { return func(d *Device) { d.parent = p } }
+
+// WithBus sets the bus the device belongs to (dev->bus).
+func WithBus(b Bus) Option { return func(d *Device) { d.bus = b } }
+
+// WithRelease sets the release callback (dev->release), run exactly once
+// when the last reference is dropped by put_device. A device without one
+// draws the kernel's warning at release time.
+func WithRelease(fn func(*Device)) Option { return func(d *Device) { d.release = fn } }
+
+// WithUUID sets the device's UUID instead of a random one.
+func WithUUID(u uuid.UUID) Option { return func(d *Device) { d.id = u } }
+
+// New allocates a device named name (the kzalloc of a struct device plus
+// dev_set_name). The name must be unique on its bus; the driver core checks
+// at device_add. The device is in StateNew until the core initializes it.
+func New(name string, opts ...Option) *Device {
+	d := &Device{name: name}
+	for _, o := range opts {
+		o(d)
+	}
+	if d.id == uuid.Nil {
+		d.id = uuid.New()
+	}
+	switch {
+	case d.parent != nil:
+		d.path = d.parent.path + "/" + name
+	case d.bus != nil && d.bus.DevicesRoot() != "":
+		d.path = "/sys/devices/" + d.bus.DevicesRoot() + "/" + name
+	default:
+		d.path = "/sys/devices/" + name
+	}
+	d.devres = devres.NewList(d.path)
+	return d
+}
+
+// Name returns the device's name (dev_name).
+func (d *Device) Name() string { return d.name }
+
+// UUID returns the device's unique identity.
+func (d *Device) UUID() uuid.UUID { return d.id }
+
+// Parent returns the parent device or nil (dev->parent).
+func (d *Device) Parent() *Device { return d.parent }
+
+// Bus returns the device's bus or nil (dev->bus).
+func (d *Device) Bus() Bus { return d.bus }
+
+// BusName returns the name of the device's bus, or "" when it has none.
+func (d *Device) BusName() string {
+	if d.bus == nil {
+		return ""
+	}
+	return d.bus.BusName()
+}
+
+// Path returns the sysfs-like path, e.g. "/sys/devices/platform/foo"
+// (kobject_get_path).
+func (d *Device) Path() string { return d.path }
+
+// String returns the device's path.
+func (d *Device) String() string { return d.path }
+
+// Devres returns the device's managed-resource list (dev->devres_head).
+func (d *Device) Devres() *devres.List { return d.devres }
+
+// State returns the device's lifecycle state.
+func (d *Device) State() State {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.state
+}
+
+// IsDead reports whether device_del has started on the device
+// (dev->p->dead, set by kill_device).
+func (d *Device) IsDead() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.dead
+}
+
+// IsRegistered reports whether the device has been added and not deleted
+// (device_is_registered).
+func (d *Device) IsRegistered() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.state >= StateAdded && d.state < StateRemoved
+}
+
+// Driver returns the bound driver or nil (dev->driver). It is set while a
+// probe runs, as in the kernel.
+func (d *Device) Driver() Driver {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.driver
+}
+
+// DriverName returns the bound driver's name or "".
+func (d *Device) DriverName() string {
+	if drv := d.Driver(); drv != nil {
+		return drv.DriverName()
+	}
+	return ""
+}
+
+// Children returns the registered children in order of device_add
+// (device_for_each_child).
+func (d *Device) Children() []*Device {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.children == nil {
+		return nil
+	}
+	out := make([]*Device, 0, d.children.Len())
+	for e := d.children.Front(); e != nil; e = e.Next() {
+		out = append(out, e.Value.(*Device))
+	}
+	return out
+}
+
+// NumChildren returns how many registered children the device has.
+func (d *Device) NumChildren() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.children == nil {
+		return 0
+	}
+	return d.children.Len()
+}
+
+// DriverOverride returns the driver_override attribute ("" for none).
+func (d *Device) DriverOverride() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.override
+}
+
+// SetDriverOverride sets driver_override (driver_set_override): when it is
+// not empty only the driver of that name may bind. It does not rebind a
+// bound device.
+func (d *Device) SetDriverOverride(name string) {
+	d.mu.Lock()
+	d.override = name
+	d.mu.Unlock()
+	d.emit(trace.Note, "driver_set_override", "driver_override="+name)
+}
+
+func (d *Device) hostOf() Host {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.host
+}
+
+// Log returns the trace log of the system the device lives in (nil before
+// initialization).
+func (d *Device) Log() *trace.Log {
+	if h := d.hostOf(); h != nil {
+		return h.Log()
+	}
+	return nil
+}
+
+func (d *Device) scheduler() sched.Scheduler {
+	if h := d.hostOf(); h != nil {
+		return h.Scheduler()
+	}
+	return nil
+}
+
+func (d *Device) emit(kind trace.Kind, fn, msg string) {
+	d.Log().Emit(trace.Event{Kind: kind, Dev: d.path, Func: fn, Msg: msg})
+}

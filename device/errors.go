@@ -1,0 +1,68 @@
+package device
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errno is an error that stands for a kernel errno value. The sentinels
+// below are Errnos; errors.Is works on them through any wrapping.
+type Errno struct {
+	// Name is the errno's name, e.g. "EPROBE_DEFER".
+	Name string
+	// Desc is the human-readable description.
+	Desc string
+}
+
+func (e *Errno) Error() string { return fmt.Sprintf("%s (-%s)", e.Desc, e.Name) }
+
+// Sentinel errors named after the kernel errnos the driver core returns.
+// Drivers return them from probe; the core returns them from its calls.
+var (
+	// ErrProbeDefer is -EPROBE_DEFER: probe again later, when a dependency
+	// may be ready (driver_deferred_probe_add).
+	ErrProbeDefer = &Errno{"EPROBE_DEFER", "probe deferred"}
+	// ErrNoDevice is -ENODEV: "not my device" from probe (quiet), or the
+	// device is dead or not registered (__driver_probe_device).
+	ErrNoDevice = &Errno{"ENODEV", "no such device"}
+	// ErrNoEntry is -ENOENT: probe found nothing to drive (quiet), or the
+	// object looked up does not exist.
+	ErrNoEntry = &Errno{"ENOENT", "no such entry"}
+	// ErrNoDeviceOrAddress is -ENXIO, the third quiet "not mine" probe
+	// result.
+	ErrNoDeviceOrAddress = &Errno{"ENXIO", "no such device or address"}
+	// ErrBusy is -EBUSY: the device already has a driver, or devres was
+	// present before probe (really_probe).
+	ErrBusy = &Errno{"EBUSY", "device or resource busy"}
+	// ErrInvalid is -EINVAL: a malformed request (driver_register without a
+	// bus, a device without a name, ...).
+	ErrInvalid = &Errno{"EINVAL", "invalid argument"}
+	// ErrExist is -EEXIST: registering something twice, or a duplicate name.
+	ErrExist = &Errno{"EEXIST", "already exists"}
+	// ErrTimedOut is -ETIMEDOUT: a probe still deferring after the
+	// deferred-probe timeout (driver_deferred_probe_check_state).
+	ErrTimedOut = &Errno{"ETIMEDOUT", "deferred probe timed out"}
+	// ErrDeadlock is -EDEADLK: a task tried to take a device lock it holds
+	// already (what lockdep reports as a recursive locking deadlock).
+	ErrDeadlock = &Errno{"EDEADLK", "resource deadlock avoided"}
+	// ErrIO is -EIO, a generic probe failure.
+	ErrIO = &Errno{"EIO", "input/output error"}
+	// ErrNoMemory is -ENOMEM.
+	ErrNoMemory = &Errno{"ENOMEM", "out of memory"}
+	// ErrAgain is -EAGAIN: a manual bind that deferred (device_driver_attach).
+	ErrAgain = &Errno{"EAGAIN", "try again"}
+)
+
+// ErrnoName renders err the way the kernel's dev_err messages print a return
+// value: "0" for nil, "-EPROBE_DEFER" for a sentinel (wrapped or not), and
+// the error text for anything else.
+func ErrnoName(err error) string {
+	if err == nil {
+		return "0"
+	}
+	var e *Errno
+	if errors.As(err, &e) {
+		return "-" + e.Name
+	}
+	return err.Error()
+}

@@ -1,0 +1,76 @@
+package device
+
+import (
+	"fmt"
+
+	"github.com/drvsim/drvsim/trace"
+)
+
+// Get takes a reference (get_device) and returns d. Taking a reference on a
+// device that was never initialized or is already released is reported with
+// a trace.Warn event (the kernel's kobject_get warning) and changes nothing.
+func (d *Device) Get() *Device {
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	if d.refs <= 0 {
+		d.mu.Unlock()
+		d.emit(trace.Warn, "get_device", "reference on a device with no references (not initialized or released)")
+		return d
+	}
+	d.refs++
+	d.mu.Unlock()
+	return d
+}
+
+// Put drops a reference (put_device). The last one runs the release
+// callback, exactly once (device_release). Dropping a reference the device
+// does not have is misuse: it returns an ErrInvalid error and emits
+// trace.Warn, and the count stays at zero.
+func (d *Device) Put() error {
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	if d.refs <= 0 {
+		d.mu.Unlock()
+		d.emit(trace.Warn, "put_device", "reference count underflow")
+		return fmt.Errorf("put_device %s: reference count underflow: %w", d.path, ErrInvalid)
+	}
+	d.refs--
+	last := d.refs == 0
+	if last {
+		d.released = true
+	}
+	d.mu.Unlock()
+	if last {
+		d.doRelease()
+	}
+	return nil
+}
+
+// Refs returns the current reference count (kref_read).
+func (d *Device) Refs() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.refs
+}
+
+// Released reports whether the release callback has run.
+func (d *Device) Released() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.released
+}
+
+// doRelease models device_release: the release callback, or the kernel's
+// complaint when there is none.
+func (d *Device) doRelease() {
+	if d.release == nil {
+		d.emit(trace.Warn, "device_release", "device does not have a release() function, it is broken and must be fixed")
+		return
+	}
+	d.emit(trace.DeviceRelease, "device_release", "")
+	d.release(d)
+}

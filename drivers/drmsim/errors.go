@@ -1,0 +1,34 @@
+package drmsim
+
+import "github.com/drvsim/drvsim/device"
+
+// Sentinel errors of the DRM core, named after the kernel errnos its entry
+// points return; test with errors.Is. The ones the driver core already
+// defines are the same values.
+var (
+	// ErrNoDevice is -ENODEV: drm_open of a minor that is not registered
+	// (drm_minor_acquire), drm_ioctl on an unplugged device, and a
+	// drm_dev_enter section refused in a driver's hardware path.
+	ErrNoDevice = device.ErrNoDevice
+	// ErrInvalid is -EINVAL: an unknown ioctl number (drm_ioctl), a bad
+	// argument, a nil driver or parent.
+	ErrInvalid = device.ErrInvalid
+	// ErrNoEntry is -ENOENT: an unknown GEM handle or mmap offset
+	// (drm_gem_object_lookup, drm_gem_mmap).
+	ErrNoEntry = device.ErrNoEntry
+	// ErrExist is -EEXIST: drm_dev_register twice.
+	ErrExist = device.ErrExist
+	// ErrNoMemory is -ENOMEM: an allocation failing, here only by fault
+	// injection (drmm_add_action).
+	ErrNoMemory = device.ErrNoMemory
+	// ErrBadFile is -EBADF: an operation on a file that was already closed
+	// (in the kernel the fd would no longer resolve).
+	ErrBadFile = &device.Errno{Name: "EBADF", Desc: "bad file descriptor"}
+	// ErrNotSupported is -EOPNOTSUPP: DRM_IOCTL_MODE_DIRTYFB on a driver
+	// without a dirty callback.
+	ErrNotSupported = &device.Errno{Name: "EOPNOTSUPP", Desc: "operation not supported"}
+	// ErrFault is -EFAULT: a CPU access through a user mapping that was
+	// torn down by drm_dev_unplug (the process would get SIGBUS from the
+	// fault handler's refused drm_dev_enter).
+	ErrFault = &device.Errno{Name: "EFAULT", Desc: "bad address (mapping torn down, SIGBUS)"}
+)

@@ -1,0 +1,24 @@
+package drmsim
+
+// Minor is struct drm_minor: a device node of a drm device (only the
+// primary node, /dev/dri/cardN, is modelled). Its index is reserved when
+// the device is allocated (drm_minor_alloc), it becomes openable at
+// drm_dev_register (drm_minor_register) and stops being openable at
+// drm_dev_unregister (drm_minor_unregister); the index is given back only
+// when the drm device is released (drm_minor_alloc_release, a drmm
+// action).
+type Minor struct {
+	index      int
+	name       string
+	dev        *Device
+	registered bool // guarded by the Class's mu
+}
+
+// Index returns the minor's index (minor->index).
+func (m *Minor) Index() int { return m.index }
+
+// Name returns the node's name, "card<index>".
+func (m *Minor) Name() string { return m.name }
+
+// Device returns the drm device the minor belongs to (minor->dev).
+func (m *Minor) Device() *Device { return m.dev }

@@ -1,0 +1,26 @@
+// Package udlsim is a USB display driver for the drvsim DRM model, modelled
+// on drivers/gpu/drm/udl (DisplayLink) and gud: it binds to a usbsim
+// interface by id table, allocates a drm device with the interface as its
+// parent (devm_drm_dev_alloc), registers it, and flushes damaged
+// framebuffer lines to the device as bulk URBs. Disconnect unplugs the drm
+// device (drm_dev_unplug), so that a flush in flight finishes (or fails
+// with -ENODEV) before the URBs and their buffers are freed by devres, and
+// later ioctls fail with -ENODEV while open files keep the drm device
+// alive until their last close.
+//
+// The driver comes in three variants, for teaching and for the lifecycle
+// tests:
+//
+//   - Classic brackets the flush with drm_dev_enter / drm_dev_exit
+//     (Device.Enter, Device.Exit), as udl does.
+//   - Revocable holds its own revocable handle on the drm device's
+//     presence provider and runs the flush inside Consumer.With.
+//   - Broken flushes without either: a flush racing an unplug touches URB
+//     buffers that devres already freed, and under sim.Explore the
+//     sanitizer reports the use-after-free.
+//
+// URB buffers are simulated allocations of the USB core's sim.Memory, so
+// every touch of freed memory is reported. Rig builds a machine with the
+// driver registered; FlushVsUnplug is the scenario of the tests and
+// UnplugDemo the narrated demo of the drvsim CLI.
+package udlsim

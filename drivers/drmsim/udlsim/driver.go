@@ -1,0 +1,164 @@
+package udlsim
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/drvsim/drvsim/drivers/drmsim"
+	"github.com/drvsim/drvsim/drivers/usbsim"
+	"github.com/drvsim/drvsim/drivers/usbsim/ksync"
+	"github.com/drvsim/drvsim/revocable"
+	"github.com/drvsim/drvsim/sim"
+)
+
+// Variant selects how the driver protects its hardware path.
+type Variant int
+
+// The variants; see the package documentation.
+const (
+	// Classic uses drm_dev_enter / drm_dev_exit.
+	Classic Variant = iota
+	// Revocable uses its own revocable handle on the drm device's presence.
+	Revocable
+	// Broken uses neither: the use-after-free the others prevent.
+	Broken
+)
+
+// String names the variant.
+func (v Variant) String() string {
+	switch v {
+	case Classic:
+		return "classic"
+	case Revocable:
+		return "revocable"
+	case Broken:
+		return "broken"
+	}
+	return "variant?"
+}
+
+// NumURBs is the size of the driver's URB pool (udl_alloc_urb_list), and
+// so the number of lines a flush has in flight at once.
+const NumURBs = 2
+
+// URBSize is the size of each URB's transfer buffer.
+const URBSize = 4096
+
+// State is the driver's drmm-managed state (struct udl_device's counters),
+// allocated with drmsim.Kzalloc: it lives until the drm device is
+// released.
+type State struct {
+	// Flushes counts completed flushes; Lines the lines they sent.
+	Flushes, Lines int
+}
+
+// udl is struct udl_device.
+type udl struct {
+	v      Variant
+	usb    *usbsim.USB
+	intf   *usbsim.Interface
+	drm    *drmsim.Device
+	state  *sim.Value[State]
+	urbs   []*usbsim.URB
+	lock   *ksync.Mutex // the modeset lock serialising damage updates
+	handle *revocable.Consumer[drmsim.Presence]
+}
+
+// New returns the udl usb_driver in variant v, creating its drm devices in
+// class. Register it with u.Register.
+func New(v Variant, class *drmsim.Class, u *usbsim.USB) *usbsim.Driver {
+	ddrv := &drmsim.Driver{Name: "udl", Desc: "DisplayLink", Major: 0, Minor: 0, Patchlevel: 1, Dirty: dirty}
+	return &usbsim.Driver{
+		Name:    "udl",
+		IDTable: IDTable(),
+		Probe: func(intf *usbsim.Interface, _ usbsim.DeviceID) error {
+			return probe(v, class, ddrv, u, intf)
+		},
+		Disconnect: disconnect,
+	}
+}
+
+// probe is udl_usb_probe: devm_drm_dev_alloc on the interface, the
+// drmm-managed state and mode config, the URB pool (freed by devres at
+// unbind, after disconnect), then drm_dev_register.
+func probe(v Variant, class *drmsim.Class, ddrv *drmsim.Driver, u *usbsim.USB, intf *usbsim.Interface) error {
+	d, err := drmsim.DevmDevAlloc(class, ddrv, intf.Dev())
+	if err != nil {
+		return err
+	}
+	ud := &udl{v: v, usb: u, intf: intf, drm: d, lock: ksync.NewMutex(u, "udl modeset lock")}
+	d.SetPrivate(ud)
+	if ud.state, err = drmsim.Kzalloc[State](d, "udl_device"); err != nil {
+		return err
+	}
+	if err := d.AddAction("drm_mode_config_cleanup", func() {}); err != nil {
+		return err
+	}
+	for i := range NumURBs {
+		urb := u.AllocURB()
+		urb.FillBulk(intf.Device(), BulkOut, u.AllocBuffer(fmt.Sprintf("udl urb %d buffer", i), URBSize), 0,
+			func(*usbsim.URB) {}, ud) // udl_urb_completion
+		ud.urbs = append(ud.urbs, urb)
+	}
+	if _, err := intf.Dev().Devres().AddOrReset("udl_free_urb_list", ud.freeURBs); err != nil {
+		return err
+	}
+	if v == Revocable {
+		h, err := revocable.New(d.Presence())
+		if err != nil {
+			return err
+		}
+		ud.handle = h
+		if err := d.AddActionOrReset("udl_put_presence_handle", func() { _ = h.Close() }); err != nil {
+			return err
+		}
+	}
+	intf.SetIntfdata(ud)
+	return d.Register()
+}
+
+// disconnect is udl_usb_disconnect: drm_dev_unplug. Flushes inside their
+// drm_dev_enter section finish first; the URB pool is freed afterwards by
+// devres, and the drm device lives on until its last file is closed.
+func disconnect(intf *usbsim.Interface) {
+	ud, _ := intf.Intfdata().(*udl)
+	if ud == nil {
+		return
+	}
+	ud.drm.Unplug()
+}
+
+// freeURBs is udl_free_urb_list: kill every URB, free its buffer.
+func (ud *udl) freeURBs() {
+	for _, urb := range ud.urbs {
+		urb.Kill()
+		urb.Buffer.Free()
+	}
+}
+
+// dirty is the framebuffer's dirty callback (udl_primary_plane_helper
+// _atomic_update, udl_handle_damage), in the variant's protection.
+func dirty(f *drmsim.File, bo *drmsim.GEMObject, clip drmsim.Rect) error {
+	d := f.Device()
+	ud, _ := d.Private().(*udl)
+	if ud == nil {
+		return fmt.Errorf("udl: no driver state: %w", drmsim.ErrNoDevice)
+	}
+	switch ud.v {
+	case Classic:
+		idx, ok := d.Enter()
+		if !ok {
+			return fmt.Errorf("udl_handle_damage: drm_dev_enter: %w", drmsim.ErrNoDevice)
+		}
+		defer d.Exit(idx)
+		return ud.handleDamage(bo, clip)
+	case Revocable:
+		err := ud.handle.With(func(*drmsim.Presence) error { return ud.handleDamage(bo, clip) })
+		if errors.Is(err, revocable.ErrRevoked) {
+			return fmt.Errorf("udl_handle_damage: %w: %w", drmsim.ErrNoDevice, err)
+		}
+		return err
+	default:
+		return ud.handleDamage(bo, clip)
+	}
+}

@@ -1,0 +1,289 @@
+package usbsim
+
+import (
+	"fmt"
+
+	"github.com/drvsim/drvsim/device"
+)
+
+// Device is struct usb_device: one device on the bus (the root hub of a
+// host controller, an external hub, a function), with its descriptors, its
+// state, its endpoints, the interfaces of its active configuration and, for
+// a hub, the devices on its ports. Its driver-model device (Dev) is bound
+// to the generic "usb" device driver.
+type Device struct {
+	u      *USB
+	hcd    *HCD
+	dev    *device.Device
+	parent *Device
+	port   int
+	devnum int
+	gadget *Gadget
+
+	// guarded by u.mu
+	state    State
+	children []*Device // by port-1, hubs only
+	hubUp    bool      // hub_probe ran: ports are powered
+	intfs    []*Interface
+	eps      []*endpoint // ep0 first, then the configuration's
+}
+
+// Name returns the device's name: "usb1" for a root hub, "1-2" for the
+// device on port 2 of bus 1's root hub, "1-2.4" for port 4 of that hub.
+func (d *Device) Name() string { return d.dev.Name() }
+
+// Dev returns the driver-model device (&udev->dev).
+func (d *Device) Dev() *device.Device { return d.dev }
+
+// Path returns the device's sysfs path.
+func (d *Device) Path() string { return d.dev.Path() }
+
+// USB returns the USB core the device belongs to.
+func (d *Device) USB() *USB { return d.u }
+
+// HCD returns the host controller the device is attached through.
+func (d *Device) HCD() *HCD { return d.hcd }
+
+// Parent returns the hub the device is plugged into, nil for a root hub.
+func (d *Device) Parent() *Device { return d.parent }
+
+// Port returns the parent hub's port number (portnum), 0 for a root hub.
+func (d *Device) Port() int { return d.port }
+
+// Devnum returns the device's address on its bus (devnum).
+func (d *Device) Devnum() int { return d.devnum }
+
+// Descriptor returns the device descriptor.
+func (d *Device) Descriptor() DeviceDescriptor { return d.gadget.Desc }
+
+// Gadget returns what was plugged in.
+func (d *Device) Gadget() *Gadget { return d.gadget }
+
+// State returns the device's state.
+func (d *Device) State() State {
+	d.u.mu.Lock()
+	defer d.u.mu.Unlock()
+	return d.state
+}
+
+// IsHub reports whether the device has downstream ports.
+func (d *Device) IsHub() bool { return d.gadget.HubPorts > 0 }
+
+// Interfaces returns the interfaces of the active configuration (none once
+// the device is deconfigured or disconnected).
+func (d *Device) Interfaces() []*Interface {
+	d.u.mu.Lock()
+	defer d.u.mu.Unlock()
+	return append([]*Interface(nil), d.intfs...)
+}
+
+// Interface returns the interface numbered n of the active configuration
+// (usb_ifnum_to_if), or nil.
+func (d *Device) Interface(n int) *Interface {
+	for _, i := range d.Interfaces() {
+		if int(i.desc.Number) == n {
+			return i
+		}
+	}
+	return nil
+}
+
+// Child returns the device on port (1-based) of a hub, or nil
+// (usb_hub_find_child).
+func (d *Device) Child(port int) *Device {
+	d.u.mu.Lock()
+	defer d.u.mu.Unlock()
+	if port < 1 || port > len(d.children) {
+		return nil
+	}
+	return d.children[port-1]
+}
+
+// Kick offers the device model every queued URB again: the device "has
+// something to say" (data arrived, an interrupt fired).
+func (d *Device) Kick() { d.u.process(d) }
+
+// setState is usb_set_device_state; NOTATTACHED is applied recursively to
+// everything below a hub (recursively_mark_NOTATTACHED).
+func (u *USB) setState(d *Device, s State) {
+	u.mu.Lock()
+	var changed []*Device
+	var olds []State
+	var mark func(*Device)
+	mark = func(x *Device) {
+		if x.state != s {
+			changed, olds = append(changed, x), append(olds, x.state)
+			x.state = s
+		}
+		if s == StateNotAttached {
+			for _, c := range x.children {
+				if c != nil {
+					mark(c)
+				}
+			}
+		}
+	}
+	mark(d)
+	u.mu.Unlock()
+	for i, x := range changed {
+		u.emit(KindDevice, x.Path(), "usb_set_device_state", olds[i].String()+" -> "+s.String())
+	}
+}
+
+// allocDev is usb_alloc_dev: a usb_device named after its position, with
+// ep0, in the default state; then usb_set_address gives it its devnum.
+func (u *USB) allocDev(h *HCD, parent *Device, port int, g *Gadget) *Device {
+	var name string
+	var opts []device.Option
+	switch {
+	case parent == nil:
+		name = fmt.Sprintf("usb%d", h.busnum)
+	case parent.parent == nil:
+		name = fmt.Sprintf("%d-%d", h.busnum, port)
+		opts = append(opts, device.WithParent(parent.dev))
+	default:
+		name = fmt.Sprintf("%s.%d", parent.Name(), port)
+		opts = append(opts, device.WithParent(parent.dev))
+	}
+	d := &Device{u: u, hcd: h, parent: parent, port: port, gadget: g, state: StateDefault}
+	opts = append(opts, device.WithBus(u.bus), device.WithRelease(func(dev *device.Device) {
+		u.emit(KindDevice, dev.Path(), "usb_release_dev", "")
+		u.mu.Lock()
+		delete(u.devs, dev)
+		u.mu.Unlock()
+	}))
+	d.dev = device.New(name, opts...)
+	if g.HubPorts > 0 {
+		d.children = make([]*Device, g.HubPorts)
+	}
+	d.eps = []*endpoint{{udev: d, desc: EndpointDescriptor{Address: 0, Type: Control, MaxPacket: 64}, enabled: true}}
+	u.mu.Lock()
+	h.nextDevnum++
+	d.devnum = h.nextDevnum
+	u.devs[d.dev] = d
+	u.mu.Unlock()
+	u.emit(KindDevice, d.Path(), "usb_alloc_dev", fmt.Sprintf("port %d", port))
+	u.setState(d, StateAddress) // usb_set_address
+	return d
+}
+
+// newDevice is usb_new_device: announce the device and device_add it; the
+// generic driver's probe configures it and its interfaces bind.
+func (u *USB) newDevice(d *Device) error {
+	g := d.gadget.Desc
+	u.emit(KindDevice, d.Path(), "usb_new_device",
+		fmt.Sprintf("New USB device found, idVendor=%04x, idProduct=%04x, device number %d", g.VendorID, g.ProductID, d.devnum))
+	if err := u.core.RegisterDevice(d.dev); err != nil {
+		u.emit(KindDevice, d.Path(), "usb_new_device", "can't device_add: "+Errno(err))
+		u.mu.Lock()
+		delete(u.devs, d.dev)
+		u.mu.Unlock()
+		_ = d.dev.Put()
+		return fmt.Errorf("usb_new_device %s: %w", d.Name(), err)
+	}
+	return nil
+}
+
+// genericProbe is usb_generic_driver_probe: usb_choose_configuration picks
+// the gadget's configuration and usb_set_configuration installs it.
+func (u *USB) genericProbe(d *Device) error {
+	u.emit(KindDriver, d.Path(), "usb_probe_device", "driver=usb")
+	return u.setConfiguration(d)
+}
+
+// genericDisconnect is usb_unbind_device with usb_generic_driver_disconnect:
+// a configured device is deconfigured (usb_set_configuration(udev, -1)).
+func (u *USB) genericDisconnect(d *Device) {
+	u.emit(KindDriver, d.Path(), "usb_unbind_device", "driver=usb")
+	if len(d.Interfaces()) > 0 {
+		u.emit(KindDevice, d.Path(), "usb_set_configuration", "config -1 (deconfigure)")
+		u.removeInterfaces(d)
+		u.setState(d, StateAddress)
+	}
+}
+
+// setConfiguration is usb_set_configuration: create the interfaces and
+// their endpoints, enable them, mark the device configured, then
+// device_add each interface so that interface drivers bind.
+func (u *USB) setConfiguration(d *Device) error {
+	cfg := d.gadget.Config
+	val := cfg.Value
+	if val == 0 {
+		val = 1
+	}
+	u.emit(KindDevice, d.Path(), "usb_set_configuration", fmt.Sprintf("config #%d, %d interface(s)", val, len(cfg.Interfaces)))
+	var intfs []*Interface
+	var eps []*endpoint
+	for _, desc := range cfg.Interfaces {
+		intf := &Interface{u: u, udev: d, desc: desc, minor: -1}
+		name := fmt.Sprintf("%s:%d.%d", d.Name(), val, desc.Number)
+		intf.dev = device.New(name, device.WithParent(d.dev), device.WithBus(u.bus), device.WithRelease(func(dev *device.Device) {
+			u.emit(KindDevice, dev.Path(), "usb_release_interface", "")
+			u.mu.Lock()
+			delete(u.intfs, dev)
+			u.mu.Unlock()
+		}))
+		for _, ed := range desc.Endpoints {
+			ep := &endpoint{udev: d, intf: intf, desc: ed, enabled: true}
+			intf.eps = append(intf.eps, ep)
+			eps = append(eps, ep)
+		}
+		intfs = append(intfs, intf)
+	}
+	u.mu.Lock()
+	d.intfs = intfs
+	d.eps = append(d.eps[:1], eps...)
+	for _, i := range intfs {
+		u.intfs[i.dev] = i
+	}
+	u.mu.Unlock()
+	u.setState(d, StateConfigured)
+	for _, i := range intfs {
+		u.emit(KindDevice, i.Path(), "usb_set_configuration", "adding interface")
+		if err := u.core.RegisterDevice(i.dev); err != nil {
+			u.emit(KindDevice, i.Path(), "usb_set_configuration", "device_add failed: "+Errno(err))
+		}
+	}
+	return nil
+}
+
+// removeInterfaces is the interface half of usb_disable_device: device_del
+// every registered interface (which unbinds its driver through
+// usb_unbind_interface), then drop the configuration's references.
+func (u *USB) removeInterfaces(d *Device) {
+	intfs := d.Interfaces()
+	for _, i := range intfs {
+		if !i.dev.IsRegistered() {
+			continue
+		}
+		u.emit(KindDevice, d.Path(), "usb_disable_device", "unregistering interface "+i.Name())
+		if err := u.core.DeleteDevice(i.dev); err != nil {
+			u.emit(KindDevice, i.Path(), "usb_disable_device", "device_del: "+Errno(err))
+		}
+	}
+	u.mu.Lock()
+	d.intfs = nil
+	u.mu.Unlock()
+	for _, i := range intfs {
+		_ = i.dev.Put()
+	}
+}
+
+// disableDevice is usb_disable_device(udev, 0): the interfaces are
+// removed, the configuration dropped, and every endpoint, ep0 included, is
+// disabled, terminating its URBs with -ESHUTDOWN ("nuking all URBs").
+func (u *USB) disableDevice(d *Device) {
+	u.emit(KindDevice, d.Path(), "usb_disable_device", "")
+	u.removeInterfaces(d)
+	u.mu.Lock()
+	if d.state == StateConfigured {
+		d.state = StateAddress
+	}
+	eps := append([]*endpoint(nil), d.eps...)
+	d.eps = d.eps[:1]
+	u.mu.Unlock()
+	u.emit(KindDevice, d.Path(), "usb_disable_device", "nuking all URBs")
+	for _, ep := range sortEndpoints(eps) {
+		u.disableEndpoint(ep)
+	}
+}

@@ -1,0 +1,53 @@
+// Package usbsim models the Linux USB core (drivers/usb/core) on top of the
+// drvsim driver core: host controllers with root hubs, hubs with numbered
+// ports, devices plugged and unplugged at any time, the two kinds of
+// driver-model device (the usb_device bound to the generic "usb" driver,
+// one usb_interface per interface bound to a usb_driver by id table), URBs
+// that complete through a completion handler with a status, and the
+// disconnect order of hub.c's usb_disconnect.
+//
+// # The pieces
+//
+// Init registers the "usb" bus on a bus.Core (usb_init): the bus's match,
+// probe and remove wrap the usb_driver's (usb_device_match,
+// usb_probe_interface, usb_unbind_interface), and the hub driver and the
+// generic device driver are registered. USB.AddHCD adds a host controller
+// and registers its root hub "usbN" (usb_add_hcd). Device.Plug connects a
+// Gadget (descriptors plus a device model, a Function, that answers
+// transfers) to a hub port (hub_port_connect, usb_new_device); the generic
+// driver configures it (usb_set_configuration) and its interfaces bind.
+// Device.Unplug disconnects whatever is on a port (usb_disconnect).
+//
+// # URBs and "asynchronous" completion
+//
+// URB.Submit (usb_submit_urb) queues an URB on an endpoint; the device
+// model answers it when it can (a loopback IN waits for data). A finished
+// transfer goes on the host controller's done list and its completion
+// handler runs later, from usb_hcd_giveback_urb, called by whoever drives
+// the controller: HCD.Flush (the controller's bottom half), or a task
+// waiting for an URB (BulkMsg, URB.Kill), which delivers completed URBs
+// while it waits. No goroutine is involved, so plain tests are
+// deterministic, and under a deterministic scheduler (package sim) the
+// submit, the giveback and the waits are schedule points.
+//
+// Terminated URBs complete with the kernel's statuses: -ESHUTDOWN
+// (ErrShutdown) when their endpoint is disabled at unbind or disconnect,
+// -ENOENT (ErrNoEntry) when killed, -ECONNRESET (ErrConnReset) when
+// unlinked. Submitting to a device that is gone fails with -ENODEV
+// (ErrNoDevice), to a disabled endpoint with -ENOENT, to a dead controller
+// with -ESHUTDOWN, an URB being killed with -EPERM.
+//
+// # Disconnect
+//
+// usb_disconnect marks the device and everything below it NOTATTACHED (new
+// submissions fail), disconnects the children first, port by port, then
+// usb_disable_device deletes each interface (device_del, whose unbind runs
+// usb_unbind_interface: the interface's URBs are terminated before the
+// driver's disconnect unless the driver has SoftUnbind and the device is
+// still present), disables every endpoint, and finally the usb_device is
+// deleted and its last reference dropped. Every step is a trace event of
+// one of the kinds in kinds.go, named after the kernel function.
+//
+// Layering: usbsim imports bus, device, driver, sched, trace and sim (for
+// the simulated-memory sanitizer); nothing below imports it.
+package usbsim

@@ -1,0 +1,53 @@
+package usbsim
+
+import (
+	"github.com/drvsim/drvsim/device"
+)
+
+// Errors of the USB core, named after the kernel errnos it returns or puts
+// in urb->status. The ones the driver core already defines are the same
+// values (errors.Is matches either name).
+var (
+	// ErrNoDevice is -ENODEV: usb_submit_urb to a device that is gone
+	// (USB_STATE_NOTATTACHED), or a driver operation after disconnect.
+	ErrNoDevice = device.ErrNoDevice
+	// ErrNoEntry is -ENOENT: the status of an URB killed by usb_kill_urb,
+	// and usb_submit_urb to an endpoint that is disabled or does not exist
+	// (usb_pipe_endpoint returned NULL).
+	ErrNoEntry = device.ErrNoEntry
+	// ErrBusy is -EBUSY: submitting an URB that is already in flight.
+	ErrBusy = device.ErrBusy
+	// ErrInvalid is -EINVAL: an URB without a device or completion handler,
+	// a port number out of range, a malformed id.
+	ErrInvalid = device.ErrInvalid
+	// ErrNoMemory is -ENOMEM.
+	ErrNoMemory = device.ErrNoMemory
+	// ErrIO is -EIO.
+	ErrIO = device.ErrIO
+
+	// ErrShutdown is -ESHUTDOWN: the status of every URB still queued on an
+	// endpoint when the endpoint is disabled (usb_hcd_flush_endpoint, at
+	// unbind and disconnect), and usb_submit_urb once the host controller
+	// is dead.
+	ErrShutdown = &device.Errno{Name: "ESHUTDOWN", Desc: "cannot send after transport endpoint shutdown"}
+	// ErrConnReset is -ECONNRESET: the status of an URB unlinked
+	// asynchronously (usb_unlink_urb).
+	ErrConnReset = &device.Errno{Name: "ECONNRESET", Desc: "connection reset by peer"}
+	// ErrPerm is -EPERM: usb_submit_urb of an URB being killed or poisoned
+	// (urb->reject).
+	ErrPerm = &device.Errno{Name: "EPERM", Desc: "operation not permitted"}
+	// ErrProto is -EPROTO: a transfer error (bitstuff, no response) that a
+	// device model may report as an URB's status.
+	ErrProto = &device.Errno{Name: "EPROTO", Desc: "protocol error"}
+	// ErrPipe is -EPIPE: the endpoint stalled.
+	ErrPipe = &device.Errno{Name: "EPIPE", Desc: "broken pipe (endpoint stalled)"}
+	// ErrInProgress is -EINPROGRESS: the status of an URB while it is in
+	// flight.
+	ErrInProgress = &device.Errno{Name: "EINPROGRESS", Desc: "operation now in progress"}
+	// ErrIdentifierRemoved is -EIDRM: usb_unlink_urb of an URB that is not
+	// in flight (already completed or never submitted).
+	ErrIdentifierRemoved = &device.Errno{Name: "EIDRM", Desc: "identifier removed (URB not linked)"}
+)
+
+// Errno renders err as the kernel prints a status: "0", "-ESHUTDOWN", ...
+func Errno(err error) string { return device.ErrnoName(err) }

@@ -1,0 +1,101 @@
+package usbsim
+
+import (
+	"fmt"
+)
+
+// HCD is struct usb_hcd: a host controller, its bus number, its root hub,
+// and the list of URBs the hardware has finished whose completion handlers
+// have not run yet (the giveback list of its bottom half).
+type HCD struct {
+	u      *USB
+	busnum int
+	root   *Device
+
+	// guarded by u.mu
+	dead       bool
+	nextDevnum int
+	done       []*URB
+}
+
+// AddHCD is usb_add_hcd: a host controller with a root hub of ports ports
+// (register_root_hub), numbered bus 1, 2, ... in order of addition.
+func (u *USB) AddHCD(ports int) (*HCD, error) {
+	if ports < 1 {
+		return nil, fmt.Errorf("usb_add_hcd: %d ports: %w", ports, ErrInvalid)
+	}
+	u.mu.Lock()
+	h := &HCD{u: u, busnum: len(u.hcds) + 1}
+	u.hcds = append(u.hcds, h)
+	u.mu.Unlock()
+	u.emit(KindHub, "", "usb_add_hcd", fmt.Sprintf("new USB bus registered, assigned bus number %d", h.busnum))
+	h.root = u.allocDev(h, nil, 0, rootHubGadget(ports))
+	if err := u.newDevice(h.root); err != nil {
+		return nil, fmt.Errorf("register_root_hub: %w", err)
+	}
+	return h, nil
+}
+
+// BusNum returns the bus number (busnum).
+func (h *HCD) BusNum() int { return h.busnum }
+
+// RootHub returns the root hub, "usbN" (hcd->self.root_hub).
+func (h *HCD) RootHub() *Device { return h.root }
+
+// Remove is usb_remove_hcd: the root hub and everything below it are
+// disconnected (usb_disconnect) and the controller is dead: submissions
+// fail with -ESHUTDOWN.
+func (h *HCD) Remove() {
+	u := h.u
+	u.mu.Lock()
+	if h.dead {
+		u.mu.Unlock()
+		return
+	}
+	h.dead = true
+	u.mu.Unlock()
+	u.emit(KindHub, h.root.Path(), "usb_remove_hcd", "remove, state dead")
+	u.disconnect(h.root)
+}
+
+// Pending returns how many finished URBs wait for their completion
+// handler.
+func (h *HCD) Pending() int {
+	h.u.mu.Lock()
+	defer h.u.mu.Unlock()
+	return len(h.done)
+}
+
+// Flush runs the completion handler of every URB the hardware had
+// finished when Flush was called, in order (one pass of the controller's
+// bottom half calling usb_hcd_giveback_urb). URBs that finish meanwhile (a
+// handler resubmitting to a device that answers at once) wait for the next
+// Flush. It returns how many it gave back.
+func (h *HCD) Flush() int {
+	n := h.Pending()
+	for i := 0; i < n; i++ {
+		urb := h.u.claimDone(h, nil)
+		if urb == nil {
+			return i
+		}
+		h.u.giveback(urb)
+	}
+	return n
+}
+
+// claimDone takes the first URB off h's giveback list (only want, if not
+// nil) and marks its completion as running.
+func (u *USB) claimDone(h *HCD, want *URB) *URB {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for i, urb := range h.done {
+		if want != nil && urb != want {
+			continue
+		}
+		h.done = append(h.done[:i:i], h.done[i+1:]...)
+		urb.state = urbIdle
+		urb.claimLocked()
+		return urb
+	}
+	return nil
+}

@@ -1,0 +1,25 @@
+package usbsim
+
+import "github.com/drvsim/drvsim/trace"
+
+// Trace event kinds of the USB core. Every step of a device's life is
+// recorded with one of them and the name of the kernel function it models.
+const (
+	// KindHub: hub_port_connect, usb_disconnect, hub_disconnect_children,
+	// hub_probe, hub_disconnect (drivers/usb/core/hub.c).
+	KindHub trace.Kind = "usb.hub"
+	// KindDevice: usb_alloc_dev, usb_new_device, usb_set_device_state,
+	// usb_set_configuration, usb_disable_device, usb_disable_endpoint
+	// (usb.c, message.c).
+	KindDevice trace.Kind = "usb.device"
+	// KindDriver: usb_register_driver, usb_deregister, usb_probe_device,
+	// usb_probe_interface, usb_unbind_interface, usb_store_new_id
+	// (driver.c, generic.c).
+	KindDriver trace.Kind = "usb.driver"
+	// KindURB: usb_submit_urb, usb_hcd_giveback_urb, usb_kill_urb,
+	// usb_unlink_urb, usb_hcd_flush_endpoint, anchors (urb.c, hcd.c).
+	KindURB trace.Kind = "usb.urb"
+)
+
+// Kinds lists every kind the USB core records, for trace.OfKind.
+var Kinds = []trace.Kind{KindHub, KindDevice, KindDriver, KindURB}

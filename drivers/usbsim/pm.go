@@ -1,0 +1,56 @@
+package usbsim
+
+import "fmt"
+
+// Suspend is usb_suspend_both (system sleep of one device): every bound
+// interface driver's Suspend runs, in interface order, then the device is
+// SUSPENDED. A driver's error aborts it: the interfaces already suspended
+// are resumed and the error is returned.
+func (d *Device) Suspend() error {
+	u := d.u
+	if st := d.State(); st != StateConfigured {
+		return fmt.Errorf("usb_suspend_both %s: state %s: %w", d.Name(), st, ErrInvalid)
+	}
+	intfs := d.Interfaces()
+	for i, intf := range intfs {
+		drv := intf.Driver()
+		if drv == nil || drv.Suspend == nil {
+			continue
+		}
+		u.emit(KindDriver, intf.Path(), "usb_suspend_interface", "driver="+drv.Name)
+		if err := drv.Suspend(intf); err != nil {
+			u.emit(KindDriver, intf.Path(), "usb_suspend_interface", "failed: "+Errno(err))
+			for _, back := range intfs[:i] {
+				if bd := back.Driver(); bd != nil && bd.Resume != nil {
+					_ = bd.Resume(back)
+				}
+			}
+			return fmt.Errorf("usb_suspend_both %s: %w", d.Name(), err)
+		}
+	}
+	u.setState(d, StateSuspended)
+	return nil
+}
+
+// Resume is usb_resume_both: the device is CONFIGURED again and every bound
+// interface driver's Resume runs, in interface order. The first error is
+// returned after all have run.
+func (d *Device) Resume() error {
+	u := d.u
+	if st := d.State(); st != StateSuspended {
+		return fmt.Errorf("usb_resume_both %s: state %s: %w", d.Name(), st, ErrInvalid)
+	}
+	u.setState(d, StateConfigured)
+	var first error
+	for _, intf := range d.Interfaces() {
+		drv := intf.Driver()
+		if drv == nil || drv.Resume == nil {
+			continue
+		}
+		u.emit(KindDriver, intf.Path(), "usb_resume_interface", "driver="+drv.Name)
+		if err := drv.Resume(intf); err != nil && first == nil {
+			first = fmt.Errorf("usb_resume_both %s: %w", d.Name(), err)
+		}
+	}
+	return first
+}

@@ -1,0 +1,11 @@
+// Package scenario holds the USB lifecycle scenarios of drvsim as
+// functions that build a fresh simulated machine, run, and return what
+// happened: the entry points of the drvsim CLI's USB demo and of the
+// lifecycle tests.
+//
+// A Rig is one machine: a driver core, the USB core on it, a host
+// controller, the skeletons' minor range and one skeleton driver. MidRead
+// is scenario 2 of docs/usb.md (a read in flight when the device is
+// unplugged), runnable once (Run, with a seed) or under exploration
+// (Explore). Demo prints the CLI demo.
+package scenario

@@ -1,0 +1,153 @@
+package skel
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/drvsim/drvsim/drivers/usbsim"
+	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
+	"github.com/drvsim/drvsim/drivers/usbsim/ksync"
+	"github.com/drvsim/drvsim/sim"
+)
+
+// broken is struct usb_skel of a skeleton with the classic race: its
+// bulk_in_buffer is device-managed (freed by devres when the interface is
+// unbound) and its file operations check dev->interface under the io
+// mutex but do their I/O after dropping it.
+type broken struct {
+	u       *usbsim.USB
+	obj     *sim.Object
+	kref    atomic.Int32
+	ioMutex *ksync.Mutex
+	udev    *usbsim.Device
+	intf    *usbsim.Interface
+	bulkIn  usbsim.EndpointDescriptor
+	bulkOut usbsim.EndpointDescriptor
+	buf     *usbsim.Buffer // devm-managed: freed at unbind, whatever files are open
+	minor   int
+	anchor  usbsim.Anchor
+}
+
+// NewBroken returns the racy skeleton as a usb_driver named "skel-broken".
+// Do not copy it: it is here to be caught.
+func NewBroken(u *usbsim.USB, reg *chardev.Registry) *usbsim.Driver {
+	ops := &chardev.Operations{}
+	drv := &usbsim.Driver{Name: string(Broken), IDTable: IDTable()}
+	drv.Probe = func(intf *usbsim.Interface, _ usbsim.DeviceID) error { return brokenProbe(u, reg, ops, intf) }
+	drv.Disconnect = func(intf *usbsim.Interface) { brokenDisconnect(reg, intf) }
+	ops.Open = func(f *chardev.File) error { return brokenOpen(reg, f) }
+	ops.Read = brokenRead
+	ops.Write = brokenWrite
+	ops.Ioctl = brokenIoctl
+	ops.Release = brokenRelease
+	return drv
+}
+
+func brokenProbe(u *usbsim.USB, reg *chardev.Registry, ops *chardev.Operations, intf *usbsim.Interface) error {
+	in, out, ok := intf.FindBulkInOut()
+	if !ok {
+		return fmt.Errorf("skel_probe: could not find both bulk-in and bulk-out endpoints: %w", usbsim.ErrNoDevice)
+	}
+	dev := &broken{u: u, obj: u.Memory().Alloc("struct usb_skel"), udev: intf.Device(), intf: intf,
+		bulkIn: in, bulkOut: out, minor: -1}
+	dev.kref.Store(1)
+	dev.ioMutex = ksync.NewMutex(u.Core(), "io_mutex")
+	dev.buf = u.AllocBuffer("bulk_in_buffer", in.MaxPacket)
+	// BUG: the buffer open files use is freed at unbind (devm_kmalloc).
+	if _, err := intf.Dev().Devres().AddOrReset("devm_kfree bulk_in_buffer", dev.buf.Free); err != nil {
+		dev.put()
+		return err
+	}
+	intf.SetIntfdata(dev)
+	minor, err := reg.Register(NodeName, ops, intf)
+	if err != nil {
+		intf.SetIntfdata(nil)
+		dev.put()
+		return err
+	}
+	dev.minor = minor
+	intf.SetMinor(minor)
+	emit(u, intf.Path(), "skel_probe", fmt.Sprintf("USB Skeleton device now attached to USBSkel-%d", minor))
+	return nil
+}
+
+func (dev *broken) put() {
+	if dev.kref.Add(-1) == 0 {
+		emit(dev.u, dev.udev.Path(), "skel_delete", "freeing struct usb_skel")
+		dev.obj.Free()
+	}
+}
+
+// connected checks dev->interface under the io mutex, then drops it: the
+// answer is stale by the time the caller acts on it.
+func (dev *broken) connected() bool {
+	dev.ioMutex.Lock()
+	defer dev.ioMutex.Unlock()
+	return dev.intf != nil
+}
+
+func brokenOpen(reg *chardev.Registry, f *chardev.File) error {
+	intf, _ := reg.Data(f.Minor()).(*usbsim.Interface)
+	if intf == nil {
+		return fmt.Errorf("skel_open: %w", chardev.ErrNoDevice)
+	}
+	dev, _ := intf.Intfdata().(*broken)
+	if dev == nil {
+		return fmt.Errorf("skel_open: %w", chardev.ErrNoDevice)
+	}
+	dev.kref.Add(1)
+	f.Private = dev
+	return nil
+}
+
+func brokenRelease(f *chardev.File) error {
+	f.Private.(*broken).put()
+	return nil
+}
+
+func brokenRead(f *chardev.File, n int) ([]byte, error) {
+	dev := f.Private.(*broken)
+	if !dev.connected() {
+		return nil, fmt.Errorf("skel_read: %w", chardev.ErrNoDevice)
+	}
+	// BUG: no io mutex from here on; disconnect and the devres release
+	// can run at any point below.
+	got, err := dev.udev.BulkMsg(dev.bulkIn.Address, dev.buf, min(n, dev.buf.Len()))
+	if err != nil {
+		return nil, ioErr(err)
+	}
+	return append([]byte(nil), dev.buf.Bytes("skel_read: copy_to_user bulk_in_buffer")[:got]...), nil
+}
+
+func brokenWrite(f *chardev.File, p []byte) (int, error) {
+	dev := f.Private.(*broken)
+	if !dev.connected() {
+		return 0, fmt.Errorf("skel_write: %w", chardev.ErrNoDevice)
+	}
+	return submitWrite(dev.u, dev.udev, dev.bulkOut.Address, &dev.anchor, p)
+}
+
+func brokenIoctl(f *chardev.File, cmd uint, _ int) (int, error) {
+	dev := f.Private.(*broken)
+	if !dev.connected() {
+		return 0, fmt.Errorf("skel_ioctl: %w", chardev.ErrNoDevice)
+	}
+	if cmd != IoctlBulkInSize {
+		return 0, chardev.ErrNotSupported
+	}
+	dev.buf.Bytes("skel_ioctl: bulk_in_size")
+	return dev.buf.Len(), nil
+}
+
+func brokenDisconnect(reg *chardev.Registry, intf *usbsim.Interface) {
+	dev := intf.Intfdata().(*broken)
+	intf.SetIntfdata(nil)
+	reg.Deregister(dev.minor)
+	intf.SetMinor(-1)
+	dev.ioMutex.Lock()
+	dev.intf = nil
+	dev.ioMutex.Unlock()
+	dev.anchor.KillAll()
+	emit(dev.u, intf.Path(), "skel_disconnect", fmt.Sprintf("USB Skeleton #%d now disconnected", dev.minor))
+	dev.put()
+}

@@ -1,0 +1,164 @@
+package skel
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/drvsim/drvsim/drivers/usbsim"
+	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
+	"github.com/drvsim/drvsim/drivers/usbsim/ksync"
+	"github.com/drvsim/drvsim/sim"
+)
+
+// classic is struct usb_skel of the kernel's skeleton.
+type classic struct {
+	u       *usbsim.USB
+	obj     *sim.Object // the kzalloc'ed struct itself
+	kref    atomic.Int32
+	ioMutex *ksync.Mutex // synchronize I/O with disconnect
+	udev    *usbsim.Device
+	intf    *usbsim.Interface // nil once disconnect ran; guarded by ioMutex
+	bulkIn  usbsim.EndpointDescriptor
+	bulkOut usbsim.EndpointDescriptor
+	buf     *usbsim.Buffer // bulk_in_buffer
+	minor   int
+	anchor  usbsim.Anchor // submitted
+}
+
+// NewClassic returns the kernel's usb-skeleton as a usb_driver named
+// "skel-classic".
+func NewClassic(u *usbsim.USB, reg *chardev.Registry) *usbsim.Driver {
+	ops := &chardev.Operations{}
+	drv := &usbsim.Driver{Name: string(Classic), IDTable: IDTable()}
+	drv.Probe = func(intf *usbsim.Interface, _ usbsim.DeviceID) error { return classicProbe(u, reg, ops, intf) }
+	drv.Disconnect = func(intf *usbsim.Interface) { classicDisconnect(reg, intf) }
+	ops.Open = func(f *chardev.File) error { return classicOpen(reg, f) }
+	ops.Read = classicRead
+	ops.Write = classicWrite
+	ops.Ioctl = classicIoctl
+	ops.Release = classicRelease
+	return drv
+}
+
+// classicProbe is skel_probe.
+func classicProbe(u *usbsim.USB, reg *chardev.Registry, ops *chardev.Operations, intf *usbsim.Interface) error {
+	in, out, ok := intf.FindBulkInOut()
+	if !ok {
+		return fmt.Errorf("skel_probe: could not find both bulk-in and bulk-out endpoints: %w", usbsim.ErrNoDevice)
+	}
+	dev := &classic{u: u, obj: u.Memory().Alloc("struct usb_skel"), udev: intf.Device(), intf: intf,
+		bulkIn: in, bulkOut: out, minor: -1}
+	dev.kref.Store(1) // kref_init
+	dev.ioMutex = ksync.NewMutex(u.Core(), "io_mutex")
+	dev.buf = u.AllocBuffer("bulk_in_buffer", in.MaxPacket)
+	intf.SetIntfdata(dev)
+	minor, err := reg.Register(NodeName, ops, intf)
+	if err != nil {
+		intf.SetIntfdata(nil)
+		dev.put()
+		return err
+	}
+	dev.minor = minor
+	intf.SetMinor(minor)
+	emit(u, intf.Path(), "skel_probe", fmt.Sprintf("USB Skeleton device now attached to USBSkel-%d", minor))
+	return nil
+}
+
+// put is kref_put(&dev->kref, skel_delete).
+func (dev *classic) put() {
+	dev.obj.Access("kref_put dev->kref")
+	if dev.kref.Add(-1) == 0 {
+		emit(dev.u, dev.udev.Path(), "skel_delete", "freeing bulk_in_buffer and struct usb_skel")
+		dev.buf.Free()
+		dev.obj.Free()
+	}
+}
+
+// classicOpen is skel_open: find the interface by minor, take a reference.
+func classicOpen(reg *chardev.Registry, f *chardev.File) error {
+	intf, _ := reg.Data(f.Minor()).(*usbsim.Interface) // usb_find_interface
+	if intf == nil {
+		return fmt.Errorf("skel_open: can't find device for minor %d: %w", f.Minor(), chardev.ErrNoDevice)
+	}
+	dev, _ := intf.Intfdata().(*classic)
+	if dev == nil {
+		return fmt.Errorf("skel_open: %w", chardev.ErrNoDevice)
+	}
+	dev.obj.Access("skel_open: kref_get dev->kref")
+	dev.kref.Add(1)
+	f.Private = dev
+	return nil
+}
+
+// classicRelease is skel_release: drop the file's reference; the last one
+// frees the state.
+func classicRelease(f *chardev.File) error {
+	dev := f.Private.(*classic)
+	dev.ioMutex.Lock()
+	dev.obj.Access("skel_release: dev->interface")
+	dev.ioMutex.Unlock()
+	dev.put()
+	return nil
+}
+
+// classicRead is skel_read: under the io mutex, -ENODEV once disconnected,
+// else a blocking bulk read into bulk_in_buffer and a copy out.
+func classicRead(f *chardev.File, n int) ([]byte, error) {
+	dev := f.Private.(*classic)
+	dev.ioMutex.Lock()
+	defer dev.ioMutex.Unlock()
+	dev.obj.Access("skel_read: dev->interface")
+	if dev.intf == nil { // disconnect() was called
+		return nil, fmt.Errorf("skel_read: %w", chardev.ErrNoDevice)
+	}
+	got, err := dev.udev.BulkMsg(dev.bulkIn.Address, dev.buf, min(n, dev.buf.Len()))
+	if err != nil {
+		return nil, ioErr(err)
+	}
+	return append([]byte(nil), dev.buf.Bytes("skel_read: copy_to_user bulk_in_buffer")[:got]...), nil
+}
+
+// classicWrite is skel_write: under the io mutex, -ENODEV once
+// disconnected, else an anchored asynchronous bulk-out URB.
+func classicWrite(f *chardev.File, p []byte) (int, error) {
+	dev := f.Private.(*classic)
+	dev.ioMutex.Lock()
+	defer dev.ioMutex.Unlock()
+	dev.obj.Access("skel_write: dev->interface")
+	if dev.intf == nil {
+		return 0, fmt.Errorf("skel_write: %w", chardev.ErrNoDevice)
+	}
+	return submitWrite(dev.u, dev.udev, dev.bulkOut.Address, &dev.anchor, p)
+}
+
+// classicIoctl returns bulk_in_size, under the io mutex.
+func classicIoctl(f *chardev.File, cmd uint, _ int) (int, error) {
+	dev := f.Private.(*classic)
+	dev.ioMutex.Lock()
+	defer dev.ioMutex.Unlock()
+	dev.obj.Access("skel_ioctl: dev->interface")
+	if dev.intf == nil {
+		return 0, fmt.Errorf("skel_ioctl: %w", chardev.ErrNoDevice)
+	}
+	if cmd != IoctlBulkInSize {
+		return 0, chardev.ErrNotSupported
+	}
+	return dev.buf.Len(), nil
+}
+
+// classicDisconnect is skel_disconnect: give the minor back, clear the
+// interface pointer under the io mutex (waiting for I/O in progress), kill
+// the anchored URBs, drop the probe's reference.
+func classicDisconnect(reg *chardev.Registry, intf *usbsim.Interface) {
+	dev := intf.Intfdata().(*classic)
+	intf.SetIntfdata(nil)
+	reg.Deregister(dev.minor) // usb_deregister_dev: give back our minor
+	intf.SetMinor(-1)
+	dev.ioMutex.Lock() // prevent more I/O from starting
+	dev.obj.Access("skel_disconnect: dev->interface = NULL")
+	dev.intf = nil
+	dev.ioMutex.Unlock()
+	dev.anchor.KillAll()
+	emit(dev.u, intf.Path(), "skel_disconnect", fmt.Sprintf("USB Skeleton #%d now disconnected", dev.minor))
+	dev.put()
+}

@@ -1,0 +1,137 @@
+// Package skel is drivers/usb/usb-skeleton.c three times over: the same
+// character driver for a device with a bulk IN and a bulk OUT endpoint,
+// written in three ways, for teaching and for the lifecycle tests.
+//
+//   - Classic is the kernel's pattern: the driver state is reference
+//     counted (a kref), an io mutex serialises I/O against disconnect,
+//     disconnect clears the interface pointer under that mutex, every file
+//     operation takes it and returns -ENODEV once the pointer is nil, and
+//     the last release frees the state.
+//   - Revocable is the same driver on package revocable: probe creates a
+//     devm-managed provider of the hardware state, every open takes a
+//     consumer handle, every file operation runs inside Consumer.With and
+//     returns -ENODEV once the provider is revoked, release closes the
+//     handle, and disconnect only gives the minor back: the devres release
+//     that follows revokes the provider (waiting for readers inside a
+//     section) and then frees the hardware state.
+//   - Broken is the race the io mutex exists for: it checks the interface
+//     pointer under the mutex but does its I/O after dropping it, with a
+//     bulk-in buffer freed (by devres) when the device is unbound. A read
+//     racing an unplug uses the freed buffer; under sim the sanitizer
+//     reports the use-after-free.
+//
+// The driver state and the buffers are simulated allocations of the USB
+// core's sim.Memory, so every touch of freed memory is reported.
+package skel
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/drivers/usbsim"
+	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
+	"github.com/drvsim/drvsim/trace"
+)
+
+// The skeleton's ids and minor range (USB_SKEL_VENDOR_ID, ..._PRODUCT_ID,
+// USB_SKEL_MINOR_BASE).
+const (
+	VendorID  = 0xfff0
+	ProductID = 0xfff0
+	MinorBase = 192
+	// NodeName is the usb_class_driver's name pattern.
+	NodeName = "skel%d"
+)
+
+// IoctlBulkInSize is the one ioctl the skeletons implement: it returns the
+// size of the bulk-in buffer (bulk_in_size), a read of the driver state.
+const IoctlBulkInSize = 0x5301
+
+// Kind is the trace kind of the skeleton drivers' own steps (skel_probe,
+// skel_disconnect, skel_delete, ...).
+const Kind trace.Kind = "skel"
+
+// Variant names one of the three drivers.
+type Variant string
+
+// The variants.
+const (
+	Classic   Variant = "skel-classic"
+	Revocable Variant = "skel-revocable"
+	Broken    Variant = "skel-broken"
+)
+
+// Variants lists the three variants, correct ones first.
+var Variants = []Variant{Classic, Revocable, Broken}
+
+// New returns the usb_driver of variant v, registering its minors in reg.
+// Register it with u.Register.
+func New(v Variant, u *usbsim.USB, reg *chardev.Registry) (*usbsim.Driver, error) {
+	switch v {
+	case Classic:
+		return NewClassic(u, reg), nil
+	case Revocable:
+		return NewRevocable(u, reg), nil
+	case Broken:
+		return NewBroken(u, reg), nil
+	}
+	return nil, fmt.Errorf("skel: unknown variant %q: %w", v, device.ErrInvalid)
+}
+
+// NewRegistry returns the minor range the skeletons use (16 minors from
+// MinorBase), on u's driver core.
+func NewRegistry(u *usbsim.USB) *chardev.Registry {
+	return chardev.NewRegistry(u.Core(), "usb", MinorBase, 16)
+}
+
+// IDTable is skel_table: USB_DEVICE(VendorID, ProductID).
+func IDTable() []usbsim.DeviceID { return []usbsim.DeviceID{usbsim.ID(VendorID, ProductID)} }
+
+// Gadget returns a device the skeletons bind to, answered by fn (a
+// usbsim.Loopback, a usbsim.Counter, ...).
+func Gadget(fn usbsim.Function) *usbsim.Gadget {
+	return usbsim.BulkGadget(VendorID, ProductID, 64, fn)
+}
+
+func emit(u *usbsim.USB, dev, fn, msg string) {
+	u.Log().Emit(trace.Event{Kind: Kind, Dev: dev, Func: fn, Msg: msg})
+}
+
+// ioErr turns a transfer's error into what read and write return: -ENODEV
+// (wrapping the URB status) when the device or endpoint went away under
+// the transfer, -EIO for other failures. The kernel's skeleton returns
+// -EIO for both; telling the user the device is gone is kinder.
+func ioErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, usbsim.ErrShutdown), errors.Is(err, usbsim.ErrNoDevice),
+		errors.Is(err, usbsim.ErrNoEntry):
+		return fmt.Errorf("%w (urb status %s)", chardev.ErrNoDevice, usbsim.Errno(err))
+	}
+	return fmt.Errorf("%w (urb status %s)", usbsim.ErrIO, usbsim.Errno(err))
+}
+
+// writeCallback is skel_write_bulk_callback: unlink faults are not errors;
+// the URB's buffer is freed here (usb_free_coherent), so the host
+// controller must never touch it after the giveback.
+func writeCallback(urb *usbsim.URB) {
+	urb.Buffer.Free()
+}
+
+// submitWrite is the body of skel_write shared by the variants: allocate a
+// buffer and an URB, copy the data, anchor and submit.
+func submitWrite(u *usbsim.USB, udev *usbsim.Device, ep uint8, anchor *usbsim.Anchor, p []byte) (int, error) {
+	buf := u.AllocBuffer("skel write buffer", len(p))
+	copy(buf.Bytes("skel_write: copy_from_user"), p)
+	urb := u.AllocURB()
+	urb.FillBulk(udev, ep, buf, len(p), writeCallback, nil)
+	anchor.Anchor(urb)
+	if err := urb.Submit(); err != nil {
+		urb.Unanchor()
+		buf.Free()
+		return 0, ioErr(err)
+	}
+	return len(p), nil
+}

@@ -1,0 +1,195 @@
+package usbsim
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/drvsim/drvsim/bus"
+	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/driver"
+	"github.com/drvsim/drvsim/drivers/usbsim/ksync"
+	"github.com/drvsim/drvsim/sched"
+	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/trace"
+)
+
+// BusName is the USB bus's name (usb_bus_type).
+const BusName = "usb"
+
+// USB is the USB core of one simulated system: the usb bus registered on a
+// driver core, its host controllers, the hub and generic device drivers,
+// and the lock that guards every endpoint queue and URB (the kernel's
+// hcd_urb_list_lock). Create it with Init. All methods are safe for
+// concurrent use; none starts a goroutine.
+type USB struct {
+	core    *bus.Core
+	bus     *bus.Bus
+	generic *driver.Driver
+	hub     *Driver
+	mem     *sim.Memory
+	wq      *ksync.WaitQueue
+
+	mu      sync.Mutex
+	devs    map[*device.Device]*Device
+	intfs   map[*device.Device]*Interface
+	drivers map[*driver.Driver]*Driver
+	hcds    []*HCD
+	urbSeq  int
+}
+
+// Option configures Init.
+type Option func(*USB)
+
+// WithMemory makes URB buffers and drivers' simulated state allocations of
+// m (the sanitizer arena): sim.Sim.Memory under a controlled run. The
+// default is a stand-alone arena recording into the core's trace.
+func WithMemory(m *sim.Memory) Option { return func(u *USB) { u.mem = m } }
+
+// Init is usb_init: it registers the "usb" bus on core, then the hub driver
+// (usb_hub_init) and the generic device driver "usb"
+// (usb_register_device_driver).
+func Init(core *bus.Core, opts ...Option) (*USB, error) {
+	if core == nil {
+		return nil, fmt.Errorf("usb_init: no driver core: %w", ErrInvalid)
+	}
+	u := &USB{
+		core:    core,
+		devs:    map[*device.Device]*Device{},
+		intfs:   map[*device.Device]*Interface{},
+		drivers: map[*driver.Driver]*Driver{},
+	}
+	for _, o := range opts {
+		o(u)
+	}
+	if u.mem == nil {
+		u.mem = sim.NewMemory(core.Log())
+	}
+	u.wq = ksync.NewWaitQueue(core, "usb_kill_urb_queue")
+	u.bus = &bus.Bus{Name: BusName, Match: u.match, Probe: u.probe, Remove: u.remove, Uevent: u.uevent}
+	if err := core.RegisterBus(u.bus); err != nil {
+		return nil, fmt.Errorf("usb_init: %w", err)
+	}
+	u.hub = newHubDriver()
+	if err := u.Register(u.hub); err != nil {
+		return nil, fmt.Errorf("usb_hub_init: %w", err)
+	}
+	u.generic = &driver.Driver{Name: "usb", Bus: BusName}
+	if err := core.RegisterDriver(u.generic); err != nil {
+		return nil, fmt.Errorf("usb_register_device_driver: %w", err)
+	}
+	u.emit(KindDriver, u.generic.Path(), "usb_register_device_driver", "registered new device driver usb")
+	return u, nil
+}
+
+// Core returns the driver core the USB bus is registered on.
+func (u *USB) Core() *bus.Core { return u.core }
+
+// Bus returns the usb bus (usb_bus_type).
+func (u *USB) Bus() *bus.Bus { return u.bus }
+
+// Memory returns the sanitizer arena of buffers and driver state.
+func (u *USB) Memory() *sim.Memory { return u.mem }
+
+// Log returns the trace log.
+func (u *USB) Log() *trace.Log { return u.core.Log() }
+
+// Scheduler returns the scheduler of a controlled run, nil outside one.
+func (u *USB) Scheduler() sched.Scheduler { return u.core.Scheduler() }
+
+// HCDs returns the host controllers in order of AddHCD.
+func (u *USB) HCDs() []*HCD {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]*HCD(nil), u.hcds...)
+}
+
+// DeviceOf returns the usb_device behind a driver-model device
+// (to_usb_device), or nil.
+func (u *USB) DeviceOf(dev *device.Device) *Device {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.devs[dev]
+}
+
+// InterfaceOf returns the usb_interface behind a driver-model device
+// (to_usb_interface), or nil.
+func (u *USB) InterfaceOf(dev *device.Device) *Interface {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.intfs[dev]
+}
+
+func (u *USB) emit(kind trace.Kind, dev, fn, msg string) {
+	u.core.Log().Emit(trace.Event{Kind: kind, Dev: dev, Func: fn, Msg: msg})
+}
+
+func (u *USB) yield(kind, fn, obj string) {
+	if s := u.Scheduler(); s != nil {
+		s.Yield(sched.Point{Kind: kind, Func: fn, Obj: obj})
+	}
+}
+
+// match is usb_device_match: usb_devices match the generic device driver
+// only; interfaces match interface drivers by usb_match_id and then the
+// dynamic ids (usb_match_dynamic_id).
+func (u *USB) match(dev *device.Device, drv *driver.Driver) bool {
+	u.mu.Lock()
+	udev, intf, ud := u.devs[dev], u.intfs[dev], u.drivers[drv]
+	u.mu.Unlock()
+	switch {
+	case udev != nil:
+		return drv == u.generic
+	case intf != nil && ud != nil:
+		_, ok := ud.matchID(intf)
+		return ok
+	}
+	return false
+}
+
+// probe is the usb bus's probe: usb_probe_device for a usb_device,
+// usb_probe_interface for an interface.
+func (u *USB) probe(dev *device.Device, drv *driver.Driver) error {
+	u.mu.Lock()
+	udev, intf, ud := u.devs[dev], u.intfs[dev], u.drivers[drv]
+	u.mu.Unlock()
+	switch {
+	case udev != nil && drv == u.generic:
+		return u.genericProbe(udev)
+	case intf != nil && ud != nil:
+		return u.probeInterface(intf, ud)
+	}
+	return fmt.Errorf("usb probe %s: not a usb device or driver: %w", dev.Path(), ErrNoDevice)
+}
+
+// remove is the usb bus's remove: usb_unbind_device or
+// usb_unbind_interface.
+func (u *USB) remove(dev *device.Device, drv *driver.Driver) {
+	u.mu.Lock()
+	udev, intf, ud := u.devs[dev], u.intfs[dev], u.drivers[drv]
+	u.mu.Unlock()
+	switch {
+	case udev != nil:
+		u.genericDisconnect(udev)
+	case intf != nil && ud != nil:
+		u.unbindInterface(intf, ud)
+	}
+}
+
+// uevent is usb_uevent: PRODUCT= for devices, INTERFACE= and MODALIAS= for
+// interfaces.
+func (u *USB) uevent(dev *device.Device) []string {
+	u.mu.Lock()
+	udev, intf := u.devs[dev], u.intfs[dev]
+	u.mu.Unlock()
+	switch {
+	case udev != nil:
+		d := udev.gadget.Desc
+		return []string{fmt.Sprintf("PRODUCT=%x/%x/%x", d.VendorID, d.ProductID, d.BcdDevice), "DEVTYPE=usb_device"}
+	case intf != nil:
+		d, i := intf.udev.gadget.Desc, intf.desc
+		return []string{fmt.Sprintf("INTERFACE=%d/%d/%d", i.Class, i.SubClass, i.Protocol), "DEVTYPE=usb_interface",
+			fmt.Sprintf("MODALIAS=usb:v%04Xp%04Xd%04Xdc%02Xdsc%02Xdp%02Xic%02Xisc%02Xip%02Xin%02X",
+				d.VendorID, d.ProductID, d.BcdDevice, d.Class, d.SubClass, d.Protocol, i.Class, i.SubClass, i.Protocol, i.Number)}
+	}
+	return nil
+}

@@ -1,0 +1,43 @@
+// Package kernelmodel is drvsim's design lab for revocable resources: it
+// holds behavioural models of the two designs the Linux kernel tried, run
+// on drvsim's deterministic scheduler (package sim) and its simulated
+// memory, and the scenarios that replay why the kernel reverted them,
+// next to the same scenarios run on drvsim's own package revocable.
+//
+// These are models for study, not for use. Drivers use package revocable.
+//
+// # The models
+//
+//   - Package v3 models the seed design (patch v3, 2025): a provider
+//     allocated with revocable_provider_alloc and freed with
+//     revocable_provider_free, a heap-allocated consumer handle
+//     (revocable_alloc / revocable_free) that stores the SRCU read index
+//     of its current access, revocable_try_access / revocable_release and
+//     the REVOCABLE() macro.
+//   - Package merged models the form merged into the driver-core tree
+//     (2026-01): an RCU-protected provider pointer revoked through
+//     revocable_provider_revoke(&rp), a stack consumer set up by
+//     revocable_init (kref_get_unless_zero inside an RCU read section) and
+//     torn down by revocable_deinit, revocable_withdraw_access, the
+//     provider freed with kfree_rcu, and the REVOCABLE_TRY_ACCESS_WITH /
+//     REVOCABLE_TRY_ACCESS_SCOPED macros.
+//   - Package klib holds the kernel primitives they are built from, modelled
+//     on sim: kmalloc/kfree on checked simulated memory, kref, a small
+//     faithful Tree-SRCU (per-domain lock and unlock counters indexed by
+//     srcu_idx, a two-scan synchronize_srcu that flips the index and waits
+//     with sched Block), and RCU read sections, synchronize_rcu and
+//     kfree_rcu (the free runs in a callback task after a grace period).
+//
+// Every field of a modelled struct that lives in kmalloc'ed memory is read
+// and written through a checked accessor, so a use of the provider after
+// its kfree is reported the way KASAN would report it, naming who
+// allocated and who freed it.
+//
+// # The scenarios
+//
+// Scenarios returns the registry the drvsim command line runs
+// (drvsim explore NAME): each Scenario is a function of a *sim.Sim that
+// builds a fresh system and starts its tasks, with a description and the
+// kind of bug exploration is expected to find (none for drvsim's own
+// design). See docs/design-lab.md for the story and the reports.
+package kernelmodel

@@ -1,0 +1,60 @@
+package kernelmodel_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/drvsim/drvsim/revocable/kernelmodel"
+	"github.com/drvsim/drvsim/sim"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var kernelSharedHandle = []string{"v3-shared-handle", "merged-shared-handle"}
+
+// assertHungRevoke checks a shared-handle failure: the revoke is the one
+// task left, blocked in synchronize_srcu, and the chain names the reader
+// whose lock is unmatched; the trace shows the unlock in the wrong epoch.
+func assertHungRevoke(t *testing.T, f *sim.Result) {
+	t.Helper()
+	require.Equal(t, sim.BugDeadlock, f.Failure.Kind, f.String())
+	text := f.String()
+	assert.Contains(t, text, "BUG: deadlock: 1 tasks blocked forever")
+	assert.Contains(t, text, "INFO: task unbind blocked on synchronize_srcu rp->srcu (scan 2:")
+	assert.Regexp(t, `wait-for chain:\n  unbind -> \[synchronize_srcu rp->srcu \(scan 2: idx \d has 1 locks, 0 unlocks\)\] -> reader[12] \(not blocked\)`, text)
+	assert.Contains(t, f.TraceText(), "wrong epoch")
+	assert.Contains(t, f.TraceText(), "srcu_flip rp->srcu")
+}
+
+func TestSharedHandleRandomExplorationHangsRevoke(t *testing.T) {
+	for _, name := range kernelSharedHandle {
+		t.Run(name, func(t *testing.T) {
+			sc, ok := kernelmodel.Lookup(name)
+			require.True(t, ok)
+			res := sim.Explore(sim.ExploreConfig{Mode: sim.Random, Schedules: 500, Config: sim.EnvConfig(t.Name(), 1)}, sc.Run)
+			require.True(t, res.Failed(), "500 random schedules should hang the revoke")
+			f := res.Failure
+			assertHungRevoke(t, f)
+			assert.Contains(t, f.ReplayHint(), fmt.Sprintf("%s=%d ", sim.EnvSeed, f.Seed))
+			t.Logf("%s", res)
+			requireSeedReplay(t, f, sc.Run)
+		})
+	}
+}
+
+func TestSharedHandleExhaustiveExplorationHangsRevoke(t *testing.T) {
+	for _, name := range kernelSharedHandle {
+		t.Run(name, func(t *testing.T) {
+			sc, _ := kernelmodel.Lookup(name)
+			res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 5000, Shrink: true,
+				Config: sim.EnvConfig(t.Name(), 1)}, sc.Run)
+			require.True(t, res.Failed(), res.String())
+			f := res.Failure
+			assertHungRevoke(t, f)
+			assert.Equal(t, 1, f.Preemptions, "one preemption is enough: a reader preempted inside its section")
+			assert.Contains(t, f.ReplayHint(), sim.EnvSchedule+"=")
+			t.Logf("%s", res)
+			requireScheduleReplay(t, f, sc.Run)
+		})
+	}
+}
