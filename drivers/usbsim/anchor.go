@@ -53,23 +53,16 @@ func (a *Anchor) Empty() bool { return a.Len() == 0 }
 // KillAll is usb_kill_anchored_urbs: kill every anchored URB, newest
 // first, until the anchor is empty. URBs that were anchored but never
 // submitted are simply unanchored.
-func (a *Anchor) KillAll() {
-	for {
-		a.mu.Lock()
-		if len(a.urbs) == 0 {
-			a.mu.Unlock()
-			return
-		}
-		urb := a.urbs[len(a.urbs)-1]
-		a.mu.Unlock()
-		urb.Kill()
-		urb.Unanchor()
-	}
-}
+func (a *Anchor) KillAll() { a.drain((*URB).Kill) }
 
 // PoisonAll is usb_poison_anchored_urbs: KillAll with every URB left
 // poisoned.
-func (a *Anchor) PoisonAll() {
+func (a *Anchor) PoisonAll() { a.drain((*URB).Poison) }
+
+// drain applies stop to the newest anchored URB and unanchors it, until the
+// anchor is empty; stop may wait for a running completion, so it runs
+// without the anchor's lock.
+func (a *Anchor) drain(stop func(*URB)) {
 	for {
 		a.mu.Lock()
 		if len(a.urbs) == 0 {
@@ -78,7 +71,7 @@ func (a *Anchor) PoisonAll() {
 		}
 		urb := a.urbs[len(a.urbs)-1]
 		a.mu.Unlock()
-		urb.Poison()
+		stop(urb)
 		urb.Unanchor()
 	}
 }
