@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 const usage = `usage:
@@ -22,11 +22,12 @@ const usage = `usage:
   drvsim demo [NAME]         list the demos, or run the named one
   drvsim explore [flags] NAME
                              explore a scenario under many schedules
+  drvsim shell [SCRIPT]      an interactive machine: plug, bind, open, read
 `
 
 // run is main without the process: it returns the exit status, 0 on
 // success, 1 on a failed run, 2 on bad usage.
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		return runDemo("usb-unplug", stdout, stderr)
 	}
@@ -45,6 +46,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runDemo(fs.Arg(0), stdout, stderr)
 	case "explore":
 		return runExplore(args[1:], stdout, stderr)
+	case "shell":
+		return runShell(args[1:], stdin, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

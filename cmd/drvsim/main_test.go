@@ -14,7 +14,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func runCLI(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
-	rc := run(args, &out, &errb)
+	rc := run(args, strings.NewReader(""), &out, &errb)
 	return rc, out.String(), errb.String()
 }
 
