@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"sort"
 	"strings"
 	"sync"
 )
@@ -65,11 +66,14 @@ func (l *Log) Emit(e Event) Event {
 	if e.Task == "" && l.taskName != nil {
 		e.Task = l.taskName()
 	}
-	if l.limit > 0 && len(l.events) >= l.limit {
-		copy(l.events, l.events[1:])
-		l.events = l.events[:len(l.events)-1]
-	}
 	l.events = append(l.events, e)
+	if l.limit > 0 && len(l.events) >= 2*l.limit {
+		// Compact only when twice the limit is held, so dropping the
+		// oldest events costs O(1) amortised per Emit.
+		n := copy(l.events, l.events[len(l.events)-l.limit:])
+		clear(l.events[n:])
+		l.events = l.events[:n]
+	}
 	subs := l.subs
 	l.mu.Unlock()
 	for _, s := range subs {
@@ -112,18 +116,28 @@ func (l *Log) Events() []Event {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]Event(nil), l.events...)
+	return append([]Event(nil), l.kept()...)
+}
+
+// kept returns the events the limit keeps: all, or the newest limit.
+func (l *Log) kept() []Event {
+	if l.limit > 0 && len(l.events) > l.limit {
+		return l.events[len(l.events)-l.limit:]
+	}
+	return l.events
 }
 
 // Since returns the events with a sequence number greater than seq.
 func (l *Log) Since(seq uint64) []Event {
-	var out []Event
-	for _, e := range l.Events() {
-		if e.Seq > seq {
-			out = append(out, e)
-		}
+	if l == nil {
+		return nil
 	}
-	return out
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	evs := l.kept()
+	// Sequence numbers increase along the slice: find the first newer one.
+	i := sort.Search(len(evs), func(i int) bool { return evs[i].Seq > seq })
+	return append([]Event(nil), evs[i:]...)
 }
 
 // Seq returns the sequence number of the last event recorded.

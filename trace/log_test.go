@@ -57,3 +57,27 @@ func TestNilLogIsInert(t *testing.T) {
 	assert.Nil(t, log.Events())
 	assert.Zero(t, log.Seq())
 }
+
+func TestLimitKeepsNewestAcrossCompactions(t *testing.T) {
+	log := trace.NewLog()
+	log.SetLimit(3)
+	for i := 0; i < 20; i++ {
+		log.Emit(trace.Event{Func: "f"})
+		ev := log.Events()
+		want := min(i+1, 3)
+		require.Len(t, ev, want)
+		assert.Equal(t, uint64(i+1), ev[len(ev)-1].Seq)
+		assert.Equal(t, uint64(i+2-want), ev[0].Seq)
+	}
+	assert.Equal(t, []uint64{19, 20}, seqs(log.Since(18)))
+	assert.Empty(t, log.Since(20))
+	assert.Equal(t, []uint64{18, 19, 20}, seqs(log.Since(0)))
+}
+
+func seqs(evs []trace.Event) []uint64 {
+	out := make([]uint64, len(evs))
+	for i, e := range evs {
+		out[i] = e.Seq
+	}
+	return out
+}
