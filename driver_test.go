@@ -134,7 +134,8 @@ func TestScenario2_ProbeFailureReleasesDevresInReverse(t *testing.T) {
 }
 
 // Scenario 3: a probe defers; another driver binds another device; the first
-// is retried and binds; a device deferred past the timeout fails for good.
+// is retried and binds; at the timeout, a driver with an optional dependency
+// gives up on it and binds, one with a mandatory dependency stays pending.
 func TestScenario3_DeferredProbeAndTimeout(t *testing.T) {
 	sys := newSystem(t)
 	attempts := 0
@@ -181,36 +182,65 @@ func TestScenario3_DeferredProbeAndTimeout(t *testing.T) {
 		"kobject_uevent /sys/devices/platform/codec: bind DRIVER=codec MODALIAS=platform:codec",
 	}, since(sys, seq))
 
-	// A device whose dependency never shows up.
+	// Two devices whose dependency never shows up: dsp needs it, so it
+	// defers for good; gpu can live without it (an optional power domain),
+	// so it asks driver_deferred_probe_check_state and, after the timeout,
+	// probes without it.
 	require.NoError(t, sys.RegisterDriver(platform.NewDriver("dsp", func(*device.Device) error { return device.ErrProbeDefer }, nil)))
-	dsp := sys.NewPlatformDevice("dsp")
+	gpuWithoutPD := false
+	require.NoError(t, sys.RegisterDriver(platform.NewDriver("gpu", func(dev *device.Device) error {
+		if err := sys.DeferredProbeCheckState(dev); !errors.Is(err, device.ErrTimedOut) {
+			return err // still waiting for the power domain
+		}
+		gpuWithoutPD = true
+		return nil
+	}, nil)))
+	dsp, gpu := sys.NewPlatformDevice("dsp"), sys.NewPlatformDevice("gpu")
 	require.NoError(t, sys.RegisterDevice(dsp))
-	require.Equal(t, []*device.Device{dsp}, sys.DeferredDevices())
+	require.NoError(t, sys.RegisterDevice(gpu))
+	require.Equal(t, []*device.Device{dsp, gpu}, sys.DeferredDevices())
 	sys.Advance(9 * time.Second)
 	require.False(t, sys.DeferredTimedOut())
-	require.Equal(t, []*device.Device{dsp}, sys.DeferredDevices())
+	require.Equal(t, []*device.Device{dsp, gpu}, sys.DeferredDevices())
 	seq = sys.Log().Seq()
 	sys.Advance(time.Second) // 10 s: driver_deferred_probe_timeout
 	require.True(t, sys.DeferredTimedOut())
 	assert.Equal(t, []string{
-		"deferred_probe_timeout_work_func: deferred probe timeout: deferral now fails with -ETIMEDOUT",
+		"deferred_probe_timeout_work_func: deferred probe timeout: optional dependencies are now ignored",
 		"driver_deferred_probe_trigger: pending list moved to the active list",
 		"deferred_probe_work_func /sys/devices/platform/dsp: retrying from the deferred list",
 		"really_probe /sys/devices/platform/dsp: bus=platform driver=dsp",
 		"bus_notify /sys/devices/platform/dsp: BUS_NOTIFY_BIND_DRIVER",
 		"call_driver_probe /sys/devices/platform/dsp: driver=dsp ret=-EPROBE_DEFER: deferred",
-		"driver_deferred_probe_check_state /sys/devices/platform/dsp: deferred probe timeout: -EPROBE_DEFER becomes -ETIMEDOUT",
 		"bus_notify /sys/devices/platform/dsp: BUS_NOTIFY_DRIVER_NOT_BOUND",
 		"devres_release_all /sys/devices/platform/dsp: 0 actions",
+		"driver_deferred_probe_add /sys/devices/platform/dsp: added to the pending list",
+		"deferred_probe_work_func /sys/devices/platform/gpu: retrying from the deferred list",
+		"really_probe /sys/devices/platform/gpu: bus=platform driver=gpu",
+		"bus_notify /sys/devices/platform/gpu: BUS_NOTIFY_BIND_DRIVER",
+		"driver_deferred_probe_check_state /sys/devices/platform/gpu: deferred probe timeout, ignoring dependency",
+		"call_driver_probe /sys/devices/platform/gpu: driver=gpu ret=0",
+		"driver_bound /sys/devices/platform/gpu: driver=gpu: bound",
+		// a bind triggers the pending list again: dsp is retried once more
+		"driver_deferred_probe_trigger: pending list moved to the active list",
+		"bus_notify /sys/devices/platform/gpu: BUS_NOTIFY_BOUND_DRIVER",
+		"kobject_uevent /sys/devices/platform/gpu: bind DRIVER=gpu MODALIAS=platform:gpu",
+		"deferred_probe_work_func /sys/devices/platform/dsp: retrying from the deferred list",
+		"really_probe /sys/devices/platform/dsp: bus=platform driver=dsp",
+		"bus_notify /sys/devices/platform/dsp: BUS_NOTIFY_BIND_DRIVER",
+		"call_driver_probe /sys/devices/platform/dsp: driver=dsp ret=-EPROBE_DEFER: deferred",
+		"bus_notify /sys/devices/platform/dsp: BUS_NOTIFY_DRIVER_NOT_BOUND",
+		"devres_release_all /sys/devices/platform/dsp: 0 actions",
+		"driver_deferred_probe_add /sys/devices/platform/dsp: added to the pending list",
+		"deferred_probe_timeout_work_func /sys/devices/platform/dsp: deferred probe pending",
 	}, since(sys, seq))
-	require.Empty(t, sys.DeferredDevices(), "failed for good: not on the deferred list")
+	assert.True(t, gpuWithoutPD)
+	require.Equal(t, device.StateBound, gpu.State())
+	// A mandatory dependency still defers: the device stays pending, as
+	// the kernel leaves it, and binds if the dependency ever arrives.
+	require.Equal(t, []*device.Device{dsp}, sys.DeferredDevices())
 	require.Equal(t, device.StateAdded, dsp.State())
-	seq = sys.Log().Seq()
-	sys.FlushDeferred()
-	assert.Empty(t, since(sys, seq), "nothing left to retry")
-	// A manual bind now reports the timeout.
-	err := sys.Bind(dsp, "dsp")
-	require.ErrorIs(t, err, device.ErrTimedOut)
+	require.ErrorIs(t, sys.Bind(dsp, "dsp"), device.ErrProbeDefer)
 }
 
 type regs struct{ base uint32 }

@@ -199,9 +199,12 @@ func TestDeferredTimeoutExtendedByDriverRegister(t *testing.T) {
 	c.Advance(4 * time.Second)
 	require.False(t, c.DeferredTimedOut())
 	assert.Equal(t, 8*time.Second, c.Now())
+	require.ErrorIs(t, c.DeferredProbeCheckState(dev), device.ErrProbeDefer)
 	c.Advance(time.Second)
 	require.True(t, c.DeferredTimedOut())
-	assert.Empty(t, c.DeferredDevices())
+	require.ErrorIs(t, c.DeferredProbeCheckState(dev), device.ErrTimedOut)
+	// A mandatory dependency keeps deferring after the timeout.
+	assert.Equal(t, []*device.Device{dev}, c.DeferredDevices())
 	// Disabled timeout never fires.
 	c2, b2 := newCore(t)
 	c2.SetDeferredProbeTimeout(0)
@@ -210,9 +213,12 @@ func TestDeferredTimeoutExtendedByDriverRegister(t *testing.T) {
 	c2.Advance(time.Hour)
 	assert.False(t, c2.DeferredTimedOut())
 	assert.Len(t, c2.DeferredDevices(), 1)
-	// Explicit firing.
+	// Explicit firing: the device is retried and stays pending.
+	seq := c2.Log().Seq()
 	c2.TimeoutDeferred()
-	assert.Empty(t, c2.DeferredDevices())
+	assert.True(t, c2.DeferredTimedOut())
+	assert.Len(t, c2.DeferredDevices(), 1)
+	assert.Contains(t, trace.Shorts(c2.Log().Since(seq)), "deferred_probe_timeout_work_func /sys/devices/platform/never: deferred probe pending")
 }
 
 func TestFlushDeferredRetries(t *testing.T) {

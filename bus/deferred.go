@@ -133,11 +133,13 @@ func (c *Core) Advance(d time.Duration) {
 }
 
 // TimeoutDeferred is deferred_probe_timeout_work_func, fired now whatever
-// the clock says: from now on a probe that defers (or whose supplier is not
-// bound) fails for good with ErrTimedOut instead, and every deferred device
-// is retried at once, so they all fail. (The kernel applies -ETIMEDOUT to
-// optional dependencies only; drvsim simplifies to every deferral.) A second
-// call only retries the pending list.
+// the clock says: from now on DeferredProbeCheckState answers ErrTimedOut,
+// so a driver waiting for an optional dependency gives up on it and probes
+// without it; every deferred device is retried at once, and those still
+// deferring (a mandatory dependency, a managed device link to an unbound
+// supplier) stay on the pending list, each logged as "deferred probe
+// pending", exactly as the kernel leaves them. A second call only retries
+// the pending list.
 func (c *Core) TimeoutDeferred() {
 	c.enter()
 	c.mu.Lock()
@@ -146,13 +148,28 @@ func (c *Core) TimeoutDeferred() {
 	c.deadline = 0
 	c.mu.Unlock()
 	if first {
-		c.emit(trace.ProbeDefer, "", "deferred_probe_timeout_work_func", "deferred probe timeout: deferral now fails with -ETIMEDOUT")
+		c.emit(trace.ProbeDefer, "", "deferred_probe_timeout_work_func", "deferred probe timeout: optional dependencies are now ignored")
 	}
 	c.deferredProbeTrigger()
 	c.exit()
 	for _, dev := range c.DeferredDevices() {
 		c.emit(trace.Warn, dev.Path(), "deferred_probe_timeout_work_func", "deferred probe pending")
 	}
+}
+
+// DeferredProbeCheckState is driver_deferred_probe_check_state: what a
+// driver calls when an optional dependency (a power domain, a pin
+// controller, an IOMMU it can live without) is missing. Before the
+// deferred-probe timeout it returns ErrProbeDefer, so the probe defers and
+// waits for the dependency; after it, ErrTimedOut, and the driver probes
+// without the dependency (or fails, its choice). dev names the device in
+// the trace.
+func (c *Core) DeferredProbeCheckState(dev *device.Device) error {
+	if !c.DeferredTimedOut() {
+		return device.ErrProbeDefer
+	}
+	c.emit(trace.Warn, dev.Path(), "driver_deferred_probe_check_state", "deferred probe timeout, ignoring dependency")
+	return device.ErrTimedOut
 }
 
 // DeferredTimedOut reports whether the deferred-probe timeout has fired.

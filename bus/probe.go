@@ -110,18 +110,15 @@ func (c *Core) reallyProbe(dp *drvPriv, p *devPriv) (error, bool) {
 	dev, drv := p.dev, dp.drv
 	path := dev.Path()
 	c.mu.Lock()
-	deferAll, timedOut := c.deferAll, c.timeoutFired
+	deferAll := c.deferAll
 	c.mu.Unlock()
 	if deferAll {
 		c.emit(trace.ProbeDefer, path, "really_probe", "driver="+drv.Name+": force probe deferral (probing is blocked)")
 		return fmt.Errorf("probe %s: probing is blocked: %w", path, device.ErrProbeDefer), false
 	}
 	if sup := c.linksCheckSuppliers(p); sup != nil {
-		if timedOut {
-			c.emit(trace.ProbeResult, path, "device_links_check_suppliers",
-				"supplier "+sup.Name()+" not ready after the deferred probe timeout: -ETIMEDOUT")
-			return fmt.Errorf("probe %s: supplier %s not ready: %w", path, sup.Path(), device.ErrTimedOut), false
-		}
+		// A managed link defers its consumer for as long as the supplier
+		// is unbound, deferred-probe timeout or not.
 		c.emit(trace.ProbeDefer, path, "device_links_check_suppliers", "probe deferral - supplier "+sup.Name()+" not ready")
 		return fmt.Errorf("probe %s: supplier %s not ready: %w", path, sup.Path(), device.ErrProbeDefer), false
 	}
@@ -138,10 +135,6 @@ func (c *Core) reallyProbe(dp *drvPriv, p *devPriv) (error, bool) {
 	if err == nil {
 		c.driverBound(dp, p)
 		return nil, true
-	}
-	if timedOut && errors.Is(err, device.ErrProbeDefer) {
-		c.emit(trace.ProbeResult, path, "driver_deferred_probe_check_state", "deferred probe timeout: -EPROBE_DEFER becomes -ETIMEDOUT")
-		err = fmt.Errorf("%w (after the deferred probe timeout: %v)", device.ErrTimedOut, err)
 	}
 	// probe_failed
 	c.notify(dp.bus, dev, NotifyDriverNotBound)

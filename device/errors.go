@@ -39,8 +39,9 @@ var (
 	ErrInvalid = &Errno{"EINVAL", "invalid argument"}
 	// ErrExist is -EEXIST: registering something twice, or a duplicate name.
 	ErrExist = &Errno{"EEXIST", "already exists"}
-	// ErrTimedOut is -ETIMEDOUT: a probe still deferring after the
-	// deferred-probe timeout (driver_deferred_probe_check_state).
+	// ErrTimedOut is -ETIMEDOUT: what driver_deferred_probe_check_state
+	// answers for a missing optional dependency once the deferred-probe
+	// timeout has fired.
 	ErrTimedOut = &Errno{"ETIMEDOUT", "deferred probe timed out"}
 	// ErrDeadlock is -EDEADLK: a task tried to take a device lock it holds
 	// already (what lockdep reports as a recursive locking deadlock).
