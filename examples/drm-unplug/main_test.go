@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// requireInOrder checks that every line of want appears in out, in that
+// order. Trace lines are compared without their sequence number.
+func requireInOrder(t *testing.T, out string, want ...string) {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	i := 0
+	for _, w := range want {
+		for i < len(lines) && strings.TrimLeft(lines[i], " 0123456789") != w {
+			i++
+		}
+		require.Less(t, i, len(lines), "missing, or out of order: %q\noutput:\n%s", w, out)
+		i++
+	}
+}
+
+func TestDRMUnplug(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, run(&buf))
+	requireInOrder(t, buf.String(),
+		// probe
+		"devm_add_action /sys/devices/platform/lcdc: devm_drm_dev_init_release card0",
+		"devm_add_action /sys/devices/platform/lcdc: iounmap lcdc registers",
+		"drmm_add_action /sys/devices/platform/lcdc/drm/card0: lcdc_mode_config_cleanup",
+		"drm_minor_register /sys/devices/platform/lcdc/drm/card0: /dev/dri/card0",
+		// the process: the file takes a reference, the flush reaches the panel
+		"drm_dev_get /sys/devices/platform/lcdc/drm/card0: refs=2 (drm_minor_acquire)",
+		"drm_open /sys/devices/platform/lcdc/drm/card0: file 1 opened",
+		"drm_ioctl /sys/devices/platform/lcdc/drm/card0: file 1 DRM_IOCTL_VERSION ret=0",
+		"lcdc_dirty /sys/devices/platform/lcdc/drm/card0: 4 lines sent to the panel",
+		"drm_ioctl /sys/devices/platform/lcdc/drm/card0: file 1 DRM_IOCTL_MODE_DIRTYFB ret=0",
+		"DRM_IOCTL_VERSION: lcdc 1.0.0 (example LCD controller); drm device refs=2",
+		// unplug: drm_dev_unplug first, then devres newest first
+		"drm_dev_unplug /sys/devices/platform/lcdc/drm/card0: unplugged, waiting for drm_dev_enter sections",
+		"drm_dev_unplug /sys/devices/platform/lcdc/drm/card0: every drm_dev_enter section has ended",
+		"drm_minor_unregister /sys/devices/platform/lcdc/drm/card0: /dev/dri/card0",
+		"devm_action_release /sys/devices/platform/lcdc: iounmap lcdc registers",
+		"kfree: lcdc registers (object #2)",
+		"devm_action_release /sys/devices/platform/lcdc: devm_drm_dev_init_release card0",
+		"drm_dev_put /sys/devices/platform/lcdc/drm/card0: refs=1",
+		"drm device: unplugged=true released=false refs=1 (the open file's)",
+		// the open file after the unplug
+		"drm_ioctl /sys/devices/platform/lcdc/drm/card0: file 1 DRM_IOCTL_MODE_DIRTYFB ret=-ENODEV",
+		"drm_ioctl /sys/devices/platform/lcdc/drm/card0: file 1 DRM_IOCTL_VERSION ret=-ENODEV",
+		"drm_open: /dev/dri/card0: ret=-ENODEV (no such minor)",
+		"DIRTYFB: -ENODEV, VERSION: -ENODEV, a new open: -ENODEV",
+		// the close releases the drm device; drmm actions run now
+		"drm_release /sys/devices/platform/lcdc/drm/card0: file 1",
+		"drm_dev_put /sys/devices/platform/lcdc/drm/card0: refs=0",
+		"drm_dev_release /sys/devices/platform/lcdc/drm/card0: last reference dropped",
+		"drm_managed_release /sys/devices/platform/lcdc/drm/card0: REL lcdc_mode_config_cleanup",
+		"kfree: drm_device card0 (object #1)",
+		"drm device released=true; sanitizer reports: 0; leaks: 0",
+	)
+	// The flush after the unplug never reached the driver.
+	require.Equal(t, 1, strings.Count(buf.String(), "lines sent to the panel"))
+}
+
+func TestDRMUnplugDeterministic(t *testing.T) {
+	var a, b bytes.Buffer
+	require.NoError(t, run(&a))
+	require.NoError(t, run(&b))
+	require.Equal(t, a.String(), b.String())
+}
