@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/drvsim/drvsim/devres"
 	"github.com/drvsim/drvsim/drivers/drmsim/udlsim"
@@ -13,67 +14,146 @@ import (
 // demo is one narrated story.
 type demo struct {
 	name, about string
-	run         func(w io.Writer) error
+	run         func(s *story) error
 }
 
-// demoSeed is the seed the default demo explores from, fixed so its output
-// is the same on every run.
+// demoSeed is the first seed the usb-unplug demo explores from for the
+// broken driver, fixed so its output is the same on every run.
 const demoSeed = 1
 
+// defaultDemo is the demo `drvsim` runs without arguments.
+const defaultDemo = "usb-unplug"
+
+// demos is the registry of `drvsim demo`, in the order the list shows.
 var demos = []demo{
-	{"usb-unplug", "a USB device unplugged mid-read: revocable skeleton, then the broken one and its use-after-free",
-		func(w io.Writer) error { return scenario.Demo(w, demoSeed) }},
+	{"usb-unplug", "a USB device unplugged mid-read: the revocable skeleton, then the broken one and its use-after-free", demoUSB},
+	{"probe-failure", "a probe takes three devm resources and fails: really_probe's error path releases them newest first", demoProbeFailure},
+	{"deferred-probe", "a consumer defers until its supplier binds and is retried; at the timeout, optional dependencies are given up", demoDeferredProbe},
+	{"device-links", "a device link: the consumer waits for its supplier, and unbinding the supplier unbinds the consumer first", demoDeviceLinks},
 	{"drm-unplug", "a DisplayLink-like USB display unplugged while a flush is in flight (drm_dev_unplug)", demoDRM},
 	{"devres", "managed resources released newest first at unbind (devres_release_all)", demoDevres},
+}
+
+// lookupDemo returns the demo named name.
+func lookupDemo(name string) (demo, bool) {
+	for _, d := range demos {
+		if d.name == name {
+			return d, true
+		}
+	}
+	return demo{}, false
 }
 
 func listDemos(w io.Writer) {
 	fmt.Fprintln(w, "demos:")
 	for _, d := range demos {
-		fmt.Fprintf(w, "  %-12s %s\n", d.name, d.about)
+		fmt.Fprintf(w, "  %-15s %s\n", d.name, d.about)
 	}
 }
 
-func runDemo(name string, stdout, stderr io.Writer) int {
-	for _, d := range demos {
-		if d.name == name {
-			if err := d.run(stdout); err != nil {
-				fmt.Fprintf(stderr, "drvsim: %v\n", err)
-				return 1
-			}
-			return 0
-		}
+// runDemo runs demo d in format f. A demo that does not end as it should
+// (a sanitizer report where none is expected, a missing one) is status 1.
+func runDemo(d demo, f trace.Format, stdout, stderr io.Writer) int {
+	s := newStory(f, stdout, stderr)
+	s.title("drvsim demo "+d.name, d.about)
+	err := d.run(s)
+	if err == nil {
+		err = s.err
 	}
-	fmt.Fprintf(stderr, "drvsim: no demo %q\n", name)
-	listDemos(stderr)
-	return 2
+	if err != nil {
+		fmt.Fprintf(stderr, "drvsim: demo %s: %v\n", d.name, err)
+		return 1
+	}
+	return 0
 }
 
-// demoDRM runs the DRM unplug story.
-func demoDRM(w io.Writer) error {
+// demoUSB is the default demo: scenario.RunDemo, with the command that
+// replays the broken driver's failure added to its last phase.
+func demoUSB(s *story) error {
+	st, err := scenario.RunDemo(demoSeed)
+	if err != nil {
+		return err
+	}
+	last := &st.Phases[len(st.Phases)-1]
+	last.Notes = append(last.Notes, "    or: "+replayCommand(usbBrokenScenario, st.Hunt.Failure))
+	s.phases(st.Phases)
+	return nil
+}
+
+// drmMarkers are the phases of the drm-unplug story, found from the
+// events of udlsim.UnplugDemo's run.
+var drmMarkers = []scenario.Marker{
+	{Heading: "plug: udl binds the adapter, drm_dev_register creates /dev/dri/card0",
+		Match: funcIs("demo")},
+	{Heading: "a process opens /dev/dri/card0, creates a dumb buffer and maps it",
+		Match: funcIs("drm_dev_get")},
+	{Heading: "the cable is pulled while the process flushes: drm_dev_unplug waits for the flush's drm_dev_enter section",
+		Match: funcIs("usb_disconnect")},
+	{Heading: "the flush's URB fails with -ENODEV, its section ends; the device is unregistered, the mapping torn down",
+		Match: funcIs("usb_submit_urb")},
+	{Heading: "devres_release_all frees udl's URBs, the flush returns -ENODEV; the drm device lives on, held by the open file",
+		Match: funcIs("devres_release_all")},
+	{Heading: "after the unplug: an ioctl, a store through the mapping and a new open fail",
+		Match: func(e trace.Event) bool { return e.Func == "drm_ioctl" && strings.Contains(e.Msg, "VERSION") }},
+	{Heading: "close drops the last reference: drm_dev_release runs the drmm actions, the drm device is freed",
+		Match: funcIs("drm_release")},
+}
+
+// funcIs returns a Marker match for events whose Func is fn.
+func funcIs(fn string) func(trace.Event) bool {
+	return func(e trace.Event) bool { return e.Func == fn }
+}
+
+// demoDRM runs the DRM unplug story. The demo's own notes (what a task is
+// about to do) stay in the trace; a note just before a phase's first
+// event, from the same task, opens that phase.
+func demoDRM(s *story) error {
 	res, err := udlsim.UnplugDemo()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "== A USB display is flushing its framebuffer when it is unplugged")
-	fmt.Fprint(w, res.Trace)
-	fmt.Fprintf(w, "flush: %v\nafter unplug: %v\n", res.FlushErr, res.AfterErrs)
+	phases := scenario.SplitPhases(res.Events(), drmMarkers)
+	for i := range phases[:len(phases)-1] {
+		p, next := &phases[i], &phases[i+1]
+		n := len(p.Events)
+		if n > 1 && len(next.Events) > 0 && p.Events[n-1].Kind == trace.Note && p.Events[n-1].Task == next.Events[0].Task {
+			next.Events = append([]trace.Event{p.Events[n-1]}, next.Events...)
+			p.Events = p.Events[:n-1]
+		}
+	}
+	for _, p := range phases {
+		if len(p.Events) == 0 {
+			return fmt.Errorf("no events for phase %q", p.Heading)
+		}
+	}
+	if len(res.AfterErrs) != 3 {
+		return fmt.Errorf("%d results after the unplug, want 3", len(res.AfterErrs))
+	}
+	phases[len(phases)-1].Notes = []string{
+		fmt.Sprintf("the flush: %v", res.FlushErr),
+		fmt.Sprintf("ioctl after the unplug: %v", res.AfterErrs[0]),
+		fmt.Sprintf("store through the mapping: %v", res.AfterErrs[1]),
+		fmt.Sprintf("open after the unplug: %v", res.AfterErrs[2]),
+	}
+	s.phases(phases)
 	return nil
 }
 
 // demoDevres tells the story of managed resources released in reverse.
-func demoDevres(w io.Writer) error {
-	fmt.Fprintln(w, "== A driver acquires three resources with devm_* helpers")
+func demoDevres(s *story) error {
 	log := trace.NewLog()
 	l := devres.NewList("/sys/devices/platform/serial0")
 	l.Attach(log, nil)
+	s.step("a driver acquires three resources with devm_* helpers")
 	for _, n := range []string{"clk_disable_unprepare", "free_irq", "iounmap"} {
 		if _, err := l.Add(n, func() {}); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintln(w, "== The device is unbound: devres_release_all runs them newest first")
+	s.events(log.Events())
+	seq := log.Seq()
+	s.step("the device is unbound: devres_release_all runs them newest first")
 	l.ReleaseAll()
-	fmt.Fprint(w, log.String())
+	s.events(log.Since(seq))
 	return nil
 }

@@ -2,20 +2,109 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/trace"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+var update = flag.Bool("update", false, "rewrite the golden files in testdata from the command's output")
 
+// binDir holds the drvsim binary the subprocess tests build (once).
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "drvsim-cli-test")
+	if err != nil {
+		panic(err)
+	}
+	binDir = dir
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { os.RemoveAll(dir) }))
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// drvsimBinary builds the command once per test run and returns its path.
+func drvsimBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binPath = filepath.Join(binDir, "drvsim")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = errors.New(string(out) + err.Error())
+		}
+	})
+	require.NoError(t, buildErr, "go build")
+	return binPath
+}
+
+// runBinary runs the built command as a subprocess with stdin and returns
+// its exit status, stdout and stderr.
+func runBinary(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(drvsimBinary(t), args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), out.String(), errb.String()
+	}
+	require.NoError(t, err)
+	return 0, out.String(), errb.String()
+}
+
+// runCLI runs the command in-process.
 func runCLI(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	rc := run(args, strings.NewReader(""), &out, &errb)
 	return rc, out.String(), errb.String()
+}
+
+// goLine matches the file:line of a stack frame, e.g. "(broken.go:115)".
+var goLine = regexp.MustCompile(`\.go:[0-9]+\)`)
+
+// maskLines replaces the line numbers of stack frames with N.
+func maskLines(s string) string { return goLine.ReplaceAllString(s, ".go:N)") }
+
+// The default demo, as a subprocess, is byte for byte the golden file
+// (regenerate with go test ./cmd/drvsim -update).
+func TestDefaultDemoGolden(t *testing.T) {
+	rc, out, errs := runBinary(t, "")
+	require.Equal(t, 0, rc, errs)
+	assert.Empty(t, errs)
+	golden := filepath.Join("testdata", "default-demo.golden")
+	if *update {
+		require.NoError(t, os.WriteFile(golden, []byte(out), 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err)
+	// The sanitizer's stack frames carry source line numbers; an edit that
+	// moves a line in usbsim or skel is not a change of the demo.
+	assert.Equal(t, maskLines(string(want)), maskLines(out), "the default demo changed: review, then go test ./cmd/drvsim -update")
+
+	_, named, _ := runCLI("demo", "usb-unplug")
+	assert.Equal(t, out, named, "drvsim is drvsim demo usb-unplug")
 }
 
 func TestDefaultDemoTellsUnplugThenUseAfterFree(t *testing.T) {
@@ -24,9 +113,12 @@ func TestDefaultDemoTellsUnplugThenUseAfterFree(t *testing.T) {
 	for _, want := range []string{
 		"really_probe /sys/devices/usb1/1-1/1-1:1.0: bus=usb driver=skel-revocable",
 		"devm_add_action /sys/devices/usb1/1-1/1-1:1.0: revocable_provider_revoke",
+		"[unplug] schedule: block synchronize_srcu skel 1-1:1.0 -> reader",
 		"vfs_read /dev/usb: skel0: -ENODEV",
+		"[reader] __fput /dev/usb: skel0: release 0",
 		"BUG: KASAN: use-after-free",
 		"replay: DRVSIM_SEED=",
+		"or: drvsim explore -mode random -seed ",
 	} {
 		assert.Contains(t, out, want)
 	}
@@ -35,11 +127,53 @@ func TestDefaultDemoTellsUnplugThenUseAfterFree(t *testing.T) {
 	assert.Equal(t, out, again, "the demo is deterministic")
 }
 
+// The story is told in numbered phases whose headings come in order, each
+// followed by the events that show it.
+func TestDefaultDemoIsNarratedInPhases(t *testing.T) {
+	_, out, _ := runCLI()
+	headings := regexp.MustCompile(`(?m)^== (\d+)\. (.*)$`).FindAllStringSubmatch(out, -1)
+	require.Len(t, headings, 11, out)
+	for i, h := range headings {
+		assert.Equal(t, strconv.Itoa(i+1), h[1])
+	}
+	wantStarts := []string{"plug:", "probe registers devres actions", "a process opens /dev/usb/skel0", "unplug:",
+		"revoke waits for the reader", "the interface is released", "the reader gets -ENODEV",
+		"the same story with skel-broken", "the failing schedule", "the sanitizer's report", "seed "}
+	for i, w := range wantStarts {
+		assert.True(t, strings.HasPrefix(headings[i][2], w), "heading %d: %q", i+1, headings[i][2])
+	}
+	// Each phase holds what its heading says.
+	phase := func(n int) string {
+		start := strings.Index(out, "== "+strconv.Itoa(n)+". ")
+		end := strings.Index(out, "== "+strconv.Itoa(n+1)+". ")
+		if end < 0 {
+			end = len(out)
+		}
+		return out[start:end]
+	}
+	assert.Contains(t, phase(1), "hub_port_connect")
+	assert.Contains(t, phase(2), "devm_add_action")
+	assert.Contains(t, phase(2), "driver_bound /sys/devices/usb1/1-1/1-1:1.0")
+	assert.Contains(t, phase(3), "[reader] schedule: block usb_start_wait_urb")
+	assert.Contains(t, phase(4), "devres_release_all /sys/devices/usb1/1-1/1-1:1.0: 3 actions")
+	assert.Contains(t, phase(5), "block synchronize_srcu")
+	assert.Contains(t, phase(5), "kfree: skel hw state")
+	assert.Contains(t, phase(6), "chrdev_open /dev/usb: minor 192: -ENODEV")
+	assert.Contains(t, phase(7), "revocable_provider_release skel 1-1:1.0: released")
+	assert.Contains(t, phase(9), "kfree: bulk_in_buffer")
+	assert.Contains(t, phase(10), "BUG: KASAN: use-after-free")
+	assert.Contains(t, phase(11), "replay:")
+}
+
 func TestDemoListAndNamedDemos(t *testing.T) {
 	rc, out, _ := runCLI("demo")
 	require.Equal(t, 0, rc)
-	assert.Contains(t, out, "usb-unplug")
-	assert.Contains(t, out, "drm-unplug")
+	for _, d := range demos {
+		assert.Contains(t, out, d.name)
+	}
+	for _, name := range []string{"usb-unplug", "probe-failure", "deferred-probe", "device-links", "drm-unplug", "devres"} {
+		assert.Contains(t, out, "  "+name+" ")
+	}
 
 	rc, out, _ = runCLI("demo", "devres")
 	require.Equal(t, 0, rc)
@@ -49,10 +183,167 @@ func TestDemoListAndNamedDemos(t *testing.T) {
 	rc, out, _ = runCLI("demo", "drm-unplug")
 	require.Equal(t, 0, rc)
 	assert.Contains(t, out, "drm_dev_unplug")
+	assert.Contains(t, out, "== 7. close drops the last reference")
+
+	rc, out, _ = runCLI("demo", "probe-failure")
+	require.Equal(t, 0, rc, out)
+	assert.Contains(t, out, "call_driver_probe /sys/devices/platform/sensor: driver=sensor ret=-EIO: probe failed")
+	assert.Contains(t, out, "BUS_NOTIFY_DRIVER_NOT_BOUND")
+	assert.Less(t, strings.Index(out, "devm_action_release /sys/devices/platform/sensor: free_irq"),
+		strings.Index(out, "devm_action_release /sys/devices/platform/sensor: regulator_disable"))
+	assert.Less(t, strings.Index(out, "devm_action_release /sys/devices/platform/sensor: regulator_disable"),
+		strings.Index(out, "devm_action_release /sys/devices/platform/sensor: clk_disable_unprepare"))
+	assert.Contains(t, out, "platform/sensor bus=platform state=added")
+	assert.NotContains(t, out, "bind DRIVER=sensor")
+
+	rc, out, _ = runCLI("demo", "deferred-probe")
+	require.Equal(t, 0, rc, out)
+	assert.Contains(t, out, "call_driver_probe /sys/devices/platform/codec: driver=codec ret=-EPROBE_DEFER")
+	assert.Less(t, strings.Index(out, "driver_deferred_probe_trigger"),
+		strings.Index(out, "deferred_probe_work_func /sys/devices/platform/codec: retrying"))
+	assert.Contains(t, out, "driver_bound /sys/devices/platform/codec: driver=codec: bound")
+	assert.Contains(t, out, "deferred_probe_timeout_work_func /sys/devices/platform/dsp: deferred probe pending")
+	assert.Contains(t, out, "driver_bound /sys/devices/platform/gpu")
+
+	rc, out, _ = runCLI("demo", "device-links")
+	require.Equal(t, 0, rc, out)
+	assert.Contains(t, out, "device_links_check_suppliers /sys/devices/platform/panel: probe deferral - supplier pwm not ready")
+	unbind := out[strings.Index(out, "unbind_store /sys/devices/platform/pwm"):]
+	assert.Less(t, strings.Index(unbind, "__device_release_driver /sys/devices/platform/panel"),
+		strings.Index(unbind, "__device_release_driver /sys/devices/platform/pwm"), "the consumer unbinds first")
+	assert.Contains(t, out, "-EPROBE_DEFER")
 
 	rc, _, errs := runCLI("demo", "nope")
 	assert.Equal(t, 2, rc)
 	assert.Contains(t, errs, `no demo "nope"`)
+}
+
+// Every demo runs in every format, deterministically; the headings are
+// in the text and mermaid output, never in the JSON.
+func TestEveryDemoInEveryFormat(t *testing.T) {
+	for _, d := range demos {
+		for _, f := range trace.Formats {
+			t.Run(d.name+"/"+string(f), func(t *testing.T) {
+				rc, out, errs := runCLI("demo", "-format", string(f), d.name)
+				require.Equal(t, 0, rc, errs)
+				_, again, _ := runCLI("demo", d.name, "-format", string(f))
+				assert.Equal(t, out, again, "deterministic, flags before or after the name")
+				switch f {
+				case trace.FormatText:
+					assert.Contains(t, out, "== 1. ")
+					assert.Empty(t, errs)
+				case trace.FormatJSON:
+					checkJSONLines(t, out)
+					assert.Contains(t, errs, "== 1. ", "the narration goes to stderr")
+				case trace.FormatMermaid:
+					checkMermaid(t, out)
+					assert.Empty(t, errs)
+				}
+			})
+		}
+	}
+}
+
+// checkJSONLines asserts that every line of out is a JSON object with
+// exactly the fields seq, task, kind, dev, func and msg. (seq increases
+// within a run; a demo of two runs starts again with the second.)
+func checkJSONLines(t *testing.T, out string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	require.NotEmpty(t, lines)
+	for i, l := range lines {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(l), &m), "line %d: %s", i+1, l)
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		assert.ElementsMatch(t, []string{"seq", "task", "kind", "dev", "func", "msg"}, keys, "line %d", i+1)
+		seq, ok := m["seq"].(float64)
+		require.True(t, ok, "line %d: seq is a number", i+1)
+		assert.Positive(t, seq, "line %d", i+1)
+	}
+}
+
+// checkMermaid asserts that out is a Markdown document whose first fenced
+// block is a Mermaid sequence diagram, with numbered headings.
+func checkMermaid(t *testing.T, out string) {
+	t.Helper()
+	assert.True(t, strings.HasPrefix(out, "# drvsim "), "a Markdown title first")
+	fence := strings.Index(out, "```")
+	require.GreaterOrEqual(t, fence, 0)
+	assert.True(t, strings.HasPrefix(out[fence:], "```mermaid\nsequenceDiagram\n"), "the first block is a mermaid diagram: %q", out[fence:min(len(out), fence+40)])
+	assert.Contains(t, out, "\n## 1. ")
+	assert.Equal(t, 0, strings.Count(out, "```")%2, "fences are balanced")
+	assert.NotContains(t, out, "\n== ")
+}
+
+// The default demo as a subprocess: --format json is pure JSON lines on
+// stdout, --format mermaid a Markdown document starting with a diagram.
+func TestDefaultDemoFormatsAsSubprocess(t *testing.T) {
+	rc, out, errs := runBinary(t, "", "--format", "json")
+	require.Equal(t, 0, rc, errs)
+	checkJSONLines(t, out)
+	assert.Contains(t, errs, "== 1. plug:")
+	assert.Contains(t, errs, "BUG: KASAN: use-after-free")
+	assert.Contains(t, out, `"func":"revocable_provider_revoke"`)
+
+	rc, out, errs = runBinary(t, "", "-format=mermaid")
+	require.Equal(t, 0, rc, errs)
+	checkMermaid(t, out)
+	assert.Contains(t, out, "## 1. plug:")
+	assert.Contains(t, out, "```text\n==================================================================\nBUG: KASAN: use-after-free")
+}
+
+// --help and -h, on drvsim and on every subcommand, print the usage on
+// stdout with status 0.
+func TestHelpIsStatusZeroOnStdout(t *testing.T) {
+	for _, args := range [][]string{
+		{"--help"}, {"-h"}, {"-help"}, {"help"}, {"help", "help"},
+		{"demo", "--help"}, {"demo", "-h"}, {"help", "demo"},
+		{"explore", "--help"}, {"explore", "-h"}, {"help", "explore"},
+		{"shell", "--help"}, {"help", "shell"},
+	} {
+		rc, out, errs := runBinary(t, "", args...)
+		assert.Equal(t, 0, rc, "%v: %s", args, errs)
+		assert.Contains(t, out, "usage:", args)
+		assert.Empty(t, errs, args)
+	}
+	_, out, _ := runBinary(t, "", "help", "explore")
+	for _, w := range []string{"-format", "-seed", "-schedule", "usb-skel-broken", "merged-copied-provider"} {
+		assert.Contains(t, out, w)
+	}
+	_, out, _ = runBinary(t, "", "demo", "--help")
+	assert.Contains(t, out, "probe-failure")
+}
+
+// Bad usage is status 2, with the usage on stderr and nothing on stdout.
+func TestBadUsageIsStatusTwo(t *testing.T) {
+	for _, args := range [][]string{
+		{"nope"}, {"-bogus"}, {"--format", "yaml"}, {"--format", "json", "extra"},
+		{"demo", "nope"}, {"demo", "a", "b"}, {"demo", "-format", "yaml", "devres"}, {"demo", "-bogus"},
+		{"explore"}, {"explore", "no-such"}, {"explore", "-mode", "x", "drvsim-copied-provider"},
+		{"explore", "-bogus"}, {"explore", "a", "b"}, {"explore", "-format", "svg", "drvsim-copied-provider"},
+		{"help", "nope"},
+	} {
+		rc, out, errs := runBinary(t, "", args...)
+		assert.Equal(t, 2, rc, args)
+		assert.Contains(t, errs, "usage:", args)
+		assert.Empty(t, out, args)
+	}
+}
+
+// A run that does not end as predicted is status 1: no bug where one is
+// expected, or one (here a diverging replay) where none is.
+func TestFailedRunIsStatusOne(t *testing.T) {
+	rc, _, errs := runBinary(t, "", "explore", "-mode", "random", "-schedules", "5", "usb-skel-broken")
+	assert.Equal(t, 1, rc)
+	assert.Contains(t, errs, "expected a use-after-free, found no failure")
+
+	rc, out, errs := runBinary(t, "", "explore", "-schedule", "nosuchtask", "drvsim-copied-provider")
+	assert.Equal(t, 1, rc)
+	assert.Contains(t, out, "BUG: replay diverged")
+	assert.Contains(t, errs, "expected no failure")
 }
 
 func TestExploreMatchesPredictions(t *testing.T) {
@@ -60,19 +351,124 @@ func TestExploreMatchesPredictions(t *testing.T) {
 	require.Equal(t, 0, rc, out)
 	assert.Contains(t, out, "use-after-free in kref_get_unless_zero")
 	assert.Contains(t, out, "as predicted")
+	assert.Contains(t, out, "replay: drvsim explore -schedule '")
+	assert.NotContains(t, out, "go test")
 
 	rc, out, _ = runCLI("explore", "drvsim-copied-provider")
 	require.Equal(t, 0, rc, out)
 	assert.Contains(t, out, "space exhausted, no failure")
+
+	rc, out, _ = runCLI("explore", "usb-skel-revocable")
+	require.Equal(t, 0, rc, out)
+	assert.Contains(t, out, "space exhausted, no failure")
+
+	rc, out, errs := runCLI("explore", "-format", "json", "usb-skel-broken")
+	require.Equal(t, 0, rc, errs)
+	checkJSONLines(t, out)
+	assert.Contains(t, errs, "BUG: KASAN: use-after-free")
+
+	rc, out, _ = runCLI("explore", "-format", "mermaid", "merged-copied-provider")
+	require.Equal(t, 0, rc)
+	checkMermaidExplore(t, out)
 }
 
-func TestBadUsageIsStatusTwo(t *testing.T) {
-	for _, args := range [][]string{{"nope"}, {"explore"}, {"explore", "no-such"}, {"explore", "-mode", "x", "drvsim-copied-provider"}, {"explore", "-bogus"}} {
-		rc, _, errs := runCLI(args...)
-		assert.Equal(t, 2, rc, args)
-		assert.NotEmpty(t, errs, args)
+func checkMermaidExplore(t *testing.T, out string) {
+	t.Helper()
+	assert.True(t, strings.HasPrefix(out, "# drvsim explore merged-copied-provider\n"))
+	assert.Contains(t, out, "## the failing run's trace\n\n```mermaid\nsequenceDiagram\n")
+	assert.Contains(t, out, "## replay\n\n```text\nreplay: drvsim explore")
+}
+
+// replayLine returns the drvsim command of the first line of out that
+// holds one ("replay: drvsim explore ..." or "or: drvsim explore ..."),
+// as arguments, the shell quotes removed.
+func replayLine(t *testing.T, out string) []string {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)(?:replay|or): drvsim (explore .*)$`).FindStringSubmatch(out)
+	require.NotNil(t, m, "no replay command in:\n%s", out)
+	var args []string
+	for _, a := range strings.Fields(m[1]) {
+		args = append(args, strings.Trim(a, "'"))
 	}
-	rc, out, _ := runCLI("--help")
-	assert.Equal(t, 0, rc)
-	assert.Contains(t, out, "usage:")
+	return args
+}
+
+// The replay commands printed by the explorer and by the default demo are
+// real: run, they fail the same way, in their first schedule.
+func TestReplayCommandsWork(t *testing.T) {
+	for _, args := range [][]string{
+		{"explore", "merged-copied-provider"},                           // exhaustive: a schedule
+		{"explore", "-mode", "random", "merged-shared-handle"},          // random: a seed
+		{"explore", "-mode", "pct", "v3-shared-handle"},                 // pct: a seed
+		{"explore", "-mode", "random", "-seed", "1", "usb-skel-broken"}, // the demo's hunt
+	} {
+		rc, out, errs := runBinary(t, "", args...)
+		require.Equal(t, 0, rc, errs)
+		title := regexp.MustCompile(`(?m)^BUG: .*$`).FindString(out)
+		require.NotEmpty(t, title, out)
+		replay := replayLine(t, out)
+		rc, again, errs := runBinary(t, "", replay...)
+		require.Equal(t, 0, rc, "%v: %s", replay, errs)
+		assert.Contains(t, again, title, replay)
+		assert.Regexp(t, `failure found in schedule [12]\n`, again, replay)
+		assert.Equal(t, replay, replayLine(t, again), "the replay replays itself")
+	}
+
+	_, out, _ := runBinary(t, "")
+	cmd := replayLine(t, out[strings.Index(out, "    or: "):])
+	rc, again, errs := runBinary(t, "", cmd...)
+	require.Equal(t, 0, rc, errs)
+	assert.Contains(t, again, "explore (random): 1 schedules, failure found in schedule 1")
+	assert.Contains(t, again, "BUG: KASAN: use-after-free in usb_submit_urb")
+}
+
+func TestReplayCommandForms(t *testing.T) {
+	r := &sim.Result{Seed: 7, Mode: sim.Random}
+	assert.Equal(t, "drvsim explore -mode random -seed 7 -schedules 1 x", replayCommand("x", r))
+	r.Mode = sim.PCT
+	assert.Equal(t, "drvsim explore -mode pct -seed 7 -schedules 2 x", replayCommand("x", r))
+	r = &sim.Result{Replayed: true, Steps: []sim.Step{{Next: "a"}, {Next: "a"}, {Next: "b"}, {}}}
+	assert.Equal(t, "drvsim explore -schedule 'a*2,b' x", replayCommand("x", r))
+}
+
+// The progress line is redrawn in place, throttled, always for the last
+// call, and erased; it is never shown into a buffer or a pipe.
+func TestProgressLine(t *testing.T) {
+	var b bytes.Buffer
+	now := time.Unix(0, 0)
+	p := &progressLine{w: &b, name: "x", now: func() time.Time { return now }}
+	p.update(sim.Progress{Schedules: 1, Limit: 100})
+	p.update(sim.Progress{Schedules: 2, Limit: 100}) // too soon: skipped
+	now = now.Add(progressInterval)
+	p.update(sim.Progress{Schedules: 3, Limit: 100})
+	p.update(sim.Progress{Schedules: 4, Limit: 100, Failed: true}) // last: always drawn
+	assert.Equal(t, "\rexplore x: 1/100 schedules\rexplore x: 3/100 schedules\rexplore x: 4/100 schedules, failure found", b.String())
+	b.Reset()
+	p.clear()
+	assert.Equal(t, "\r"+strings.Repeat(" ", len("explore x: 4/100 schedules, failure found"))+"\r", b.String())
+	b.Reset()
+	p.clear()
+	assert.Empty(t, b.String(), "cleared once")
+
+	assert.False(t, writesToTerminal(&b))
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer r.Close()
+	defer w.Close()
+	assert.False(t, writesToTerminal(w))
+}
+
+// The explorer shows no progress when its output is not a terminal.
+func TestExploreNoProgressIntoPipes(t *testing.T) {
+	rc, out, errs := runBinary(t, "", "explore", "-mode", "random", "-schedules", "50", "drvsim-shared-handle")
+	require.Equal(t, 0, rc)
+	assert.NotContains(t, out+errs, "\r")
+	assert.Empty(t, errs)
+}
+
+// The shell, as a subprocess, runs a piped script to the end.
+func TestShellSubprocess(t *testing.T) {
+	rc, out, errs := runBinary(t, "help\nquit\n", "shell")
+	assert.Equal(t, 0, rc, "stdout:\n%s\nstderr:\n%s", out, errs)
+	assert.NotEmpty(t, out)
 }

@@ -7,5 +7,6 @@
 // controller, the skeletons' minor range and one skeleton driver. MidRead
 // is scenario 2 of docs/usb.md (a read in flight when the device is
 // unplugged), runnable once (Run, with a seed) or under exploration
-// (Explore). Demo prints the CLI demo.
+// (Explore). RunDemo runs the CLI demo and cuts its trace into narrated
+// phases (SplitPhases); Demo prints them.
 package scenario
