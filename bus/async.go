@@ -2,6 +2,7 @@ package bus
 
 import (
 	"github.com/drvsim/drvsim/internal/goid"
+	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -13,10 +14,34 @@ type asyncJob struct {
 	drv *drvPriv
 }
 
-// queueAsync is async_schedule_dev: the job joins the tail of the Core's
-// FIFO queue, holding a reference on the device. It returns false after
-// Close (the caller then probes synchronously).
+// queueAsync is async_schedule_dev: the job takes a reference on the
+// device and joins the async domain. Under a scheduler that is a
+// sched.Spawner it runs as a new scheduler task (spawnAsync); otherwise it
+// joins the tail of the Core's FIFO queue for the worker goroutine. It
+// returns false after Close (the caller then probes synchronously).
 func (c *Core) queueAsync(j asyncJob) bool {
+	msg := "scheduling asynchronous probe"
+	if j.drv != nil {
+		msg += " driver=" + j.drv.drv.Name
+	}
+	announced := false
+	if sp, ok := c.Scheduler().(sched.Spawner); ok {
+		c.mu.Lock()
+		closed := c.closed
+		c.mu.Unlock()
+		if closed {
+			return false
+		}
+		j.p.dev.Get()
+		c.emit(trace.ProbeAsync, j.p.dev.Path(), "async_schedule_dev", msg)
+		if c.spawnAsync(sp, j) {
+			return true
+		}
+		// The caller cannot start a task (it is no task, or the run is
+		// over): the job goes to the worker goroutine after all.
+		_ = j.p.dev.Put()
+		announced = true
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -26,11 +51,9 @@ func (c *Core) queueAsync(j asyncJob) bool {
 	c.queue = append(c.queue, j)
 	c.cond.Broadcast()
 	c.mu.Unlock()
-	msg := "scheduling asynchronous probe"
-	if j.drv != nil {
-		msg += " driver=" + j.drv.drv.Name
+	if !announced {
+		c.emit(trace.ProbeAsync, j.p.dev.Path(), "async_schedule_dev", msg)
 	}
-	c.emit(trace.ProbeAsync, j.p.dev.Path(), "async_schedule_dev", msg)
 	return true
 }
 
@@ -39,8 +62,9 @@ func (c *Core) queueAsync(j asyncJob) bool {
 // goroutine, only while someone waits for them (WaitForProbes, Shutdown), so
 // the trace is the same on every run. true: the worker runs them as soon as
 // they are queued, concurrently with the caller, as the kernel does; the
-// trace order then depends on the Go scheduler unless a sched.Scheduler
-// controls the run.
+// trace order then depends on the Go scheduler. Probes run as tasks of a
+// sched.Spawner scheduler (see SetScheduler) are always concurrent, as in
+// the kernel: the scheduler chooses, replayably, when they run.
 func (c *Core) SetAsyncConcurrent(on bool) {
 	c.mu.Lock()
 	c.concurrent = on
@@ -85,41 +109,203 @@ func (c *Core) worker() {
 	}
 }
 
+// runJob runs one asynchronous probe: __device_attach_async_helper (every
+// asynchronous driver of the bus) or __driver_attach_async_helper (one
+// driver), with the device lock taken through device_lock, so that under a
+// scheduler the wait is a schedule point. A device removed (dead) or bound
+// since the job was queued is left alone, with a trace note.
 func (c *Core) runJob(j asyncJob) {
 	c.enter()
 	dev := j.p.dev
-	if j.drv == nil {
-		c.emit(trace.ProbeAsync, dev.Path(), "__device_attach_async_helper", "")
-		if dev.Core().Lock() == nil {
-			if !dev.IsDead() && dev.Driver() == nil {
-				c.attachDrivers(j.p, true, true)
-			}
-			dev.Unlock()
+	fn, msg := "__device_attach_async_helper", ""
+	if j.drv != nil {
+		fn, msg = "__driver_attach_async_helper", "driver="+j.drv.drv.Name
+	}
+	c.emit(trace.ProbeAsync, dev.Path(), fn, msg)
+	if dev.Core().Lock() == nil {
+		switch {
+		case dev.IsDead():
+			c.emit(trace.ProbeAsync, dev.Path(), fn, "device removed before the asynchronous probe ran: skipped")
+		case dev.Driver() != nil:
+			c.emit(trace.ProbeAsync, dev.Path(), fn, "device already bound to "+dev.DriverName()+": skipped")
+		case j.drv == nil:
+			c.attachDrivers(j.p, true, true)
+		default:
+			_, _ = c.driverProbeDevice(j.drv, j.p)
 		}
-	} else {
-		c.emit(trace.ProbeAsync, dev.Path(), "__driver_attach_async_helper", "driver="+j.drv.drv.Name)
-		if dev.Core().Lock() == nil {
-			if !dev.IsDead() && dev.Driver() == nil {
-				_, _ = c.driverProbeDevice(j.drv, j.p)
-			}
-			dev.Unlock()
-		}
+		dev.Unlock()
 	}
 	c.exit()
 	_ = dev.Put()
 }
 
 // WaitForProbes is wait_for_device_probe: it lets the async worker run and
-// returns once no asynchronous probe is queued or running and the
-// deferred-probe worker is idle. Do not call it from a probe or remove
-// callback (the kernel would deadlock too).
+// returns once no asynchronous probe is queued or running (async_synchronize_full)
+// and the deferred-probe worker is idle. Do not call it from a probe or
+// remove callback (the kernel would deadlock too; under a scheduler the run
+// fails with a deadlock report).
+//
+// Called from a task of a scheduler that is a sched.Spawner it waits with
+// sched.Scheduler.Block, so the other tasks (the async_probe tasks among
+// them) run meanwhile. Called from setup code while async_probe tasks are
+// pending, it fails the run: the tasks cannot run before the run starts.
 func (c *Core) WaitForProbes() {
+	s := c.Scheduler()
+	if _, ok := s.(sched.Spawner); ok && (s.Current() != "" || c.tasksPending()) {
+		c.mu.Lock()
+		c.kick++
+		c.cond.Broadcast()
+		c.mu.Unlock()
+		s.Block(sched.Wait{What: "wait_for_device_probe", Holder: c.asyncHolder}, func() bool {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return c.probesIdleLocked()
+		})
+		c.mu.Lock()
+		c.kick--
+		c.mu.Unlock()
+		return
+	}
 	c.mu.Lock()
 	c.kick++
 	c.cond.Broadcast()
-	for (c.qhead < len(c.queue) && !c.closed) || c.asyncBusy || c.deferredRunning {
+	for !c.probesIdleLocked() {
 		c.cond.Wait()
 	}
 	c.kick--
 	c.mu.Unlock()
+}
+
+// probesIdleLocked reports, with c.mu held, that no asynchronous probe is
+// queued or running, on the worker goroutine or as a scheduler task, and the
+// deferred-probe worker is idle.
+func (c *Core) probesIdleLocked() bool {
+	return (c.qhead == len(c.queue) || c.closed) && !c.asyncBusy && c.tasks.pending == 0 && !c.deferredRunning
+}
+
+// asyncTasks is the Core's part of the async domain that runs as scheduler
+// tasks: one task per queued probe, as each async_schedule_dev entry is its
+// own work item on system_unbound_wq. Guarded by Core.mu.
+type asyncTasks struct {
+	pending int      // spawned and not finished (not yet started, or running)
+	running []string // names of the tasks running a job, in start order
+}
+
+// asyncTaskName is the name of the tasks running asynchronous probes; the
+// scheduler numbers them ("async_probe", "async_probe#2", ...).
+const asyncTaskName = "async_probe"
+
+// spawnAsync starts the job as a task of sp. It reports false if sp cannot
+// start one for this caller (the caller then uses the worker goroutine).
+func (c *Core) spawnAsync(sp sched.Spawner, j asyncJob) bool {
+	c.mu.Lock()
+	c.tasks.pending++
+	c.mu.Unlock()
+	if sp.Spawn(asyncTaskName, func() { c.asyncTask(j) }, func() { c.abandonAsync(j) }) {
+		return true
+	}
+	c.mu.Lock()
+	c.tasks.pending--
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	return false
+}
+
+// asyncTask is the body of an async_probe task: the kworker running
+// __device_attach_async_helper or __driver_attach_async_helper for one job.
+// Its bookkeeping is deferred, so a task unwound by a failed run still
+// leaves the pending count right.
+func (c *Core) asyncTask(j asyncJob) {
+	name := ""
+	if s := c.Scheduler(); s != nil {
+		name = s.Current()
+	}
+	c.mu.Lock()
+	c.tasks.running = append(c.tasks.running, name)
+	closed := c.closed
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		for i, n := range c.tasks.running {
+			if n == name {
+				c.tasks.running = append(c.tasks.running[:i], c.tasks.running[i+1:]...)
+				break
+			}
+		}
+		c.tasks.pending--
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	}()
+	if closed {
+		c.emit(trace.ProbeAsync, j.p.dev.Path(), "async_synchronize_full", "asynchronous probe dropped at Close")
+		_ = j.p.dev.Put()
+		return
+	}
+	c.runJob(j)
+}
+
+// abandonAsync drops a job whose task never ran because the run ended
+// first (a failed run): the reference the job held is put back.
+func (c *Core) abandonAsync(j asyncJob) {
+	c.emit(trace.ProbeAsync, j.p.dev.Path(), "async_synchronize_full", "asynchronous probe abandoned: the run ended before its task ran")
+	c.mu.Lock()
+	c.tasks.pending--
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	_ = j.p.dev.Put()
+}
+
+// tasksPending reports whether async_probe tasks are pending.
+func (c *Core) tasksPending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tasks.pending > 0
+}
+
+// asyncHolder names the first task running an asynchronous probe, for the
+// wait-for chain of a deadlock report ("" when none runs yet).
+func (c *Core) asyncHolder() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.tasks.running) > 0 {
+		return c.tasks.running[0]
+	}
+	return ""
+}
+
+// inAsyncTask reports whether the caller is an async_probe task of the
+// Core's scheduler.
+func (c *Core) inAsyncTask(s sched.Scheduler) bool {
+	me := s.Current()
+	if me == "" {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, n := range c.tasks.running {
+		if n == me {
+			return true
+		}
+	}
+	return false
+}
+
+// asyncSynchronizeForDetach is the async_synchronize_full at the start of
+// driver_detach, for the async_probe tasks: a driver that allows
+// asynchronous probing waits until every asynchronous probe has finished,
+// so that none binds a device to the driver after driver_detach has looked
+// at its device list. (Probes on the worker goroutine are waited for in
+// UnregisterDriver.) An async_probe task unregistering a driver does not
+// wait for itself.
+func (c *Core) asyncSynchronizeForDetach(dp *drvPriv) {
+	s := c.Scheduler()
+	if s == nil || !dp.drv.AllowsAsyncProbing() || !c.tasksPending() || c.inAsyncTask(s) {
+		return
+	}
+	c.emit(trace.ProbeAsync, dp.drv.Path(), "async_synchronize_full", "waiting for asynchronous probes")
+	s.Block(sched.Wait{What: "async_synchronize_full", Holder: c.asyncHolder}, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.tasks.pending == 0
+	})
 }

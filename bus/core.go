@@ -55,6 +55,7 @@ type Core struct {
 	closed     bool
 	wg         sync.WaitGroup
 	workerID   uint64
+	tasks      asyncTasks // async probes running as scheduler tasks (async.go)
 
 	attempts  atomic.Uint64
 	noLockdep atomic.Bool
@@ -107,6 +108,8 @@ func NewCore(log *trace.Log) *Core {
 // Close stops the async-probe worker (queued probes that never ran are
 // dropped, with a trace note) and waits for it to exit. Probes that would
 // be asynchronous run synchronously afterwards. Close is idempotent.
+// Asynchronous probes running as scheduler tasks (see SetScheduler) are not
+// waited for: a task that starts after Close drops its probe the same way.
 func (c *Core) Close() {
 	c.mu.Lock()
 	c.closed = true
@@ -130,7 +133,10 @@ func (c *Core) Scheduler() sched.Scheduler {
 // SetScheduler installs the scheduler of a deterministic run (nil removes
 // it). Device locks, notifier calls, probe and remove calls and devres
 // releases become schedule points, and probes consult
-// s.Fault(sched.Probe(driverName)) so that failures can be injected.
+// s.Fault(sched.Probe(driverName)) so that failures can be injected. If s
+// is also a sched.Spawner (sim.Sim is), asynchronous probes queued from then
+// on run as scheduler tasks named "async_probe" instead of on the worker
+// goroutine (see WaitForProbes).
 func (c *Core) SetScheduler(s sched.Scheduler) {
 	c.sch.Store(&schedBox{s})
 	c.mu.Lock()

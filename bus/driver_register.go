@@ -90,7 +90,9 @@ func (c *Core) UnregisterDriver(drv *driver.Driver) error {
 	c.enter()
 	defer c.exit()
 	c.emit(trace.DriverDel, drv.Path(), "driver_unregister", "")
-	// driver_detach: always the last device of the driver's list.
+	// driver_detach: async_synchronize_full for the async_probe tasks, then
+	// always the last device of the driver's list.
+	c.asyncSynchronizeForDetach(dp)
 	for {
 		c.mu.Lock()
 		n := dp.devices.back()

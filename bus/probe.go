@@ -15,21 +15,24 @@ import (
 // that fails lets the next driver try; a refusal before the probe ran (dead,
 // busy, supplier not ready) stops the walk. With allowAsync, drivers that
 // prefer asynchronous probing are skipped and, if nothing bound, the device
-// is queued for the async worker (__device_attach_async_helper).
+// is queued for the async worker (__device_attach_async_helper) once the
+// device lock is dropped, as the kernel has done since commit b232b02bf3c2
+// ("driver core: fix deadlock in __device_attach").
 func (c *Core) deviceAttach(p *devPriv, allowAsync bool) {
 	dev := p.dev
 	if err := dev.Core().Lock(); err != nil {
 		return
 	}
-	defer dev.Unlock()
-	if dev.IsDead() || dev.Driver() != nil {
-		return
+	async := false
+	if !dev.IsDead() && dev.Driver() == nil {
+		c.mu.Lock()
+		allowAsync = allowAsync && !c.closed
+		c.mu.Unlock()
+		haveAsync := c.attachDrivers(p, allowAsync, false)
+		async = haveAsync && dev.Driver() == nil
 	}
-	c.mu.Lock()
-	allowAsync = allowAsync && !c.closed
-	c.mu.Unlock()
-	haveAsync := c.attachDrivers(p, allowAsync, false)
-	if haveAsync && dev.Driver() == nil {
+	dev.Unlock()
+	if async {
 		c.queueAsync(asyncJob{p: p})
 	}
 }

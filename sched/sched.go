@@ -9,7 +9,8 @@
 // costs one nil check. The kernel's counterpart is the set of places where a
 // task may sleep or be preempted (might_sleep, cond_resched, the lock and
 // completion primitives), together with fault injection (should_failslab,
-// fail_function).
+// fail_function). A Scheduler that can also start tasks for a component
+// (kthread_run, async_schedule) implements Spawner.
 package sched
 
 import "fmt"

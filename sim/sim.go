@@ -7,7 +7,9 @@
 // revocable, the driver core) hold a sched.Scheduler; a test creates a Sim,
 // builds the components with the Sim attached, starts tasks with Go and
 // calls Run. Every schedule point the components report (Yield, Block) is a
-// place where the Sim may switch to another task.
+// place where the Sim may switch to another task. Components that start work
+// of their own (the driver core's asynchronous probes) start it as tasks
+// through Spawn, the sched.Spawner interface.
 //
 // Around the scheduler the package provides what the kernel's debugging
 // options provide for real drivers:
@@ -262,15 +264,20 @@ func (s *Sim) setup(scenario func(s *Sim)) {
 }
 
 // unwind resumes every parked task with the abort flag set so that it
-// unwinds (its deferred calls run) and its goroutine exits.
+// unwinds (its deferred calls run) and its goroutine exits. Tasks that never
+// ran get their abandon callback (Spawn) instead.
 func (s *Sim) unwind() {
 	if len(s.alive) == 0 {
 		return
 	}
 	s.aborting = true
+	var abandoned []*task
 	for _, t := range append([]*task(nil), s.alive...) {
 		if !t.spawned {
 			t.done = true
+			if t.abandon != nil {
+				abandoned = append(abandoned, t)
+			}
 			continue
 		}
 		s.cur.Store(t)
@@ -278,6 +285,7 @@ func (s *Sim) unwind() {
 		<-s.done
 	}
 	s.alive = nil
+	s.runAbandoned(abandoned)
 }
 
 // Current names the running task, "" when none runs (before Run, during

@@ -16,6 +16,7 @@ type task struct {
 	name    string
 	id      int
 	fn      func()
+	abandon func() // Spawn: called at the end of a failed run if fn never ran
 	wake    chan struct{}
 	gid     atomic.Uint64
 	spawned bool // its goroutine exists
@@ -47,13 +48,19 @@ func (s *Sim) Go(name string, fn func()) {
 			panic(fmt.Sprintf("sim: Go(%q) from a goroutine that is not a simulated task", name))
 		}
 	}
+	s.spawn(name, fn, nil)
+}
+
+// spawn creates the task for Go and Spawn; the caller has checked that it
+// may.
+func (s *Sim) spawn(name string, fn, abandon func()) {
 	if n := s.names[name]; n > 0 {
 		s.names[name] = n + 1
 		name = fmt.Sprintf("%s#%d", name, n+1)
 	} else {
 		s.names[name] = 1
 	}
-	t := &task{name: name, id: len(s.tasks), fn: fn, wake: make(chan struct{}, 1)}
+	t := &task{name: name, id: len(s.tasks), fn: fn, abandon: abandon, wake: make(chan struct{}, 1)}
 	if s.cfg.Mode == PCT {
 		t.prio = s.cfg.PCTDepth + s.rng.IntN(1<<30)
 	}
