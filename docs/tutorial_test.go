@@ -1,0 +1,94 @@
+package docs_test
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The tutorial's outputs are those of its program, run as the reader runs
+// it: go run ./examples/firstdriver N.
+const firstdriver = "./examples/firstdriver"
+
+func tutorialStep(n string) generator {
+	return func() (string, error) { return runProgram(firstdriver, n) }
+}
+
+// tutorialStep4 is step 4's output without the trace part of the failure
+// report (the schedule above it tells the same story).
+func tutorialStep4() (string, error) {
+	out, err := runProgram(firstdriver, "4")
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	cut := false
+	for _, l := range strings.SplitAfter(out, "\n") {
+		switch {
+		case strings.HasPrefix(l, "trace (last "):
+			cut = true
+			b.WriteString("...\n")
+		case strings.HasPrefix(l, "replay: "):
+			cut = false
+		}
+		if !cut {
+			b.WriteString(l)
+		}
+	}
+	return b.String(), nil
+}
+
+// TestTutorialCodeExcerpts checks that the Go excerpts of tutorial.md are
+// still in the example's source: every line of a ```go block, apart from
+// "..." elisions, must be a line of some file of examples/firstdriver
+// (compared without leading and trailing blanks).
+func TestTutorialCodeExcerpts(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", firstdriver, "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no sources in %s: %v", firstdriver, err)
+	}
+	src := map[string]bool{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(data), "\n") {
+			src[strings.TrimSpace(l)] = true
+		}
+	}
+	page, err := os.Open("tutorial.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer page.Close()
+	sc := bufio.NewScanner(page)
+	in, n, blocks := false, 0, 0
+	for sc.Scan() {
+		n++
+		l := sc.Text()
+		switch {
+		case !in && l == "```go":
+			in = true
+			blocks++
+			continue
+		case in && l == "```":
+			in = false
+			continue
+		case !in:
+			continue
+		}
+		s := strings.TrimSpace(l)
+		if s == "" || s == "..." || s == "// ..." {
+			continue
+		}
+		if !src[s] {
+			t.Errorf("tutorial.md:%d: not in %s/*.go: %s", n, firstdriver, s)
+		}
+	}
+	if blocks == 0 {
+		t.Error("tutorial.md has no ```go excerpt")
+	}
+}
