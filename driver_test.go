@@ -841,3 +841,34 @@ func TestErrnoNames(t *testing.T) {
 	assert.Equal(t, "0", device.ErrnoName(nil))
 	assert.Equal(t, "boom", device.ErrnoName(errors.New("boom")))
 }
+
+// A deferred retry goes through device_initial_probe as the first attempt
+// did: an asynchronous driver is queued again, not probed inline by the
+// deferred worker and then queued a second time.
+func TestDeferredRetryOfAsyncDriverIsAsync(t *testing.T) {
+	sys := newSystem(t)
+	probes := 0
+	drv := &driver.Driver{Name: "wlan", Bus: platform.Name, ProbeType: driver.ProbePreferAsynchronous,
+		Probe: func(dev *device.Device) error {
+			probes++
+			if fw := sys.FindDevice(platform.Name, "fw"); fw == nil || fw.State() != device.StateBound {
+				return device.ErrProbeDefer
+			}
+			return nil
+		}}
+	require.NoError(t, sys.RegisterDriver(drv))
+	wlan := sys.NewPlatformDevice("wlan")
+	require.NoError(t, sys.RegisterDevice(wlan))
+	sys.WaitForProbes()
+	require.Equal(t, 1, probes)
+	require.Equal(t, []*device.Device{wlan}, sys.DeferredDevices())
+
+	require.NoError(t, sys.RegisterDriver(platform.NewDriver("fw", nil, nil)))
+	seq := sys.Log().Seq()
+	require.NoError(t, sys.RegisterDevice(sys.NewPlatformDevice("fw")))
+	assert.Equal(t, 1, probes, "the deferred worker queues the asynchronous probe instead of running it")
+	assert.Contains(t, since(sys, seq), "async_schedule_dev /sys/devices/platform/wlan: scheduling asynchronous probe")
+	sys.WaitForProbes()
+	assert.Equal(t, 2, probes, "one more probe, not two")
+	assert.Equal(t, device.StateBound, wlan.State())
+}

@@ -64,7 +64,9 @@ func (c *Core) deferredProbeWork() {
 		dev.Get()
 		c.emit(trace.ProbeDefer, dev.Path(), "deferred_probe_work_func", "retrying from the deferred list")
 		if p.bus != nil {
-			c.deviceAttach(p, false)
+			// bus_probe_device -> device_initial_probe: a retry may go
+			// asynchronous like the first attempt did.
+			c.deviceAttach(p, true)
 		}
 		_ = dev.Put()
 	}

@@ -29,7 +29,9 @@ func (c *Core) deviceAttach(p *devPriv, allowAsync bool) {
 		allowAsync = allowAsync && !c.closed
 		c.mu.Unlock()
 		haveAsync := c.attachDrivers(p, allowAsync, false)
-		async = haveAsync && dev.Driver() == nil
+		// Without allowAsync every matching driver was probed already,
+		// asynchronous ones included: nothing is left to queue.
+		async = allowAsync && haveAsync && dev.Driver() == nil
 	}
 	dev.Unlock()
 	if async {
