@@ -7,29 +7,16 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/drvsim/drvsim/examples/internal/outcheck"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// requireInOrder checks that every line of want appears in out, in that
-// order. Trace lines are compared without their sequence number.
-func requireInOrder(t *testing.T, out string, want ...string) {
-	t.Helper()
-	lines := strings.Split(out, "\n")
-	i := 0
-	for _, w := range want {
-		for i < len(lines) && strings.TrimLeft(lines[i], " 0123456789") != w {
-			i++
-		}
-		require.Less(t, i, len(lines), "missing, or out of order: %q\noutput:\n%s", w, out)
-		i++
-	}
-}
-
 func TestDRMUnplug(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, run(&buf))
-	requireInOrder(t, buf.String(),
+	outcheck.RequireInOrder(t, buf.String(),
 		// probe
 		"devm_add_action /sys/devices/platform/lcdc: devm_drm_dev_init_release card0",
 		"devm_add_action /sys/devices/platform/lcdc: iounmap lcdc registers",
@@ -69,8 +56,5 @@ func TestDRMUnplug(t *testing.T) {
 }
 
 func TestDRMUnplugDeterministic(t *testing.T) {
-	var a, b bytes.Buffer
-	require.NoError(t, run(&a))
-	require.NoError(t, run(&b))
-	require.Equal(t, a.String(), b.String())
+	outcheck.RunTwice(t, run)
 }

@@ -2,29 +2,15 @@ package main
 
 import (
 	"bytes"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/drvsim/drvsim/examples/internal/outcheck"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// requireInOrder checks that every line of want appears in out, in that
-// order. Trace lines are compared without their sequence number.
-func requireInOrder(t *testing.T, out string, want ...string) {
-	t.Helper()
-	lines := strings.Split(out, "\n")
-	i := 0
-	for _, w := range want {
-		for i < len(lines) && strings.TrimLeft(lines[i], " 0123456789") != w {
-			i++
-		}
-		require.Less(t, i, len(lines), "missing, or out of order: %q\noutput:\n%s", w, out)
-		i++
-	}
-}
 
 func TestPlatformDriver(t *testing.T) {
 	var buf bytes.Buffer
@@ -32,7 +18,7 @@ func TestPlatformDriver(t *testing.T) {
 	out := buf.String()
 
 	// Probe, then unbind: remove first, then the devm actions newest first.
-	requireInOrder(t, out,
+	outcheck.RequireInOrder(t, out,
 		"devm_add_action /sys/devices/platform/tmp102.0: clk_disable_unprepare",
 		"devm_add_action /sys/devices/platform/tmp102.0: regulator_disable vdd",
 		"devm_add_action /sys/devices/platform/tmp102.0: free_irq 42",
@@ -47,7 +33,7 @@ func TestPlatformDriver(t *testing.T) {
 	)
 
 	// The failed probe: two actions, released newest first, no bind.
-	requireInOrder(t, out,
+	outcheck.RequireInOrder(t, out,
 		"devm_add_action /sys/devices/platform/tmp102.1: clk_disable_unprepare",
 		"devm_add_action /sys/devices/platform/tmp102.1: regulator_disable vdd",
 		"tmp102_probe /sys/devices/platform/tmp102.1: unexpected chip id 0x00",
@@ -61,7 +47,7 @@ func TestPlatformDriver(t *testing.T) {
 	require.NotContains(t, out, "devm_add_action /sys/devices/platform/tmp102.1: free_irq 42")
 
 	// Device removal: device_del unbinds, with the same LIFO release.
-	requireInOrder(t, out,
+	outcheck.RequireInOrder(t, out,
 		"device_del /sys/devices/platform/tmp102.0",
 		"tmp102_remove /sys/devices/platform/tmp102.0: irq 42 still requested: devres frees it next",
 		"devm_action_release /sys/devices/platform/tmp102.0: free_irq 42",
@@ -74,8 +60,5 @@ func TestPlatformDriver(t *testing.T) {
 }
 
 func TestPlatformDriverDeterministic(t *testing.T) {
-	var a, b bytes.Buffer
-	require.NoError(t, run(&a))
-	require.NoError(t, run(&b))
-	require.Equal(t, a.String(), b.String())
+	outcheck.RunTwice(t, run)
 }

@@ -2,37 +2,23 @@ package main
 
 import (
 	"bytes"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/drvsim/drvsim/examples/internal/outcheck"
+
 	"github.com/drvsim/drvsim/sim"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// requireInOrder checks that every line of want appears in out, in that
-// order. Trace lines are compared without their sequence number.
-func requireInOrder(t *testing.T, out string, want ...string) {
-	t.Helper()
-	lines := strings.Split(out, "\n")
-	i := 0
-	for _, w := range want {
-		for i < len(lines) && strings.TrimLeft(lines[i], " 0123456789") != w {
-			i++
-		}
-		require.Less(t, i, len(lines), "missing, or out of order: %q\noutput:\n%s", w, out)
-		i++
-	}
-}
-
 func TestRevocable(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, run(&buf))
-	requireInOrder(t, buf.String(),
+	outcheck.RequireInOrder(t, buf.String(),
 		"revocable_provider_alloc cros_ec: refs=1",
 		"revocable_init cros_ec: refs=2",
 		"revocable_init cros_ec: refs=3",
@@ -61,10 +47,7 @@ func TestRevocable(t *testing.T) {
 }
 
 func TestRevocableDeterministic(t *testing.T) {
-	var a, b bytes.Buffer
-	require.NoError(t, run(&a))
-	require.NoError(t, run(&b))
-	require.Equal(t, a.String(), b.String())
+	outcheck.RunTwice(t, run)
 }
 
 // The example's schedule is one of many. Every interleaving of the reader

@@ -2,34 +2,20 @@ package main
 
 import (
 	"bytes"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/drvsim/drvsim/examples/internal/outcheck"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// requireInOrder checks that every line of want appears in out, in that
-// order. Trace lines are compared without their sequence number.
-func requireInOrder(t *testing.T, out string, want ...string) {
-	t.Helper()
-	lines := strings.Split(out, "\n")
-	i := 0
-	for _, w := range want {
-		for i < len(lines) && strings.TrimLeft(lines[i], " 0123456789") != w {
-			i++
-		}
-		require.Less(t, i, len(lines), "missing, or out of order: %q\noutput:\n%s", w, out)
-		i++
-	}
-}
-
 func TestUSBUnplug(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, run(&buf))
-	requireInOrder(t, buf.String(),
+	outcheck.RequireInOrder(t, buf.String(),
 		// plugged: probe registers three devm actions and the minor
 		"devm_add_action /sys/devices/usb1/1-1/1-1:1.0: skel_free_hw",
 		"devm_add_action /sys/devices/usb1/1-1/1-1:1.0: revocable_provider_revoke skel 1-1:1.0",
@@ -68,8 +54,5 @@ func TestUSBUnplug(t *testing.T) {
 }
 
 func TestUSBUnplugDeterministic(t *testing.T) {
-	var a, b bytes.Buffer
-	require.NoError(t, run(&a))
-	require.NoError(t, run(&b))
-	require.Equal(t, a.String(), b.String())
+	outcheck.RunTwice(t, run)
 }

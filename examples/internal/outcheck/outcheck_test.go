@@ -1,0 +1,47 @@
+package outcheck
+
+import (
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// recorder is a testing.TB that records a failure instead of stopping the
+// test, so the checks' failures can be asserted.
+type recorder struct{ failed bool }
+
+func (r *recorder) Helper()               {}
+func (r *recorder) Errorf(string, ...any) { r.failed = true }
+func (r *recorder) FailNow()              { r.failed = true; panic(r) }
+
+func fails(check func(t TestingT)) (failed bool) {
+	r := &recorder{}
+	defer func() {
+		if p := recover(); p != nil && p != r {
+			panic(p)
+		}
+		failed = r.failed
+	}()
+	check(r)
+	return r.failed
+}
+
+func TestRequireInOrder(t *testing.T) {
+	out := "   1 probe a\n   2 [t] release b\nsay: done\n"
+	assert.False(t, fails(func(t TestingT) { RequireInOrder(t, out, "probe a", "[t] release b", "say: done") }))
+	assert.True(t, fails(func(t TestingT) { RequireInOrder(t, out, "[t] release b", "probe a") }), "out of order")
+	assert.True(t, fails(func(t TestingT) { RequireInOrder(t, out, "probe") }), "a part of a line is not a line")
+}
+
+func TestRunTwice(t *testing.T) {
+	assert.Equal(t, "same\n", RunTwice(t, func(w io.Writer) error { _, err := fmt.Fprintln(w, "same"); return err }))
+	n := 0
+	assert.True(t, fails(func(t TestingT) {
+		RunTwice(t, func(w io.Writer) error { n++; _, err := fmt.Fprintln(w, n); return err })
+	}))
+}
