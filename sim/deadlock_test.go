@@ -4,31 +4,13 @@ import (
 	"testing"
 
 	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/sim/toy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// abba takes two mutexes in opposite orders in two tasks: the classic
-// lock-order inversion lockdep reports as a possible circular locking
-// dependency.
-func abba(s *sim.Sim) {
-	a, b := sim.NewMutex(s, "A"), sim.NewMutex(s, "B")
-	s.Go("t1", func() {
-		a.Lock()
-		b.Lock()
-		b.Unlock()
-		a.Unlock()
-	})
-	s.Go("t2", func() {
-		b.Lock()
-		a.Lock()
-		a.Unlock()
-		b.Unlock()
-	})
-}
-
 func TestDeadlockFoundByExhaustiveSearch(t *testing.T) {
-	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Config: sim.EnvConfig(t.Name(), 0)}, abba)
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Config: sim.EnvConfig(t.Name(), 0)}, toy.ABBA)
 	require.True(t, res.Failed(), res.String())
 	f := res.Failure.Failure
 	assert.Equal(t, sim.BugDeadlock, f.Kind)
@@ -40,7 +22,7 @@ func TestDeadlockFoundByExhaustiveSearch(t *testing.T) {
 	t.Log("\n" + res.String())
 
 	// The recorded schedule replays the same deadlock.
-	rep := sim.Run(sim.Config{Replay: res.Failure.Schedule(), Test: t.Name()}, abba)
+	rep := sim.Run(sim.Config{Replay: res.Failure.Schedule(), Test: t.Name()}, toy.ABBA)
 	assert.Equal(t, res.Failure.String(), rep.String())
 }
 

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/sim/toy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -38,14 +39,14 @@ func TestExhaustiveCountsEveryInterleaving(t *testing.T) {
 
 func TestExploreReplaysAForcedSchedule(t *testing.T) {
 	t.Setenv(sim.EnvSchedule, "reader,unplug,reader")
-	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Config: sim.EnvConfig(t.Name(), 0)}, racyDriver)
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Config: sim.EnvConfig(t.Name(), 0)}, toy.RacyDriver)
 	require.True(t, res.Failed())
 	assert.Equal(t, 1, res.Schedules)
 	assert.Equal(t, "BUG: KASAN: use-after-free in read", res.Failure.Failure.Title)
 }
 
 func TestPCTFindsUseAfterFree(t *testing.T) {
-	res := sim.Explore(sim.ExploreConfig{Mode: sim.PCT, Schedules: 100, Config: sim.Config{Seed: 1}}, racyDriver)
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.PCT, Schedules: 100, Config: sim.Config{Seed: 1}}, toy.RacyDriver)
 	require.True(t, res.Failed(), res.String())
 	assert.Equal(t, sim.BugUseAfterFree, res.Failure.Failure.Kind)
 	assert.Equal(t, sim.PCT, res.Failure.Mode)
@@ -55,7 +56,7 @@ func TestShrinkRemovesNeedlessPreemptions(t *testing.T) {
 	// The bug needs one preemption (reader preempted after its check); the
 	// noise task's schedule points add needless ones to random schedules.
 	scenario := func(s *sim.Sim) {
-		racyDriver(s)
+		toy.RacyDriver(s)
 		s.Go("noise", func() {
 			for i := 0; i < 5; i++ {
 				s.CondResched("noise")

@@ -7,35 +7,15 @@ import (
 	"github.com/drvsim/drvsim/devres"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/sim/toy"
 	"github.com/drvsim/drvsim/trace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// probeXY is a toy probe that consults fault points "x" (twice) and "y";
-// its error path for y forgets to free the buffer it allocated.
-func probeXY(errs *[]error) func(s *sim.Sim) {
-	return func(s *sim.Sim) {
-		s.Go("probe", func() {
-			for i := 0; i < 2; i++ {
-				if err := s.Fault("x"); err != nil {
-					*errs = append(*errs, err)
-					return
-				}
-			}
-			buf := s.Alloc("buf")
-			if err := s.Fault("y"); err != nil {
-				*errs = append(*errs, err)
-				return // bug: buf leaks
-			}
-			buf.Free()
-		})
-	}
-}
-
 func TestFaultNthHit(t *testing.T) {
 	var errs []error
-	r := sim.Run(sim.Config{Faults: []sim.FaultRule{{Point: "x", Nth: 2}}}, probeXY(&errs))
+	r := sim.Run(sim.Config{Faults: []sim.FaultRule{{Point: "x", Nth: 2}}}, toy.ProbeXY(&errs))
 	require.False(t, r.Failed(), r.String())
 	require.Len(t, errs, 1)
 	assert.ErrorIs(t, errs[0], sim.ErrInjected)
@@ -69,7 +49,7 @@ func TestFaultProbabilityIsSeeded(t *testing.T) {
 
 func TestSweepFailsEachPointOnce(t *testing.T) {
 	var errs []error
-	sw := sim.SweepFaults(sim.Config{Test: t.Name()}, probeXY(&errs))
+	sw := sim.SweepFaults(sim.Config{Test: t.Name()}, toy.ProbeXY(&errs))
 	require.False(t, sw.Baseline.Failed())
 	assert.Equal(t, []sim.FaultHit{{Point: "x", Hits: 2}, {Point: "y", Hits: 1}}, sw.Baseline.FaultHits)
 	require.Len(t, sw.Runs, 3)

@@ -4,22 +4,11 @@ import (
 	"testing"
 
 	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/sim/toy"
 	"github.com/drvsim/drvsim/trace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// racyDriver is a toy driver with a hot-unplug race: the reader touches the
-// device after a schedule point, with nothing keeping unplug from freeing
-// it meanwhile.
-func racyDriver(s *sim.Sim) {
-	dev := s.Alloc("usb_dev")
-	s.Go("reader", func() {
-		s.CondResched("before read")
-		dev.Access("read")
-	})
-	s.Go("unplug", func() { dev.Free() })
-}
 
 // fixedDriver checks a "gone" flag, set by unplug under the device mutex
 // before it frees the device.
@@ -45,7 +34,7 @@ func fixedDriver(s *sim.Sim) {
 
 func TestRandomExplorationFindsUseAfterFree(t *testing.T) {
 	cfg := sim.ExploreConfig{Mode: sim.Random, Schedules: 50, Config: sim.EnvConfig(t.Name(), 100)}
-	res := sim.Explore(cfg, racyDriver)
+	res := sim.Explore(cfg, toy.RacyDriver)
 	require.True(t, res.Failed(), "50 seeds should find the race")
 	f := res.Failure
 	assert.Equal(t, sim.BugUseAfterFree, f.Failure.Kind)
@@ -54,17 +43,17 @@ func TestRandomExplorationFindsUseAfterFree(t *testing.T) {
 	assert.Contains(t, f.Failure.Details, "Access (read) to freed object usb_dev (object #1) by task reader")
 	assert.Contains(t, f.Failure.Details, "Allocated by task <setup>")
 	assert.Contains(t, f.Failure.Details, "Freed by task unplug")
-	assert.Contains(t, f.Failure.Details, "sim_test.racyDriver.func2 (memory_test.go:")
+	assert.Contains(t, f.Failure.Details, "toy.RacyDriver.func2 (toy.go:")
 	assert.Contains(t, f.String(), "replay: DRVSIM_SEED=")
 
 	// Replaying the seed gives the identical report.
-	again := sim.Run(sim.Config{Seed: f.Seed, Test: t.Name()}, racyDriver)
+	again := sim.Run(sim.Config{Seed: f.Seed, Test: t.Name()}, toy.RacyDriver)
 	assert.Equal(t, f.String(), again.String())
 	t.Log("\n" + f.String())
 }
 
 func TestExhaustiveFindsUseAfterFree(t *testing.T) {
-	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive}, racyDriver)
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive}, toy.RacyDriver)
 	require.True(t, res.Failed())
 	assert.Equal(t, sim.BugUseAfterFree, res.Failure.Failure.Kind)
 	assert.Equal(t, []string{"reader", "unplug", "reader"}, res.Failure.Schedule())
