@@ -24,6 +24,7 @@ type Device struct {
 	state    State
 	children []*Device // by port-1, hubs only
 	hubUp    bool      // hub_probe ran: ports are powered
+	gone     bool      // usb_disconnect claimed it: runs once
 	intfs    []*Interface
 	eps      []*endpoint // ep0 first, then the configuration's
 }

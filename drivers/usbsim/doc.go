@@ -45,8 +45,11 @@
 // usb_unbind_interface: the interface's URBs are terminated before the
 // driver's disconnect unless the driver has SoftUnbind and the device is
 // still present), disables every endpoint, and finally the usb_device is
-// deleted and its last reference dropped. Every step is a trace event of
-// one of the kinds in kinds.go, named after the kernel function.
+// deleted and its last reference dropped. Unbinding the hub driver from a
+// hub's interface (or deconfiguring the hub) disconnects the devices on its
+// ports the same way, in its disconnect (hub_quiesce). Every step is a
+// trace event of one of the kinds in kinds.go, named after the kernel
+// function.
 //
 // Layering: usbsim imports bus, device, driver, sched, trace and sim (for
 // the simulated-memory sanitizer); nothing below imports it.

@@ -5,7 +5,12 @@ import (
 )
 
 // newHubDriver returns the hub interface driver (hub_driver in hub.c): it
-// binds to class-9 interfaces and powers the hub's ports.
+// binds to class-9 interfaces and powers the hub's ports. Its disconnect
+// (hub_disconnect) first stops the ports (no new device is accepted), then
+// disconnects every device still on them (hub_quiesce(HUB_DISCONNECT)), so
+// unbinding the hub driver from a hub's interface, or deconfiguring the hub
+// (unbinding the generic driver from it), takes everything below it away
+// before the unbind completes.
 func newHubDriver() *Driver {
 	d := &Driver{Name: "hub", IDTable: []DeviceID{
 		{Flags: MatchDevClass, DevClass: ClassHub},
@@ -24,11 +29,39 @@ func newHubDriver() *Driver {
 	d.Disconnect = func(intf *Interface) {
 		u := intf.u
 		u.mu.Lock()
-		intf.udev.hubUp = false
+		intf.udev.hubUp = false // hub->disconnected: no new connections
 		u.mu.Unlock()
 		u.emit(KindHub, intf.Path(), "hub_disconnect", "")
+		u.hubQuiesce(intf)
 	}
 	return d
+}
+
+// hubQuiesce is hub_quiesce(hub, HUB_DISCONNECT): every device still on a
+// port of the hub behind intf is disconnected (usb_disconnect, children
+// and their interfaces first), port by port. When the hub itself is being
+// disconnected its ports are already empty (usb_disconnect ran
+// hub_disconnect_children) and nothing is recorded; the children are there
+// when only the hub driver goes (unbind, deconfiguration).
+func (u *USB) hubQuiesce(intf *Interface) {
+	hdev := intf.udev
+	u.mu.Lock()
+	ports, n := len(hdev.children), 0
+	for _, c := range hdev.children {
+		if c != nil {
+			n++
+		}
+	}
+	u.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	u.emit(KindHub, intf.Path(), "hub_quiesce", fmt.Sprintf("HUB_DISCONNECT: disconnecting %d child device(s)", n))
+	for port := 1; port <= ports; port++ {
+		if c := hdev.Child(port); c != nil {
+			u.disconnect(c)
+		}
+	}
 }
 
 // Plug connects g to port (1-based) of the hub d: hub_port_connect. The
@@ -98,15 +131,25 @@ func (d *Device) Disconnect() error {
 // NOTATTACHED, lock it, disconnect the children port by port
 // (hub_disconnect_children), disable the device (usb_disable_device:
 // interfaces unbound and deleted, endpoints disabled), unlock, device_del
-// it, free its port and drop the last reference.
+// it, free its port and drop the last reference. It runs once per device:
+// a second caller (a hub unbind racing an unplug of the same port, which
+// the kernel serialises on the hub's device lock) returns at once.
 func (u *USB) disconnect(d *Device) {
+	u.mu.Lock()
+	again := d.gone
+	d.gone = true
+	u.mu.Unlock()
+	if again {
+		return
+	}
 	u.emit(KindHub, d.Path(), "usb_disconnect", fmt.Sprintf("USB disconnect, device number %d", d.devnum))
 	u.setState(d, StateNotAttached)
 	locked := d.dev.Lock() == nil // usb_lock_device
 	u.mu.Lock()
 	kids := append([]*Device(nil), d.children...)
+	up := d.hubUp // else hub_disconnect set maxchild to 0: no ports to walk
 	u.mu.Unlock()
-	if len(kids) > 0 {
+	if len(kids) > 0 && up {
 		u.emit(KindHub, d.Path(), "hub_disconnect_children", fmt.Sprintf("%d port(s)", len(kids)))
 	}
 	for _, c := range kids {

@@ -6,7 +6,7 @@ import "github.com/drvsim/drvsim/trace"
 // recorded with one of them and the name of the kernel function it models.
 const (
 	// KindHub: hub_port_connect, usb_disconnect, hub_disconnect_children,
-	// hub_probe, hub_disconnect (drivers/usb/core/hub.c).
+	// hub_probe, hub_disconnect, hub_quiesce (drivers/usb/core/hub.c).
 	KindHub trace.Kind = "usb.hub"
 	// KindDevice: usb_alloc_dev, usb_new_device, usb_set_device_state,
 	// usb_set_configuration, usb_disable_device, usb_disable_endpoint
