@@ -760,7 +760,8 @@ func TestMisuse(t *testing.T) {
 	require.ErrorIs(t, sys.RegisterDriver(nil), device.ErrInvalid)
 	d := &driver.Driver{Name: "d", Bus: platform.Name} // nil Probe: binds without a call
 	require.NoError(t, sys.RegisterDriver(d))
-	require.ErrorIs(t, sys.RegisterDriver(d), device.ErrExist)
+	// driver_find finds the name: -EBUSY, the same driver or another one.
+	require.ErrorIs(t, sys.RegisterDriver(d), device.ErrBusy)
 	require.ErrorIs(t, sys.RegisterDriver(&driver.Driver{Name: "d", Bus: platform.Name}), device.ErrBusy)
 	dd := sys.NewPlatformDevice("d")
 	require.NoError(t, sys.RegisterDevice(dd))
@@ -871,4 +872,352 @@ func TestDeferredRetryOfAsyncDriverIsAsync(t *testing.T) {
 	sys.WaitForProbes()
 	assert.Equal(t, 2, probes, "one more probe, not two")
 	assert.Equal(t, device.StateBound, wlan.State())
+}
+
+// device_del releases devres a device collected without a driver (after
+// device_links_purge, before BUS_NOTIFY_REMOVED_DEVICE), and device_release
+// releases what was added after device_del, before the release callback
+// (core.c: device_del, device_release).
+func TestDevresWithoutDriverReleasedAtDelAndRelease(t *testing.T) {
+	sys := newSystem(t)
+	var ran []string
+	rec := func(n string) func() { return func() { ran = append(ran, n) } }
+	dev := sys.NewPlatformDevice("gadget", device.WithRelease(func(*device.Device) { ran = append(ran, "release") }))
+	require.NoError(t, sys.RegisterDevice(dev)) // no driver: stays unbound
+	_, err := dev.Devres().Add("iounmap", rec("iounmap"))
+	require.NoError(t, err)
+	_, err = dev.Devres().Add("clk_put", rec("clk_put"))
+	require.NoError(t, err)
+	held := dev.Get()
+	seq := sys.Log().Seq()
+	require.NoError(t, sys.UnregisterDevice(dev))
+	assert.Equal(t, []string{"clk_put", "iounmap"}, ran)
+	assert.Equal(t, []string{
+		"device_del /sys/devices/platform/gadget",
+		"bus_notify /sys/devices/platform/gadget: BUS_NOTIFY_DEL_DEVICE",
+		"devres_release_all /sys/devices/platform/gadget: 2 actions",
+		"devm_action_release /sys/devices/platform/gadget: clk_put",
+		"devm_action_release /sys/devices/platform/gadget: iounmap",
+		"bus_notify /sys/devices/platform/gadget: BUS_NOTIFY_REMOVED_DEVICE",
+		"kobject_uevent /sys/devices/platform/gadget: remove MODALIAS=platform:gadget",
+	}, since(sys, seq))
+
+	// Someone holding a reference adds devres after device_del: the last
+	// put_device releases it before the release callback.
+	_, err = dev.Devres().Add("late", rec("late"))
+	require.NoError(t, err)
+	seq = sys.Log().Seq()
+	require.NoError(t, held.Put())
+	assert.Equal(t, []string{"clk_put", "iounmap", "late", "release"}, ran)
+	assert.Equal(t, []string{
+		"devres_release_all /sys/devices/platform/gadget: 1 actions",
+		"devm_action_release /sys/devices/platform/gadget: late",
+		"device_release /sys/devices/platform/gadget",
+	}, since(sys, seq))
+}
+
+// bus_remove_device takes the device off the bus's list before it releases
+// the driver: remove() no longer finds it by name (bus.c: bus_remove_device).
+func TestBusRemoveDeviceLeavesBusBeforeRelease(t *testing.T) {
+	sys := newSystem(t)
+	var found *device.Device
+	var onBus []*device.Device
+	require.NoError(t, sys.RegisterDriver(platform.NewDriver("eth", nil, func(d *device.Device) {
+		found = sys.FindDevice(platform.Name, "eth")
+		onBus = sys.BusDevices(platform.Name)
+	})))
+	dev := sys.NewPlatformDevice("eth")
+	require.NoError(t, sys.RegisterDevice(dev))
+	require.Equal(t, "eth", dev.DriverName())
+	require.NoError(t, sys.UnregisterDevice(dev))
+	assert.Nil(t, found, "bus_find_device_by_name during remove")
+	assert.Empty(t, onBus)
+}
+
+// device_add joins the parent's child list only after bus_probe_device, so
+// a probing child is not yet among its parent's children; device_link_add
+// still refuses a link that would make the parent depend on it
+// (core.c: device_add, device_is_dependent's ancestor check).
+func TestChildJoinsParentAfterProbe(t *testing.T) {
+	sys := newSystem(t)
+	soc := sys.NewPlatformDevice("soc")
+	require.NoError(t, sys.RegisterDevice(soc))
+	var kidsDuringProbe []*device.Device
+	var linkErr error
+	require.NoError(t, sys.RegisterDriver(platform.NewDriver("i2c", func(d *device.Device) error {
+		kidsDuringProbe = d.Parent().Children()
+		_, linkErr = sys.AddLink(d.Parent(), d, 0) // soc would depend on its own child
+		return nil
+	}, nil)))
+	i2c := sys.NewPlatformDevice("i2c", device.WithParent(soc))
+	require.NoError(t, sys.RegisterDevice(i2c))
+	assert.Empty(t, kidsDuringProbe)
+	assert.ErrorIs(t, linkErr, device.ErrInvalid)
+	assert.Equal(t, []*device.Device{i2c}, soc.Children())
+	assert.EqualValues(t, 2, soc.Refs(), "the child's reference on its parent")
+	require.NoError(t, sys.UnregisterTree(soc))
+}
+
+// linkEvents keeps the device-link events recorded after seq.
+func linkEvents(sys *drvsim.System, seq uint64) []string {
+	return trace.Shorts(trace.Filter(sys.Log().Since(seq), trace.OfKind(trace.Link)))
+}
+
+// The order in which links are dropped: device_links_driver_cleanup handles
+// the links to consumers first, then (in __device_links_no_driver) the links
+// to suppliers from the newest; a failed probe drops the newest supplier
+// link first; device_links_purge walks both lists from the newest
+// (core.c).
+func TestDeviceLinkDropOrder(t *testing.T) {
+	sys := newSystem(t)
+	for _, n := range []string{"s1", "s2", "mid", "c1"} {
+		require.NoError(t, sys.RegisterDriver(platform.NewDriver(n, nil, nil)))
+	}
+	reg := func(n string) *device.Device {
+		d := sys.NewPlatformDevice(n)
+		require.NoError(t, sys.RegisterDevice(d))
+		return d
+	}
+	s1, s2, mid, c1 := reg("s1"), reg("s2"), reg("mid"), reg("c1")
+	_, err := sys.AddLink(mid, s1, device.LinkAutoremoveConsumer)
+	require.NoError(t, err)
+	_, err = sys.AddLink(mid, s2, device.LinkAutoremoveConsumer)
+	require.NoError(t, err)
+	_, err = sys.AddLink(c1, mid, device.LinkAutoremoveSupplier)
+	require.NoError(t, err)
+
+	seq := sys.Log().Seq()
+	require.NoError(t, sys.Unbind(mid))
+	assert.Equal(t, []string{
+		"device_links_unbind_consumers /sys/devices/platform/c1: supplier mid is unbinding",
+		"device_links_driver_cleanup /sys/devices/platform/c1: link to supplier /sys/devices/platform/mid dropped",
+		"device_links_driver_cleanup /sys/devices/platform/mid: link to supplier /sys/devices/platform/s2 dropped",
+		"device_links_driver_cleanup /sys/devices/platform/mid: link to supplier /sys/devices/platform/s1 dropped",
+	}, linkEvents(sys, seq))
+
+	// A failed probe: __device_links_no_driver, newest supplier link first.
+	require.NoError(t, sys.RegisterDriver(platform.NewDriver("bad", func(*device.Device) error { return device.ErrIO }, nil)))
+	bad := sys.NewPlatformDevice("bad")
+	bad.SetDriverOverride("none")
+	require.NoError(t, sys.RegisterDevice(bad))
+	_, err = sys.AddLink(bad, s1, device.LinkAutoremoveConsumer)
+	require.NoError(t, err)
+	_, err = sys.AddLink(bad, s2, device.LinkAutoremoveConsumer)
+	require.NoError(t, err)
+	bad.SetDriverOverride("")
+	seq = sys.Log().Seq()
+	bound, err := sys.Attach(bad)
+	require.NoError(t, err)
+	require.False(t, bound)
+	assert.Equal(t, []string{
+		"device_links_no_driver /sys/devices/platform/bad: link to supplier /sys/devices/platform/s2 dropped",
+		"device_links_no_driver /sys/devices/platform/bad: link to supplier /sys/devices/platform/s1 dropped",
+	}, linkEvents(sys, seq))
+
+	// device_links_purge: suppliers newest first, then consumers newest first.
+	_, err = sys.AddLink(mid, s1, device.LinkStateless)
+	require.NoError(t, err)
+	_, err = sys.AddLink(mid, s2, device.LinkStateless)
+	require.NoError(t, err)
+	_, err = sys.AddLink(c1, mid, device.LinkStateless)
+	require.NoError(t, err)
+	_, err = sys.AddLink(bad, mid, device.LinkStateless)
+	require.NoError(t, err)
+	seq = sys.Log().Seq()
+	require.NoError(t, sys.UnregisterDevice(mid))
+	assert.Equal(t, []string{
+		"device_links_purge /sys/devices/platform/mid: link to supplier /sys/devices/platform/s2 dropped",
+		"device_links_purge /sys/devices/platform/mid: link to supplier /sys/devices/platform/s1 dropped",
+		"device_links_purge /sys/devices/platform/bad: link to supplier /sys/devices/platform/mid dropped",
+		"device_links_purge /sys/devices/platform/c1: link to supplier /sys/devices/platform/mid dropped",
+	}, linkEvents(sys, seq))
+}
+
+// device_link_add's flag rules: STATELESS excludes every managed flag,
+// AUTOPROBE_CONSUMER excludes both AUTOREMOVE flags, and AUTOREMOVE_SUPPLIER
+// wins over AUTOREMOVE_CONSUMER. Adding an existing managed link again keeps
+// it for the longer of the two lifetimes.
+func TestDeviceLinkAddFlags(t *testing.T) {
+	sys := newSystem(t)
+	a, b := sys.NewPlatformDevice("a"), sys.NewPlatformDevice("b")
+	require.NoError(t, sys.RegisterDevice(a))
+	require.NoError(t, sys.RegisterDevice(b))
+	for _, f := range []device.LinkFlags{
+		device.LinkStateless | device.LinkAutoremoveConsumer,
+		device.LinkStateless | device.LinkAutoremoveSupplier,
+		device.LinkStateless | device.LinkAutoprobeConsumer,
+		device.LinkAutoprobeConsumer | device.LinkAutoremoveConsumer,
+		device.LinkAutoprobeConsumer | device.LinkAutoremoveSupplier,
+	} {
+		_, err := sys.AddLink(b, a, f)
+		require.ErrorIs(t, err, device.ErrInvalid, "flags %s", f)
+	}
+	l, err := sys.AddLink(b, a, device.LinkAutoremoveConsumer|device.LinkAutoremoveSupplier)
+	require.NoError(t, err)
+	assert.Equal(t, device.LinkAutoremoveSupplier, l.Flags)
+	require.NoError(t, sys.UnregisterDevice(b)) // purges the link
+	b = sys.NewPlatformDevice("b")
+	require.NoError(t, sys.RegisterDevice(b))
+
+	l, err = sys.AddLink(b, a, device.LinkAutoremoveConsumer)
+	require.NoError(t, err)
+	l2, err := sys.AddLink(b, a, device.LinkAutoremoveConsumer)
+	require.NoError(t, err)
+	require.Same(t, l, l2)
+	assert.Equal(t, device.LinkAutoremoveConsumer, l.Flags)
+	_, err = sys.AddLink(b, a, device.LinkAutoremoveSupplier)
+	require.NoError(t, err)
+	assert.Equal(t, device.LinkAutoremoveSupplier, l.Flags, "lives until the supplier unbinds")
+	_, err = sys.AddLink(b, a, device.LinkAutoremoveConsumer)
+	require.NoError(t, err)
+	assert.Equal(t, device.LinkAutoremoveSupplier, l.Flags, "a shorter lifetime does not shorten it")
+	_, err = sys.AddLink(b, a, 0)
+	require.NoError(t, err)
+	assert.Equal(t, device.LinkFlags(0), l.Flags, "persistent now")
+
+	// A managed link is the core's: device_link_del refuses it while the
+	// consumer is registered.
+	seq := sys.Log().Seq()
+	require.ErrorIs(t, sys.DeleteLink(l), device.ErrInvalid)
+	assert.Equal(t, []string{"device_link_del /sys/devices/platform/b: Unable to drop a managed device link reference"}, since(sys, seq))
+	assert.Len(t, b.Suppliers(), 1)
+	s, err := sys.AddLink(a, b, device.LinkStateless)
+	require.ErrorIs(t, err, device.ErrInvalid, "loop")
+	require.Nil(t, s)
+}
+
+// device_reorder_to_tail moves a device's consumers along with it, whatever
+// kind of link (core.c).
+func TestReorderMovesStatelessConsumers(t *testing.T) {
+	sys := newSystem(t)
+	reg := func(n string) *device.Device {
+		d := sys.NewPlatformDevice(n)
+		require.NoError(t, sys.RegisterDevice(d))
+		return d
+	}
+	x, y, z := reg("x"), reg("y"), reg("z")
+	_, err := sys.AddLink(y, x, device.LinkStateless)
+	require.NoError(t, err)
+	require.Equal(t, []*device.Device{x, z, y}, sys.Devices())
+	_, err = sys.AddLink(x, z, device.LinkStateless)
+	require.NoError(t, err)
+	assert.Equal(t, []*device.Device{z, x, y}, sys.Devices())
+}
+
+// deferred_probe_work_func moves each device it retries to the end of the
+// device list (device_pm_move_to_tail), so a device that bound late is shut
+// down before the supplier it waited for (dd.c).
+func TestDeferredRetryMovesDeviceToTail(t *testing.T) {
+	sys := newSystem(t)
+	var order []string
+	sd := func(d *device.Device) { order = append(order, d.Name()) }
+	require.NoError(t, sys.RegisterDriver(&driver.Driver{Name: "codec", Bus: platform.Name, Shutdown: sd,
+		Probe: func(*device.Device) error {
+			if clk := sys.FindDevice(platform.Name, "clk"); clk == nil || clk.State() != device.StateBound {
+				return device.ErrProbeDefer
+			}
+			return nil
+		}}))
+	require.NoError(t, sys.RegisterDriver(&driver.Driver{Name: "clk", Bus: platform.Name, Shutdown: sd}))
+	codec, clk := sys.NewPlatformDevice("codec"), sys.NewPlatformDevice("clk")
+	require.NoError(t, sys.RegisterDevice(codec))
+	require.NoError(t, sys.RegisterDevice(clk))
+	require.Equal(t, device.StateBound, codec.State())
+	assert.Equal(t, []*device.Device{clk, codec}, sys.Devices())
+	sys.Shutdown()
+	assert.Equal(t, []string{"codec", "clk"}, order)
+}
+
+// device_shutdown waits for outstanding probes before it blocks probing: a
+// queued asynchronous probe binds, and its device is shut down.
+func TestShutdownWaitsForProbesBeforeBlocking(t *testing.T) {
+	sys := newSystem(t)
+	shut := 0
+	require.NoError(t, sys.RegisterDriver(&driver.Driver{Name: "wifi", Bus: platform.Name,
+		ProbeType: driver.ProbePreferAsynchronous, Shutdown: func(*device.Device) { shut++ }}))
+	dev := sys.NewPlatformDevice("wifi")
+	require.NoError(t, sys.RegisterDevice(dev)) // queued, not run yet
+	require.Nil(t, dev.Driver())
+	sys.Shutdown()
+	assert.Equal(t, "wifi", dev.DriverName())
+	assert.Equal(t, 1, shut)
+	assert.True(t, sys.ProbingBlocked())
+	// From now on every probe defers.
+	late := sys.NewPlatformDevice("wifi.1")
+	require.NoError(t, sys.RegisterDevice(late))
+	sys.WaitForProbes()
+	assert.Nil(t, late.Driver())
+	assert.Contains(t, sys.DeferredDevices(), late)
+}
+
+// call_driver_probe treats only -ENODEV and -ENXIO as "not mine"; -ENOENT
+// is a probe failure like any other.
+func TestProbeENOENTIsAFailure(t *testing.T) {
+	sys := newSystem(t)
+	require.NoError(t, sys.RegisterDriver(platform.NewDriver("fw", func(*device.Device) error { return device.ErrNoEntry }, nil)))
+	require.NoError(t, sys.RegisterDevice(sys.NewPlatformDevice("fw")))
+	assert.Contains(t, sys.Log().String(), "call_driver_probe /sys/devices/platform/fw: driver=fw ret=-ENOENT: probe failed")
+}
+
+// __driver_attach queues an asynchronous probe only for a device without a
+// driver and without an asynchronous probe already pending (dd.c).
+func TestAsyncDriverAttachSkipsBoundAndPending(t *testing.T) {
+	sys := newSystem(t)
+	ids := []driver.ID{{Name: "nic"}}
+	require.NoError(t, sys.RegisterDriver(&driver.Driver{Name: "sync", Bus: platform.Name, IDTable: ids}))
+	bound := sys.NewPlatformDevice("nic")
+	require.NoError(t, sys.RegisterDevice(bound))
+	require.Equal(t, "sync", bound.DriverName())
+	free := sys.NewPlatformDevice("nic.1")
+	free.SetDriverOverride("none")
+	require.NoError(t, sys.RegisterDevice(free))
+	free.SetDriverOverride("")
+	seq := sys.Log().Seq()
+	require.NoError(t, sys.RegisterDriver(&driver.Driver{Name: "a", Bus: platform.Name, IDTable: ids, ProbeType: driver.ProbePreferAsynchronous}))
+	require.NoError(t, sys.RegisterDriver(&driver.Driver{Name: "b", Bus: platform.Name, IDTable: ids, ProbeType: driver.ProbePreferAsynchronous}))
+	assert.Equal(t, []string{
+		"async_schedule_dev /sys/devices/platform/nic.1: scheduling asynchronous probe driver=a",
+	}, trace.Shorts(trace.Filter(sys.Log().Since(seq), trace.OfKind(trace.ProbeAsync))))
+	sys.WaitForProbes()
+	assert.Equal(t, "a", free.DriverName())
+	assert.Equal(t, "sync", bound.DriverName())
+}
+
+// The deferred-probe worker retries through bus_probe_device, which does
+// nothing on a bus whose drivers_autoprobe is off.
+func TestDeferredRetryHonoursNoAutoprobe(t *testing.T) {
+	sys := newSystem(t)
+	b := &bus.Bus{Name: "virtio", NoAutoprobe: true}
+	require.NoError(t, sys.RegisterBus(b))
+	probes := 0
+	require.NoError(t, sys.RegisterDriver(&driver.Driver{Name: "blk", Bus: "virtio", Probe: func(*device.Device) error {
+		probes++
+		return device.ErrProbeDefer
+	}}))
+	dev := device.New("vda", device.WithBus(b), device.WithRelease(func(*device.Device) {}))
+	require.NoError(t, sys.RegisterDevice(dev))
+	bound, err := sys.Attach(dev)
+	require.NoError(t, err)
+	require.False(t, bound)
+	require.Equal(t, 1, probes)
+	require.Equal(t, []*device.Device{dev}, sys.DeferredDevices())
+	sys.FlushDeferred()
+	assert.Equal(t, 1, probes, "no automatic retry on a bus without autoprobe")
+	require.NoError(t, sys.UnregisterDevice(dev))
+}
+
+// driver_deferred_probe_add ignores a device that never matched a driver
+// (dev->can_match): an AUTOPROBE_CONSUMER link does not queue it.
+func TestAutoprobeConsumerThatNeverMatched(t *testing.T) {
+	sys := newSystem(t)
+	orphan, pwm := sys.NewPlatformDevice("orphan"), sys.NewPlatformDevice("pwm")
+	require.NoError(t, sys.RegisterDevice(orphan))
+	require.NoError(t, sys.RegisterDevice(pwm))
+	_, err := sys.AddLink(orphan, pwm, device.LinkAutoprobeConsumer)
+	require.NoError(t, err)
+	seq := sys.Log().Seq()
+	require.NoError(t, sys.RegisterDriver(platform.NewDriver("pwm", nil, nil)))
+	for _, s := range since(sys, seq) {
+		assert.NotContains(t, s, "orphan")
+	}
 }

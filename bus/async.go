@@ -105,6 +105,7 @@ func (c *Core) worker() {
 	c.mu.Unlock()
 	for _, j := range dropped {
 		c.emit(trace.ProbeAsync, j.p.dev.Path(), "async_synchronize_full", "asynchronous probe dropped at Close")
+		c.asyncDriverDone(j)
 		_ = j.p.dev.Put()
 	}
 }
@@ -123,6 +124,7 @@ func (c *Core) runJob(j asyncJob) {
 	}
 	c.emit(trace.ProbeAsync, dev.Path(), fn, msg)
 	if dev.Core().Lock() == nil {
+		c.asyncDriverDone(j)
 		switch {
 		case dev.IsDead():
 			c.emit(trace.ProbeAsync, dev.Path(), fn, "device removed before the asynchronous probe ran: skipped")
@@ -238,6 +240,7 @@ func (c *Core) asyncTask(j asyncJob) {
 	}()
 	if closed {
 		c.emit(trace.ProbeAsync, j.p.dev.Path(), "async_synchronize_full", "asynchronous probe dropped at Close")
+		c.asyncDriverDone(j)
 		_ = j.p.dev.Put()
 		return
 	}
@@ -248,6 +251,7 @@ func (c *Core) asyncTask(j asyncJob) {
 // first (a failed run): the reference the job held is put back.
 func (c *Core) abandonAsync(j asyncJob) {
 	c.emit(trace.ProbeAsync, j.p.dev.Path(), "async_synchronize_full", "asynchronous probe abandoned: the run ended before its task ran")
+	c.asyncDriverDone(j)
 	c.mu.Lock()
 	c.tasks.pending--
 	c.cond.Broadcast()

@@ -409,20 +409,21 @@ func TestWaitForProbesFromSetupFailsTheRun(t *testing.T) {
 	assert.Contains(t, res.TraceText(), "asynchronous probe abandoned")
 }
 
-// device_shutdown against a queued asynchronous probe: Shutdown blocks
-// probing, then waits (through the Sim) for the async_probe task. Either
-// the probe ran first and the bound device is shut down, or it ran after
-// probing was blocked and deferred.
+// device_shutdown against asynchronous probes. Shutdown first waits
+// (through the Sim) for the async_probe task queued during setup, so that
+// device is always probed and then shut down. A device hot-plugged while
+// the system goes down either probes before probing is blocked, and is then
+// shut down, or defers; it is never left bound without its shutdown.
 func TestAsyncProbeVsShutdown(t *testing.T) {
 	sc := &simCores{}
 	outcomes := map[string]int{}
 	waited := false
-	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Config: sim.EnvConfig(t.Name(), 0)}, func(s *sim.Sim) {
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, MaxPreemptions: 2, Config: sim.EnvConfig(t.Name(), 0)}, func(s *sim.Sim) {
 		c, b := sc.new(t, s)
 		w := &wifi{}
 		drv := w.driver()
-		shutdowns := 0
-		drv.Shutdown = func(*device.Device) { shutdowns++ }
+		shut := map[string]int{}
+		drv.Shutdown = func(d *device.Device) { shut[d.Name()]++ }
 		if err := c.RegisterDriver(drv); err != nil {
 			panic(err)
 		}
@@ -430,18 +431,27 @@ func TestAsyncProbeVsShutdown(t *testing.T) {
 		if err := c.RegisterDevice(dev); err != nil {
 			panic(err)
 		}
+		late := platform.NewDevice(b, "wifi.1")
 		s.Go("reboot", c.Shutdown)
+		s.Go("hotplug", func() {
+			if err := c.RegisterDevice(late); err != nil {
+				panic(err)
+			}
+		})
 		s.AddLeakCheck("shutdown", func() []string {
 			if strings.Contains(s.Log().String(), "schedule: block wait_for_device_probe -> async_probe") {
 				waited = true
 			}
+			if dev.Driver() == nil || shut["wifi"] != 1 {
+				return []string{fmt.Sprintf("queued probe: bound=%v, %d shutdowns", dev.Driver() != nil, shut["wifi"])}
+			}
 			switch {
-			case w.probes == 1 && shutdowns == 1:
-				outcomes["probed, then shut down"]++
-			case w.probes == 0 && shutdowns == 0 && len(c.DeferredDevices()) == 1:
-				outcomes["deferred: probing blocked"]++
+			case late.Driver() != nil && shut["wifi.1"] == 1:
+				outcomes["hot-plugged device probed, then shut down"]++
+			case late.Driver() == nil && shut["wifi.1"] == 0 && len(c.DeferredDevices()) == 1:
+				outcomes["hot-plugged device deferred: probing blocked"]++
 			default:
-				return []string{fmt.Sprintf("%d probes, %d shutdowns, %d deferred", w.probes, shutdowns, len(c.DeferredDevices()))}
+				return []string{fmt.Sprintf("hot-plugged device: bound=%v, %d shutdowns, %d deferred", late.Driver() != nil, shut["wifi.1"], len(c.DeferredDevices()))}
 			}
 			return nil
 		})
@@ -452,8 +462,8 @@ func TestAsyncProbeVsShutdown(t *testing.T) {
 	}
 	assert.True(t, res.Exhausted)
 	assert.True(t, waited, "some schedule should have Shutdown wait for the async probe")
-	assert.Positive(t, outcomes["probed, then shut down"], outcomes)
-	assert.Positive(t, outcomes["deferred: probing blocked"], outcomes)
+	assert.Positive(t, outcomes["hot-plugged device probed, then shut down"], outcomes)
+	assert.Positive(t, outcomes["hot-plugged device deferred: probing blocked"], outcomes)
 }
 
 // Close before the async_probe task runs: the task drops its probe, as

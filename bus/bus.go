@@ -35,8 +35,10 @@ type Bus struct {
 	// Remove is bus_type.remove; when set it runs instead of the driver's
 	// remove and is expected to call drv.CallRemove itself.
 	Remove func(dev *device.Device, drv *driver.Driver)
-	// Shutdown is bus_type.shutdown; when set it runs instead of the
-	// driver's shutdown for every bound device.
+	// Shutdown is bus_type.shutdown; when set, device_shutdown calls it
+	// for every device of the bus, bound or not (drv is nil for an unbound
+	// device), instead of the driver's shutdown; it is expected to call
+	// drv.CallShutdown itself, as platform_shutdown does.
 	Shutdown func(dev *device.Device, drv *driver.Driver)
 	// Uevent is bus_type.uevent: extra KEY=value variables for the
 	// device's uevents (e.g. MODALIAS=platform:foo).

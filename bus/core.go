@@ -74,7 +74,8 @@ type devPriv struct {
 	drvNode     node[*devPriv] // knode_driver
 	deferNode   node[*devPriv] // deferred_probe
 	deleted     bool
-	asyncQueued bool
+	asyncQueued bool // an asynchronous driver attach is pending (dev->p->async_driver)
+	canMatch    bool // a driver matched once (dev->can_match)
 }
 
 // drvPriv is struct driver_private.

@@ -56,7 +56,11 @@ func TestBusCallbacksWrapDriver(t *testing.T) {
 			drv.CallRemove(dev)
 		},
 		Shutdown: func(dev *device.Device, drv *driver.Driver) {
-			calls = append(calls, "bus shutdown")
+			if drv == nil {
+				calls = append(calls, "bus shutdown "+dev.Name()+" (no driver)")
+				return
+			}
+			calls = append(calls, "bus shutdown "+dev.Name())
 		},
 		Uevent: func(dev *device.Device) []string { return []string{"MODALIAS=spi:" + dev.Name()} },
 	}
@@ -73,7 +77,10 @@ func TestBusCallbacksWrapDriver(t *testing.T) {
 	require.Nil(t, other.Driver(), "no id-table match")
 	c.Shutdown()
 	require.NoError(t, c.UnregisterDevice(dev))
-	assert.Equal(t, []string{"bus probe", "drv probe", "bus shutdown", "bus remove", "drv remove"}, calls)
+	// device_shutdown calls the bus's shutdown for every device of the bus,
+	// bound or not, last registered first.
+	assert.Equal(t, []string{"bus probe", "drv probe", "bus shutdown other (no driver)", "bus shutdown m25p80",
+		"bus remove", "drv remove"}, calls)
 	assert.Contains(t, c.Log().String(), "kobject_uevent /sys/devices/m25p80: bind DRIVER=flash MODALIAS=spi:m25p80")
 }
 
@@ -261,4 +268,21 @@ func TestActionStrings(t *testing.T) {
 	require.ErrorIs(t, err, device.ErrNoEntry)
 	_, err = c.RegisterNotifier(platform.Name, nil)
 	require.ErrorIs(t, err, device.ErrInvalid)
+}
+
+// driver_register extends a pending deferred-probe timeout only after
+// driver_attach: a timeout that falls due while the new driver's probes run
+// (a probe that sleeps) still fires.
+func TestDeferredTimeoutExtendedAfterDriverAttach(t *testing.T) {
+	c, b := newCore(t)
+	c.SetDeferredProbeTimeout(5 * time.Second)
+	require.NoError(t, c.RegisterDriver(platform.NewDriver("never", func(*device.Device) error { return device.ErrProbeDefer }, nil)))
+	require.NoError(t, c.RegisterDevice(platform.NewDevice(b, "never")))
+	require.NoError(t, c.RegisterDevice(platform.NewDevice(b, "slow")))
+	c.Advance(4 * time.Second)
+	require.NoError(t, c.RegisterDriver(platform.NewDriver("slow", func(*device.Device) error {
+		c.Advance(2 * time.Second) // msleep in probe: the timer fires meanwhile
+		return nil
+	}, nil)))
+	assert.True(t, c.DeferredTimedOut())
 }

@@ -8,10 +8,11 @@ import (
 )
 
 // deferredProbeAdd is driver_deferred_probe_add: the device joins the tail
-// of the pending list, unless it is already on a deferred list. O(1).
+// of the pending list, unless it is already on a deferred list or no driver
+// ever matched it (dev->can_match is false: nothing to retry). O(1).
 func (c *Core) deferredProbeAdd(p *devPriv) {
 	c.mu.Lock()
-	if p.deferNode.linked() || p.deleted {
+	if p.deferNode.linked() || p.deleted || !p.canMatch {
 		c.mu.Unlock()
 		return
 	}
@@ -46,9 +47,9 @@ func (c *Core) deferredProbeTrigger() {
 }
 
 // deferredProbeWork is deferred_probe_work_func: retry the devices of the
-// active list one at a time, from its head, with bus_probe_device (retries
-// are synchronous in drvsim). A device that defers again goes back on the
-// pending list.
+// active list one at a time, from its head: each moves to the end of the
+// device list, then bus_probe_device (retries are synchronous in drvsim).
+// A device that defers again goes back on the pending list.
 func (c *Core) deferredProbeWork() {
 	for {
 		c.mu.Lock()
@@ -59,13 +60,18 @@ func (c *Core) deferredProbeWork() {
 		}
 		n.unlink()
 		p := n.v
-		c.mu.Unlock()
 		dev := p.dev
 		dev.Get()
+		// device_pm_move_to_tail: the device, its children and its
+		// consumers go to the end of the device list, since the order of
+		// registration is no longer a safe suspend/shutdown order.
+		c.reorderToTail(p, map[*devPriv]bool{})
+		c.mu.Unlock()
 		c.emit(trace.ProbeDefer, dev.Path(), "deferred_probe_work_func", "retrying from the deferred list")
-		if p.bus != nil {
+		if p.bus != nil && !p.bus.NoAutoprobe {
 			// bus_probe_device -> device_initial_probe: a retry may go
-			// asynchronous like the first attempt did.
+			// asynchronous like the first attempt did. A bus without
+			// drivers_autoprobe is left alone.
 			c.deviceAttach(p, true)
 		}
 		_ = dev.Put()
@@ -84,8 +90,10 @@ func (c *Core) FlushDeferred() {
 	c.exit()
 }
 
-// DeferredDevices returns the devices on the deferred-probe lists, pending
-// first, each in list order (/sys/kernel/debug/devices_deferred).
+// DeferredDevices returns the devices on the deferred-probe lists: those
+// triggered and waiting for the worker (the active list) first, then the
+// pending list, each in list order. The kernel's
+// /sys/kernel/debug/devices_deferred shows the pending list only.
 func (c *Core) DeferredDevices() []*device.Device {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -29,10 +29,12 @@ func (c *Core) RegisterDevice(dev *device.Device) error {
 	return c.AddDevice(dev)
 }
 
-// AddDevice is device_add: the device joins its bus and the device list,
-// takes a reference on its parent and joins the parent's children;
-// BUS_NOTIFY_ADD_DEVICE and the "add" uevent follow, then bus_probe_device
-// tries the bus's drivers in registration order.
+// AddDevice is device_add: the device takes a reference on its parent and
+// joins the device list and its bus; BUS_NOTIFY_ADD_DEVICE and the "add"
+// uevent follow, then bus_probe_device tries the bus's drivers in
+// registration order, and only then does the device join its parent's
+// child list (klist_children), as in the kernel: a probing child is not yet
+// among its parent's children.
 func (c *Core) AddDevice(dev *device.Device) error {
 	if err := c.addDevice(dev); err != nil {
 		return err
@@ -47,6 +49,7 @@ func (c *Core) AddDevice(dev *device.Device) error {
 	if p.bus != nil && !p.bus.NoAutoprobe {
 		c.deviceAttach(p, true) // bus_probe_device -> device_initial_probe
 	}
+	dev.Core().JoinParent()
 	return nil
 }
 
@@ -103,7 +106,7 @@ func (c *Core) addDevice(dev *device.Device) error {
 	dev.Core().SetPrivate(p)
 	dev.Core().SetState(device.StateAdded)
 	c.mu.Unlock()
-	dev.Core().LinkToParent()
+	dev.Core().HoldParent()
 	msg := ""
 	if b != nil {
 		msg = "bus=" + b.Name
@@ -117,10 +120,13 @@ func (c *Core) addDevice(dev *device.Device) error {
 type Host = device.Host
 
 // DeleteDevice is device_del: the device is marked dead,
-// BUS_NOTIFY_DEL_DEVICE is sent, its driver is released
-// (__device_release_driver), it leaves the deferred list, its device links
-// are purged, BUS_NOTIFY_REMOVED_DEVICE and the "remove" uevent are sent and
-// the parent's reference is dropped. The memory stays until the last Put.
+// BUS_NOTIFY_DEL_DEVICE is sent, it leaves its parent's child list, then
+// bus_remove_device takes it off its bus's list and releases its driver
+// (__device_release_driver); it leaves the deferred list, its device links
+// are purged, devres still on it (collected without a driver) is released,
+// BUS_NOTIFY_REMOVED_DEVICE and the "remove" uevent are sent, it leaves the
+// device list and the parent's reference is dropped. The memory stays until
+// the last Put.
 //
 // device_del does not walk children. Deleting a device that still has
 // registered children is misuse: DeleteDevice emits trace.Warn, returns an
@@ -157,18 +163,28 @@ func (c *Core) DeleteDevice(dev *device.Device) error {
 		c.notify(p.bus, dev, NotifyDelDevice)
 	}
 	dev.Core().UnlinkFromParent()
-	// bus_remove_device: release the driver, leave the bus.
-	if err := c.releaseDriver(p, nil); err != nil {
-		c.emit(trace.Warn, dev.Path(), "bus_remove_device", "could not release the driver: "+err.Error())
-	}
-	c.mu.Lock()
+	// bus_remove_device: off the bus's list (klist_del(knode_bus) and the
+	// sysfs link), then device_release_driver.
 	if p.bus != nil {
+		c.mu.Lock()
 		p.busNode.unlink()
-		delete(p.bus.p.byName, dev.Name())
+		if p.bus.p.byName[dev.Name()] == p {
+			delete(p.bus.p.byName, dev.Name())
+		}
+		c.mu.Unlock()
+		if err := c.releaseDriver(p, nil); err != nil {
+			c.emit(trace.Warn, dev.Path(), "bus_remove_device", "could not release the driver: "+err.Error())
+		}
 	}
-	c.mu.Unlock()
 	c.deferredProbeDel(p)
 	c.linksPurge(p)
+	// devres_release_all: what the device collected without a driver (the
+	// kernel calls it unconditionally; an empty list does nothing, and
+	// drvsim then records nothing).
+	if l := dev.Devres(); !l.Empty() {
+		c.emit(trace.DevresRelease, dev.Path(), "devres_release_all", fmt.Sprintf("%d actions", l.Len()))
+		l.ReleaseAll()
+	}
 	if p.bus != nil {
 		c.notify(p.bus, dev, NotifyRemovedDevice)
 	}

@@ -12,12 +12,14 @@ import (
 // RegisterDriver is driver_register -> bus_add_driver: the driver joins its
 // bus's driver list, driver_attach tries every device of the bus without a
 // driver (in registration order; asynchronous drivers through the async
-// worker), and the driver's "add" uevent is sent. It also extends a pending
-// deferred-probe timeout (deferred_probe_extend_timeout).
+// worker), and the driver's "add" uevent is sent. Last, a pending
+// deferred-probe timeout starts over (deferred_probe_extend_timeout).
 //
 // A driver without a name or bus gives ErrInvalid, as does an unknown bus;
-// the same *Driver twice gives ErrExist; another driver of the same name on
-// the bus gives ErrBusy (the kernel's "is already registered, aborting").
+// a driver whose name is already registered on the bus, the same *Driver
+// included, gives ErrBusy (driver_find succeeds: the kernel's "is already
+// registered, aborting"); a *Driver registered in another Core gives
+// ErrExist.
 func (c *Core) RegisterDriver(drv *driver.Driver) error {
 	if err := drv.Validate(); err != nil {
 		return err
@@ -28,21 +30,18 @@ func (c *Core) RegisterDriver(drv *driver.Driver) error {
 		c.mu.Unlock()
 		return fmt.Errorf("driver_register %q: bus %q not registered: %w", drv.Name, drv.Bus, device.ErrInvalid)
 	}
-	if drv.Private() != nil {
-		c.mu.Unlock()
-		return fmt.Errorf("driver_register %q: already registered: %w", drv.Name, device.ErrExist)
-	}
 	if _, dup := b.p.drvByName[drv.Name]; dup {
 		c.mu.Unlock()
 		return fmt.Errorf("driver_register %q: a driver of that name is already registered on bus %q: %w", drv.Name, b.Name, device.ErrBusy)
+	}
+	if drv.Private() != nil {
+		c.mu.Unlock()
+		return fmt.Errorf("driver_register %q: already registered elsewhere: %w", drv.Name, device.ErrExist)
 	}
 	dp := &drvPriv{drv: drv, core: c, bus: b, registered: true}
 	drv.SetPrivate(dp)
 	b.p.drivers = append(b.p.drivers, dp)
 	b.p.drvByName[drv.Name] = dp
-	if !c.timeoutFired && c.deadline > 0 && c.clock+c.timeout > c.deadline {
-		c.deadline = c.clock + c.timeout
-	}
 	c.mu.Unlock()
 
 	c.enter()
@@ -52,6 +51,12 @@ func (c *Core) RegisterDriver(drv *driver.Driver) error {
 		c.driverAttach(dp)
 	}
 	c.emit(trace.Uevent, drv.Path(), "kobject_uevent", "add")
+	// deferred_probe_extend_timeout: a pending timeout starts over.
+	c.mu.Lock()
+	if !c.timeoutFired && c.deadline > 0 && c.clock+c.timeout > c.deadline {
+		c.deadline = c.clock + c.timeout
+	}
+	c.mu.Unlock()
 	return nil
 }
 
@@ -130,7 +135,7 @@ func (c *Core) driverAttach(dp *drvPriv) {
 		if !c.match(dp.bus, dp.drv, p.dev) {
 			continue
 		}
-		if dp.drv.AllowsAsyncProbing() && c.queueAsync(asyncJob{p: p, drv: dp}) {
+		if dp.drv.AllowsAsyncProbing() && c.driverAttachAsync(dp, p) {
 			continue
 		}
 		if err := p.dev.Core().Lock(); err != nil {
@@ -141,6 +146,44 @@ func (c *Core) driverAttach(dp *drvPriv) {
 		}
 		p.dev.Unlock()
 	}
+}
+
+// driverAttachAsync is the asynchronous half of __driver_attach: with the
+// device lock held, a device without a driver and without an asynchronous
+// probe already pending (dev->p->async_driver) is claimed for dp; the probe
+// is queued once the lock is dropped. It reports false only when the probe
+// must run synchronously instead (the Core is closed).
+func (c *Core) driverAttachAsync(dp *drvPriv, p *devPriv) bool {
+	if err := p.dev.Core().Lock(); err != nil {
+		return true
+	}
+	c.mu.Lock()
+	claim := p.dev.Driver() == nil && !p.asyncQueued && !c.closed
+	closed := c.closed
+	if claim {
+		p.asyncQueued = true
+	}
+	c.mu.Unlock()
+	p.dev.Unlock()
+	if !claim {
+		return !closed
+	}
+	if !c.queueAsync(asyncJob{p: p, drv: dp}) {
+		c.asyncDriverDone(asyncJob{p: p, drv: dp})
+		return false
+	}
+	return true
+}
+
+// asyncDriverDone clears the device's pending asynchronous driver
+// (dev->p->async_driver = NULL) once its job runs or is dropped.
+func (c *Core) asyncDriverDone(j asyncJob) {
+	if j.drv == nil {
+		return
+	}
+	c.mu.Lock()
+	j.p.asyncQueued = false
+	c.mu.Unlock()
 }
 
 // match is driver_match_device: driver_override, when set, decides alone;

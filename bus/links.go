@@ -10,21 +10,28 @@ import (
 // AddLink is device_link_add: consumer depends on supplier. A managed link
 // (without LinkStateless) makes the consumer's probe defer until the
 // supplier is bound, and unbinding the supplier unbinds the consumer first.
-// The consumer (with its children and consumers) moves to the end of the
+// The consumer, with its children and consumers, moves to the end of the
 // device list, so Shutdown reaches it before the supplier
-// (device_reorder_to_tail). A link between the same pair is returned again.
+// (device_reorder_to_tail).
 //
-// Errors (ErrInvalid): nil or identical devices, STATELESS with
-// AUTOPROBE_CONSUMER, both AUTOREMOVE flags, AUTOREMOVE_CONSUMER with
-// AUTOPROBE_CONSUMER, or a link that would create a dependency loop;
-// ErrNoDevice when the supplier is not registered in this system.
+// Flags: LinkStateless excludes every managed flag, LinkAutoprobeConsumer
+// excludes both AUTOREMOVE flags, and LinkAutoremoveSupplier wins over
+// LinkAutoremoveConsumer (the longer lifetime). A link between the same pair
+// is returned again; when both the existing link and the request are
+// managed, the link keeps the longer of the two lifetimes (AUTOREMOVE_SUPPLIER
+// over AUTOREMOVE_CONSUMER, no AUTOREMOVE flag over either).
+//
+// Errors (ErrInvalid): nil or identical devices, a flag combination above,
+// or a link that would create a dependency loop (the supplier is the
+// consumer's descendant or, transitively, its consumer); ErrNoDevice when
+// the supplier is not registered in this system.
 func (c *Core) AddLink(consumer, supplier *device.Device, flags device.LinkFlags) (*device.Link, error) {
 	if consumer == nil || supplier == nil || consumer == supplier {
 		return nil, fmt.Errorf("device_link_add: consumer and supplier must be two devices: %w", device.ErrInvalid)
 	}
-	if (flags&device.LinkStateless != 0 && flags&device.LinkAutoprobeConsumer != 0) ||
-		(flags&device.LinkAutoremoveConsumer != 0 && flags&device.LinkAutoremoveSupplier != 0) ||
-		(flags&device.LinkAutoremoveConsumer != 0 && flags&device.LinkAutoprobeConsumer != 0) {
+	const managedFlags = device.LinkAutoremoveConsumer | device.LinkAutoremoveSupplier | device.LinkAutoprobeConsumer
+	if (flags&device.LinkStateless != 0 && flags&managedFlags != 0) ||
+		(flags&device.LinkAutoprobeConsumer != 0 && flags&(device.LinkAutoremoveConsumer|device.LinkAutoremoveSupplier) != 0) {
 		return nil, fmt.Errorf("device_link_add: invalid flags %s: %w", flags, device.ErrInvalid)
 	}
 	sp := c.devPrivOf(supplier)
@@ -32,15 +39,30 @@ func (c *Core) AddLink(consumer, supplier *device.Device, flags device.LinkFlags
 		return nil, fmt.Errorf("device_link_add %s: supplier %s not registered: %w", consumer.Path(), supplier.Path(), device.ErrNoDevice)
 	}
 	c.mu.Lock()
-	for _, l := range supplier.Consumers() {
-		if l.Consumer == consumer {
-			c.mu.Unlock()
-			return l, nil
-		}
-	}
 	if isDependent(consumer, supplier) {
 		c.mu.Unlock()
 		return nil, fmt.Errorf("device_link_add %s: supplier %s depends on the consumer (loop): %w", consumer.Path(), supplier.Path(), device.ErrInvalid)
+	}
+	if flags&device.LinkAutoremoveSupplier != 0 {
+		flags &^= device.LinkAutoremoveConsumer
+	}
+	for _, l := range supplier.Consumers() {
+		if l.Consumer != consumer {
+			continue
+		}
+		if l.Managed() && flags&device.LinkStateless == 0 {
+			// Keep the link for the longer lifetime.
+			switch {
+			case flags&device.LinkAutoremoveSupplier != 0:
+				if l.Flags&device.LinkAutoremoveConsumer != 0 {
+					l.Flags = l.Flags&^device.LinkAutoremoveConsumer | device.LinkAutoremoveSupplier
+				}
+			case flags&device.LinkAutoremoveConsumer == 0:
+				l.Flags &^= device.LinkAutoremoveConsumer | device.LinkAutoremoveSupplier
+			}
+		}
+		c.mu.Unlock()
+		return l, nil
 	}
 	l := &device.Link{Supplier: supplier, Consumer: consumer, Flags: flags}
 	consumer.Core().AddLink(l)
@@ -52,17 +74,33 @@ func (c *Core) AddLink(consumer, supplier *device.Device, flags device.LinkFlags
 	return l, nil
 }
 
-// DeleteLink is device_link_del. Deleting a link twice gives ErrNoEntry.
+// DeleteLink is device_link_del, which is for stateless links. A managed
+// link belongs to the core: while its consumer is registered, deleting it
+// is refused with a warning and ErrInvalid (the kernel's "Unable to drop a
+// managed device link reference"). Deleting a link twice gives ErrNoEntry.
 func (c *Core) DeleteLink(l *device.Link) error {
 	if l == nil {
 		return fmt.Errorf("device_link_del: nil link: %w", device.ErrInvalid)
 	}
 	c.mu.Lock()
-	ok := l.Consumer.Core().RemoveLink(l)
-	c.mu.Unlock()
-	if !ok {
+	present := false
+	for _, x := range l.Consumer.Suppliers() {
+		if x == l {
+			present = true
+			break
+		}
+	}
+	if !present {
+		c.mu.Unlock()
 		return fmt.Errorf("device_link_del: link already deleted: %w", device.ErrNoEntry)
 	}
+	if l.Managed() && l.Consumer.IsRegistered() {
+		c.mu.Unlock()
+		c.emit(trace.Warn, l.Consumer.Path(), "device_link_del", "Unable to drop a managed device link reference")
+		return fmt.Errorf("device_link_del %s: managed link to %s: %w", l.Consumer.Path(), l.Supplier.Path(), device.ErrInvalid)
+	}
+	l.Consumer.Core().RemoveLink(l)
+	c.mu.Unlock()
 	c.emit(trace.Link, l.Consumer.Path(), "device_link_del", "supplier="+l.Supplier.Path())
 	return nil
 }
@@ -77,10 +115,16 @@ func (c *Core) dropLink(l *device.Link, fn string) {
 }
 
 // isDependent is device_is_dependent: whether target is dev, a descendant
-// of dev or (transitively) a consumer of dev.
+// of dev (by its parent chain, which also covers a child not yet on its
+// parent's child list) or (transitively) a consumer of dev.
 func isDependent(dev, target *device.Device) bool {
 	if dev == target {
 		return true
+	}
+	for a := target.Parent(); a != nil; a = a.Parent() {
+		if a == dev {
+			return true
+		}
 	}
 	for _, ch := range dev.Children() {
 		if isDependent(ch, target) {
@@ -96,7 +140,8 @@ func isDependent(dev, target *device.Device) bool {
 }
 
 // reorderToTail is device_reorder_to_tail: p, its children and its
-// consumers move to the end of the device list. Called with c.mu held.
+// consumers (of any kind of link) move to the end of the device list.
+// Called with c.mu held.
 func (c *Core) reorderToTail(p *devPriv, seen map[*devPriv]bool) {
 	if seen[p] || !p.globalNode.linked() {
 		return
@@ -110,10 +155,8 @@ func (c *Core) reorderToTail(p *devPriv, seen map[*devPriv]bool) {
 		}
 	}
 	for _, l := range p.dev.Consumers() {
-		if l.Managed() {
-			if cp := c.devPrivOf(l.Consumer); cp != nil {
-				c.reorderToTail(cp, seen)
-			}
+		if cp := c.devPrivOf(l.Consumer); cp != nil {
+			c.reorderToTail(cp, seen)
 		}
 	}
 }
@@ -173,39 +216,47 @@ func (c *Core) linksUnbindConsumers(p *devPriv) error {
 	return nil
 }
 
-// linksNoDriver is __device_links_no_driver, after a failed probe: links
-// to suppliers with AUTOREMOVE_CONSUMER are dropped.
+// linksNoDriver is device_links_no_driver after a failed probe: through
+// __device_links_no_driver, managed links to suppliers with
+// AUTOREMOVE_CONSUMER are dropped, newest first.
 func (c *Core) linksNoDriver(p *devPriv) {
-	for _, l := range p.dev.Suppliers() {
-		if l.Flags&device.LinkAutoremoveConsumer != 0 {
-			c.dropLink(l, "device_links_no_driver")
+	c.linksNoDriverSuppliers(p, "device_links_no_driver")
+}
+
+// linksNoDriverSuppliers is __device_links_no_driver: the device's supplier
+// links, newest first; the managed ones with AUTOREMOVE_CONSUMER go.
+func (c *Core) linksNoDriverSuppliers(p *devPriv, fn string) {
+	sup := p.dev.Suppliers()
+	for i := len(sup) - 1; i >= 0; i-- {
+		if l := sup[i]; l.Managed() && l.Flags&device.LinkAutoremoveConsumer != 0 {
+			c.dropLink(l, fn)
 		}
 	}
 }
 
-// linksDriverCleanup is device_links_driver_cleanup after an unbind: links
-// to suppliers with AUTOREMOVE_CONSUMER and links to consumers with
-// AUTOREMOVE_SUPPLIER are dropped.
+// linksDriverCleanup is device_links_driver_cleanup after an unbind: first
+// the managed links to consumers with AUTOREMOVE_SUPPLIER are dropped, in
+// list order, then __device_links_no_driver drops the managed links to
+// suppliers with AUTOREMOVE_CONSUMER, newest first.
 func (c *Core) linksDriverCleanup(p *devPriv) {
-	for _, l := range p.dev.Suppliers() {
-		if l.Flags&device.LinkAutoremoveConsumer != 0 {
-			c.dropLink(l, "device_links_driver_cleanup")
-		}
-	}
 	for _, l := range p.dev.Consumers() {
-		if l.Flags&device.LinkAutoremoveSupplier != 0 {
+		if l.Managed() && l.Flags&device.LinkAutoremoveSupplier != 0 {
 			c.dropLink(l, "device_links_driver_cleanup")
 		}
 	}
+	c.linksNoDriverSuppliers(p, "device_links_driver_cleanup")
 }
 
 // linksPurge is device_links_purge, from device_del: every link of the
-// device goes.
+// device goes, the links to suppliers newest first, then the links to
+// consumers newest first.
 func (c *Core) linksPurge(p *devPriv) {
-	for _, l := range p.dev.Suppliers() {
-		c.dropLink(l, "device_links_purge")
+	sup := p.dev.Suppliers()
+	for i := len(sup) - 1; i >= 0; i-- {
+		c.dropLink(sup[i], "device_links_purge")
 	}
-	for _, l := range p.dev.Consumers() {
-		c.dropLink(l, "device_links_purge")
+	con := p.dev.Consumers()
+	for i := len(con) - 1; i >= 0; i-- {
+		c.dropLink(con[i], "device_links_purge")
 	}
 }

@@ -92,7 +92,9 @@ func (c *Core) driverProbeDevice(dp *drvPriv, p *devPriv) (err error, ran bool) 
 }
 
 // driverProbeDeviceLocked is __driver_probe_device: a dead or unregistered
-// device gives ErrNoDevice, a bound one ErrBusy; otherwise really_probe.
+// device gives ErrNoDevice, a bound one ErrBusy; otherwise the device is
+// marked as having matched a driver (dev->can_match, which lets it onto the
+// deferred list) and really_probe runs.
 func (c *Core) driverProbeDeviceLocked(dp *drvPriv, p *devPriv) (error, bool) {
 	dev := p.dev
 	if dev.IsDead() || !dev.IsRegistered() {
@@ -103,6 +105,7 @@ func (c *Core) driverProbeDeviceLocked(dp *drvPriv, p *devPriv) (error, bool) {
 	}
 	c.mu.Lock()
 	registered := dp.registered
+	p.canMatch = true // dev->can_match
 	c.mu.Unlock()
 	if !registered {
 		return fmt.Errorf("probe %s: driver %s is being unregistered: %w", dev.Path(), dp.drv.Name, device.ErrNoDevice), false

@@ -5,12 +5,16 @@ import (
 	"github.com/drvsim/drvsim/trace"
 )
 
-// Shutdown is device_shutdown: probing is blocked (device_block_probing:
-// later probes defer), outstanding probes are waited for, then the device
-// list is walked from its end, so children come before parents and
-// consumers before suppliers, calling the bus's shutdown (or else the
-// driver's) for every bound device with its lock held.
+// Shutdown is device_shutdown: outstanding probes are waited for
+// (wait_for_device_probe), probing is blocked (device_block_probing: later
+// probes defer) and waited for once more, then the device list is walked
+// from its end, so children come before parents and consumers before
+// suppliers. For every device, with its lock held, the bus's shutdown runs
+// if the bus has one (bound or not: drv is nil for a device without a
+// driver, and the bus callback decides), else the driver's shutdown if the
+// device is bound.
 func (c *Core) Shutdown() {
+	c.WaitForProbes()
 	c.mu.Lock()
 	c.deferAll = true
 	c.mu.Unlock()
@@ -28,13 +32,21 @@ func (c *Core) Shutdown() {
 		if err := dev.Core().Lock(); err != nil {
 			continue
 		}
-		if drv := boundDriver(dev); drv != nil && !dev.IsDead() {
-			c.emit(trace.Shutdown, dev.Path(), "device_shutdown", "driver="+drv.Name)
+		drv := boundDriver(dev)
+		busShutdown := p.bus != nil && p.bus.Shutdown != nil
+		if !dev.IsDead() && (busShutdown || drv != nil) {
+			var msg string
+			if drv != nil {
+				msg = "driver=" + drv.Name
+			} else {
+				msg = "bus=" + p.bus.Name // busShutdown: p.bus is set
+			}
+			c.emit(trace.Shutdown, dev.Path(), "device_shutdown", msg)
 			if s != nil {
 				s.Yield(sched.Point{Kind: "shutdown", Func: "device_shutdown", Obj: dev.Path()})
 			}
 			c.markLockOwner(dev)
-			if p.bus != nil && p.bus.Shutdown != nil {
+			if busShutdown {
 				p.bus.Shutdown(dev, drv)
 			} else {
 				drv.CallShutdown(dev)

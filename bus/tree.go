@@ -20,9 +20,14 @@ func (c *Core) Tree() string {
 	buses := append([]*Bus(nil), c.busOrder...)
 	c.mu.Unlock()
 	sort.Slice(all, func(i, j int) bool { return all[i].seq < all[j].seq })
+	// The sysfs hierarchy follows dev->parent from kobject_add on, so a
+	// child still probing (not yet on its parent's child list) is shown.
+	kids := map[*device.Device][]*device.Device{}
 	for _, p := range all {
 		if par := p.dev.Parent(); par == nil || c.devPrivOf(par) == nil {
 			roots = append(roots, p)
+		} else {
+			kids[par] = append(kids[par], p.dev)
 		}
 	}
 	var b strings.Builder
@@ -37,7 +42,7 @@ func (c *Core) Tree() string {
 			fmt.Fprintf(&b, " driver=%s", dn)
 		}
 		fmt.Fprintf(&b, " state=%s\n", d.State())
-		for _, ch := range d.Children() {
+		for _, ch := range kids[d] {
 			walk(ch, depth+1)
 		}
 	}

@@ -81,15 +81,35 @@ func (c CoreAccess) SetPrivate(p any) {
 	c.d.mu.Unlock()
 }
 
-// LinkToParent adds the device to its parent's child list (klist_children)
-// and takes a reference on the parent, as device_add does.
+// LinkToParent is HoldParent followed by JoinParent.
 func (c CoreAccess) LinkToParent() {
+	c.HoldParent()
+	c.JoinParent()
+}
+
+// HoldParent takes the reference on the parent that device_add takes first
+// (get_device(dev->parent)) and device_del drops last.
+func (c CoreAccess) HoldParent() {
+	if p := c.d.parent; p != nil {
+		p.Get()
+	}
+}
+
+// JoinParent adds the device to the tail of its parent's child list
+// (klist_children), which device_add does only after bus_probe_device. A
+// device already on the list, or dead, is left alone.
+func (c CoreAccess) JoinParent() {
 	d := c.d
 	p := d.parent
 	if p == nil {
 		return
 	}
-	p.Get()
+	d.mu.Lock()
+	skip := d.dead || d.childElem != nil
+	d.mu.Unlock()
+	if skip {
+		return
+	}
 	p.mu.Lock()
 	if p.children == nil {
 		p.children = list.New()

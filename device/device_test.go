@@ -206,3 +206,27 @@ func TestCoreLockWithMarkedOwner(t *testing.T) {
 	require.NoError(t, d.Core().Lock())
 	require.NoError(t, d.Unlock())
 }
+
+// device_release: devres still on the device is released, newest first,
+// before the release callback.
+func TestReleaseRunsLeftoverDevresFirst(t *testing.T) {
+	h := newHost()
+	var order []string
+	d := device.New("r", device.WithRelease(func(*device.Device) { order = append(order, "release") }))
+	require.NoError(t, d.Core().Initialize(h))
+	for _, n := range []string{"a", "b"} {
+		_, err := d.Devres().Add(n, func() { order = append(order, n) })
+		require.NoError(t, err)
+	}
+	require.NoError(t, d.Put())
+	assert.Equal(t, []string{"b", "a", "release"}, order)
+	assert.Equal(t, []string{
+		"device_initialize /sys/devices/r",
+		"devm_add_action /sys/devices/r: a",
+		"devm_add_action /sys/devices/r: b",
+		"devres_release_all /sys/devices/r: 2 actions",
+		"devm_action_release /sys/devices/r: b",
+		"devm_action_release /sys/devices/r: a",
+		"device_release /sys/devices/r",
+	}, trace.Shorts(h.log.Events()))
+}

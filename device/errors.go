@@ -25,10 +25,10 @@ var (
 	// ErrNoDevice is -ENODEV: "not my device" from probe (quiet), or the
 	// device is dead or not registered (__driver_probe_device).
 	ErrNoDevice = &Errno{"ENODEV", "no such device"}
-	// ErrNoEntry is -ENOENT: probe found nothing to drive (quiet), or the
-	// object looked up does not exist.
+	// ErrNoEntry is -ENOENT: the object looked up does not exist (a sysfs
+	// file, a driver, a devres). From probe it is an ordinary failure.
 	ErrNoEntry = &Errno{"ENOENT", "no such entry"}
-	// ErrNoDeviceOrAddress is -ENXIO, the third quiet "not mine" probe
+	// ErrNoDeviceOrAddress is -ENXIO, the other quiet "not mine" probe
 	// result.
 	ErrNoDeviceOrAddress = &Errno{"ENXIO", "no such device or address"}
 	// ErrBusy is -EBUSY: the device already has a driver, or devres was

@@ -24,8 +24,9 @@ func (d *Device) Get() *Device {
 	return d
 }
 
-// Put drops a reference (put_device). The last one runs the release
-// callback, exactly once (device_release). Dropping a reference the device
+// Put drops a reference (put_device). The last one runs device_release,
+// exactly once: devres_release_all for whatever devres is still on the
+// device, then the release callback. Dropping a reference the device
 // does not have is misuse: it returns an ErrInvalid error and emits
 // trace.Warn, and the count stays at zero.
 func (d *Device) Put() error {
@@ -64,9 +65,15 @@ func (d *Device) Released() bool {
 	return d.released
 }
 
-// doRelease models device_release: the release callback, or the kernel's
-// complaint when there is none.
+// doRelease models device_release: devres still on the device is released
+// first, newest first (resources a driver-less device collected, or added
+// after device_del by someone holding a reference), then the release
+// callback runs, or the kernel's complaint is emitted when there is none.
 func (d *Device) doRelease() {
+	if n := d.devres.Len(); !d.devres.Empty() {
+		d.emit(trace.DevresRelease, "devres_release_all", fmt.Sprintf("%d actions", n))
+		d.devres.ReleaseAll()
+	}
 	if d.release == nil {
 		d.emit(trace.Warn, "device_release", "device does not have a release() function, it is broken and must be fixed")
 		return

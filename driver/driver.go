@@ -59,7 +59,7 @@ type Driver struct {
 	// Bus is the name of the bus the driver registers on.
 	Bus string
 	// Probe binds the driver to dev. nil: bind, ErrProbeDefer: retry later,
-	// ErrNoDevice/ErrNoEntry/ErrNoDeviceOrAddress: quietly not mine, any
+	// ErrNoDevice/ErrNoDeviceOrAddress: quietly not mine, any
 	// other error: the probe failed (logged).
 	Probe func(dev *device.Device) error
 	// Remove is called when the driver unbinds from a bound device.

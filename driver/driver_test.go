@@ -64,7 +64,7 @@ func TestCallbacksAndProbeType(t *testing.T) {
 
 func TestIsQuiet(t *testing.T) {
 	assert.True(t, driver.IsQuiet(fmt.Errorf("x: %w", driver.ErrNoDevice)))
-	assert.True(t, driver.IsQuiet(driver.ErrNoEntry))
+	assert.False(t, driver.IsQuiet(driver.ErrNoEntry), "-ENOENT is a probe failure")
 	assert.True(t, driver.IsQuiet(driver.ErrNoDeviceOrAddress))
 	assert.False(t, driver.IsQuiet(driver.ErrIO))
 	assert.False(t, driver.IsQuiet(nil))

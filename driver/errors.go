@@ -22,8 +22,8 @@ var (
 )
 
 // IsQuiet reports whether a probe result means "not my device", which the
-// kernel logs only at debug level (call_driver_probe): -ENODEV, -ENXIO and
-// -ENOENT.
+// kernel logs only at debug level (call_driver_probe): -ENODEV and -ENXIO.
+// Any other error, -ENOENT included, is a probe failure.
 func IsQuiet(err error) bool {
-	return errors.Is(err, ErrNoDevice) || errors.Is(err, ErrNoDeviceOrAddress) || errors.Is(err, ErrNoEntry)
+	return errors.Is(err, ErrNoDevice) || errors.Is(err, ErrNoDeviceOrAddress)
 }

@@ -19,12 +19,15 @@ func NewBus() *bus.Bus {
 	return &bus.Bus{Name: Name, DevRoot: Name, Match: Match, Uevent: Uevent}
 }
 
-// Match is platform_match: an id-table entry for the device's name, or else
-// the driver's name equal to the device's name without its ".N" instance
-// suffix. (driver_override is handled by the core before Match.)
+// Match is platform_match: a driver with an id table matches a device
+// through the table only; a driver without one matches by its name, equal
+// to the device's name without its ".N" instance suffix. (driver_override
+// is handled by the core before Match; OF and ACPI matching are not
+// modelled.)
 func Match(dev *device.Device, drv *driver.Driver) bool {
-	if _, ok := drv.MatchID(dev.Name()); ok {
-		return true
+	if len(drv.IDTable) > 0 {
+		_, ok := drv.MatchID(dev.Name())
+		return ok
 	}
 	return drv.Name == driver.BaseName(dev.Name())
 }

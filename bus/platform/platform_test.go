@@ -27,3 +27,14 @@ func TestMatchAndUevent(t *testing.T) {
 	drv := platform.NewDriver("x", nil, nil)
 	assert.Equal(t, platform.Name, drv.Bus)
 }
+
+// platform_match: a driver with an id table matches through the table only;
+// the driver-name fallback is for drivers without one.
+func TestMatchIDTableExcludesNameFallback(t *testing.T) {
+	b := platform.NewBus()
+	dev := platform.NewDevice(b, "rtc.0")
+	withTable := &driver.Driver{Name: "rtc", IDTable: []driver.ID{{Name: "rtc-v2"}}}
+	assert.False(t, platform.Match(dev, withTable))
+	assert.True(t, platform.Match(platform.NewDevice(b, "rtc-v2"), withTable))
+	assert.True(t, platform.Match(dev, &driver.Driver{Name: "rtc"}))
+}
