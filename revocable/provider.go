@@ -84,19 +84,27 @@ func (p *Provider[T]) Readers() int { return p.dom.Readers() }
 // only after the first call's grace period has completed. Calling it from
 // inside a read section of the same provider deadlocks, as in the kernel;
 // with WithLockdep or WithScheduler it panics instead, naming the provider.
+// Under a scheduler the first call's schedule point "revocable_provider_revoke"
+// comes after nil is published and before the grace period starts, so that
+// no reader can get the resource once the "start" event is in the trace.
 func (p *Provider[T]) Revoke() {
 	if n, who := p.dom.HeldBy(); n > 0 {
 		panic(fmt.Sprintf("revocable: Revoke of provider %q from inside a read section of the same provider (%s holds %d) would deadlock: synchronize_srcu inside srcu_read_lock", p.name, who, n))
-	}
-	if p.sch != nil {
-		p.sch.Yield(sched.Point{Kind: "revoke", Func: "revocable_provider_revoke", Obj: p.name})
 	}
 	if !p.revoked.CompareAndSwap(false, true) {
 		p.waitRevoked()
 		return
 	}
+	// The start event marks the publication: nothing may run between
+	// them, so that a reader traced after "start" always sees nil (a
+	// caller such as drm_dev_unplug traces "unplugged" just before).
 	p.emit(trace.Revoke, "revocable_provider_revoke", "start")
 	p.res.Store(nil)
+	if p.sch != nil {
+		// Between rcu_assign_pointer(res, NULL) and synchronize_srcu: a
+		// reader arriving here sees nil and is not waited for.
+		p.sch.Yield(sched.Point{Kind: "revoke", Func: "revocable_provider_revoke", Obj: p.name})
+	}
 	p.dom.Synchronize()
 	p.emit(trace.Revoke, "revocable_provider_revoke", "grace period done")
 	p.put("")

@@ -410,16 +410,21 @@ func TestRevokeInsideOwnSectionLockdep(t *testing.T) {
 // fakeSched is a minimal stand-in for the deterministic scheduler: it
 // records schedule points and spins in Block.
 type fakeSched struct {
-	mu     sync.Mutex
-	task   string
-	points []string
-	waits  []string
+	mu      sync.Mutex
+	task    string
+	points  []string
+	waits   []string
+	onYield func(sched.Point) // if set, called at every schedule point
 }
 
 func (f *fakeSched) Yield(p sched.Point) {
 	f.mu.Lock()
 	f.points = append(f.points, p.String())
+	hook := f.onYield
 	f.mu.Unlock()
+	if hook != nil {
+		hook(p)
+	}
 }
 
 func (f *fakeSched) Block(w sched.Wait, ready func() bool) {
@@ -587,4 +592,37 @@ func TestDevmProviderNoDevice(t *testing.T) {
 	require.ErrorIs(t, err, devres.ErrInvalid)
 	_, err = revocable.DevmProvider(fakeDev{}, &regs{})
 	require.ErrorIs(t, err, devres.ErrInvalid)
+}
+
+// The revoke's schedule point comes after nil is published (and after the
+// "start" event that marks it), before synchronize_srcu: a reader that runs
+// there sees nil and does not hold the grace period up. A point before the
+// publication would let a reader traced after "start" get the resource.
+func TestRevokePointAfterPublication(t *testing.T) {
+	log := trace.NewLog()
+	fs := &fakeSched{task: "unbind"}
+	p := revocable.NewProvider(&regs{}, revocable.WithName("pub"), revocable.WithTrace(log), revocable.WithScheduler(fs))
+	c, err := revocable.New(p)
+	require.NoError(t, err)
+	var seen []string
+	fs.onYield = func(pt sched.Point) {
+		if pt.Kind != "revoke" {
+			return
+		}
+		res, a := c.TryAccess() // another task, scheduled at the point
+		seen = append(seen, fmt.Sprintf("res=%v readers=%d", res != nil, p.Readers()))
+		a.Release()
+	}
+	p.Revoke()
+	assert.Equal(t, []string{"res=false readers=1"}, seen)
+	assert.Equal(t, []string{
+		"revocable_provider_alloc pub: refs=1",
+		"revocable_init pub: refs=2",
+		"revocable_provider_revoke pub: start",
+		"synchronize_srcu pub: grace period 1 start",
+		"synchronize_srcu pub: grace period 1 done",
+		"revocable_provider_revoke pub: grace period done",
+	}, trace.Shorts(log.Events()))
+	require.NoError(t, c.Close())
+	assert.True(t, p.Released())
 }

@@ -419,7 +419,7 @@ func TestReplayCommandsWork(t *testing.T) {
 	rc, again, errs := runBinary(t, "", cmd...)
 	require.Equal(t, 0, rc, errs)
 	assert.Contains(t, again, "explore (random): 1 schedules, failure found in schedule 1")
-	assert.Contains(t, again, "BUG: KASAN: use-after-free in usb_submit_urb")
+	assert.Contains(t, again, "BUG: KASAN: use-after-free in skel_read: memset bulk_in_buffer")
 }
 
 func TestReplayCommandForms(t *testing.T) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -201,6 +202,12 @@ func shellCmdPlug(s *shellSession, args []string) error {
 	}
 	g, what := shellGadget(vid, pid)
 	d, err := hub.Plug(port, g)
+	if errors.Is(err, usbsim.ErrNotEnumerated) {
+		// The cable is in; no hub driver watches the port, so no kernel
+		// code ran. Binding the hub driver will enumerate it.
+		fmt.Fprintf(s.out, "%s: %04x:%04x, %s: plugged in, not enumerated (no hub driver watches the port)\n", args[1], vid, pid, what)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -216,7 +223,7 @@ func shellCmdUnplug(s *shellSession, args []string) error {
 	if err != nil {
 		return err
 	}
-	if hub.Child(port) == nil {
+	if hub.Connected(port) == nil {
 		return fmt.Errorf("nothing plugged in at %s: %w", args[0], device.ErrNoDevice)
 	}
 	return hub.Unplug(port)

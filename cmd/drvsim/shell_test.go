@@ -329,3 +329,23 @@ func TestSplitWords(t *testing.T) {
 	_, err = shellWords(`write 3 "open`)
 	assert.Error(t, err)
 }
+
+// A device plugged in at a port no hub driver watches is only a cable:
+// binding the hub driver enumerates it; unplugging it before then runs no
+// kernel code, and afterwards there is nothing left to unplug.
+func TestShellPlugAtUnwatchedPort(t *testing.T) {
+	rc, out := shellTranscript(t, `bus add usb
+unbind hub usb1:1.0
+plug fff0:fff0 1-1
+bind hub usb1:1.0
+unbind hub usb1:1.0
+unplug 1-1
+bind hub usb1:1.0
+!unplug 1-1
+`)
+	require.Equal(t, 0, rc, out)
+	assert.Contains(t, out, "drvsim> plug fff0:fff0 1-1\n1-1: fff0:fff0, usb-skeleton loopback: plugged in, not enumerated (no hub driver watches the port)\n")
+	assert.Contains(t, out, "drvsim> bind hub usb1:1.0\n~ usb1:1.0 driver=hub\n+ 1-1 bus=usb driver=usb\n+ 1-1:1.0 bus=usb driver=skel-revocable\n+ /dev/usb/skel0\n")
+	assert.Contains(t, out, "drvsim> unplug 1-1\ndrvsim> bind hub usb1:1.0\n~ usb1:1.0 driver=hub\ndrvsim> !unplug 1-1\n")
+	assert.Contains(t, out, "error: line 8: unplug: nothing plugged in at 1-1")
+}

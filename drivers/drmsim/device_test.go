@@ -67,7 +67,7 @@ func TestLifecycleRegisterOpenIoctlClose(t *testing.T) {
 		"drm_dev_unplug /sys/devices/platform/gpu/drm/card0: every drm_dev_enter section has ended",
 		"drm_dev_unregister /sys/devices/platform/gpu/drm/card0",
 		"drm_minor_unregister /sys/devices/platform/gpu/drm/card0: /dev/dri/card0",
-		"unmap_mapping_range /sys/devices/platform/gpu/drm/card0: 0 user mappings torn down",
+		"unmap_mapping_range /sys/devices/platform/gpu/drm/card0: 0 user mappings zapped",
 		"drm_dev_put /sys/devices/platform/gpu/drm/card0: refs=0",
 		"drm_dev_release /sys/devices/platform/gpu/drm/card0: last reference dropped",
 		"drm_managed_release /sys/devices/platform/gpu/drm/card0: 3 entries",
@@ -77,7 +77,7 @@ func TestLifecycleRegisterOpenIoctlClose(t *testing.T) {
 	}, shorts(r.sys.Log(), seq, drmsim.KindDevice, drmsim.KindManaged))
 }
 
-// A hot unplug with a file open: ioctls and mmap accesses fail, close
+// A hot unplug with a file open: ioctls and new mmaps fail, close
 // works, the drm device is freed at the last close, and its drmm actions
 // run then, after every devm action of the parent.
 func TestUnplugWithOpenFileDevmThenDrmm(t *testing.T) {
@@ -104,7 +104,7 @@ func TestUnplugWithOpenFileDevmThenDrmm(t *testing.T) {
 		assert.ErrorIs(t, err, drmsim.ErrNoDevice, "cmd %#x", cmd)
 		assert.True(t, errors.Is(err, drmsim.ErrNoDevice))
 	}
-	assert.ErrorIs(t, m.Write(0, []byte{1}), drmsim.ErrFault)
+	require.NoError(t, m.Write(0, []byte{1}), "the shmem fault handler maps the pages again")
 	_, err = r.class.Open("card0")
 	assert.ErrorIs(t, err, drmsim.ErrNoDevice, "the minor is gone")
 	_, err = f.Mmap(md.Offset)
@@ -197,4 +197,47 @@ func TestDevmAllocFailure(t *testing.T) {
 	assert.Equal(t, "card1", d2.Primary().Name(), "the failed device's index was given back")
 	d2.Put()
 	assert.True(t, d2.Released())
+}
+
+// A store through a mapping after drm_dev_unplug: unmap_mapping_range
+// zapped it, so the store faults, and drm_gem_shmem_fault (which does not
+// check drm_dev_enter) inserts the object's pages again: the store lands
+// in the object, no signal. Past the end of the object it is SIGBUS, after
+// munmap SIGSEGV (ErrFault for both).
+func TestMappingAfterUnplugRefaults(t *testing.T) {
+	r := newRig(t, nil, false)
+	defer r.sys.Close()
+	f, h := openBuffer(t, r.class)
+	md := &drmsim.MapDumbArgs{Handle: h}
+	require.NoError(t, f.Ioctl(drmsim.IoctlMapDumb, md))
+	bo, err := f.Lookup(h)
+	require.NoError(t, err)
+	seq := r.sys.Log().Seq()
+	m, err := f.Mmap(md.Offset)
+	require.NoError(t, err)
+	require.NoError(t, m.Write(0, []byte{1}))
+	require.NoError(t, m.Write(1, []byte{2})) // already mapped: no fault
+	require.NoError(t, r.sys.UnregisterDevice(r.dev))
+	assert.True(t, m.Zapped())
+	require.NoError(t, m.Write(2, []byte{3}))
+	require.NoError(t, m.Write(3, []byte{4}))
+	assert.Equal(t, []byte{1, 2, 3, 4}, bo.Bytes("test: read back")[:4])
+	assert.ErrorIs(t, m.Write(bo.Size(), []byte{5}), drmsim.ErrFault, "past the end: SIGBUS")
+	assert.Equal(t, []string{
+		"drm_gem_mmap /sys/devices/platform/gpu/drm/card0: file 1 gem 2 offset=0x2000",
+		"drm_gem_shmem_fault /sys/devices/platform/gpu/drm/card0: file 1 gem 2: pages inserted",
+		"drm_dev_unplug /sys/devices/platform/gpu/drm/card0: unplugged, waiting for drm_dev_enter sections",
+		"drm_dev_unplug /sys/devices/platform/gpu/drm/card0: every drm_dev_enter section has ended",
+		"drm_dev_unregister /sys/devices/platform/gpu/drm/card0",
+		"drm_minor_unregister /sys/devices/platform/gpu/drm/card0: /dev/dri/card0",
+		"unmap_mapping_range /sys/devices/platform/gpu/drm/card0: 1 user mappings zapped",
+		"drm_dev_put /sys/devices/platform/gpu/drm/card0: refs=1",
+		"drm_gem_shmem_fault /sys/devices/platform/gpu/drm/card0: file 1 gem 2: refault after unmap_mapping_range, pages inserted again (no drm_dev_enter check)",
+	}, shorts(r.sys.Log(), seq, drmsim.KindDevice, drmsim.KindGEM))
+	m.Unmap()
+	assert.ErrorIs(t, m.Write(0, []byte{6}), drmsim.ErrFault, "after munmap: SIGSEGV")
+	require.NoError(t, f.Close())
+	assert.True(t, f.Device().Released())
+	assert.Empty(t, r.class.Memory().Reports())
+	assert.Empty(t, r.class.Memory().Leaks())
 }

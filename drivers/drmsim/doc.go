@@ -17,7 +17,8 @@
 // dispatches a small table: DRM_IOCTL_VERSION, DRM_IOCTL_MODE_CREATE_DUMB,
 // DRM_IOCTL_MODE_MAP_DUMB and DRM_IOCTL_MODE_DIRTYFB, the one that reaches
 // the hardware through the Driver's Dirty callback. File.Mmap maps a
-// buffer object; drm_dev_unplug tears the mappings down.
+// buffer object; drm_dev_unplug zaps the mappings (unmap_mapping_range),
+// and the next store faults the shmem pages in again (drm_gem_shmem_fault).
 //
 // # Unplug on a revocable provider
 //
@@ -29,7 +30,7 @@
 // (drm_dev_enter) is TryAccess on that handle and the returned Access is
 // the index (Idx) that Device.Exit (drm_dev_exit) releases;
 // Device.Unplug (drm_dev_unplug) is Revoke, then drm_dev_unregister, then
-// the mappings' teardown. Drivers written against the classic API keep it;
+// unmap_mapping_range. Drivers written against the classic API keep it;
 // new drivers may open their own handle on Device.Presence with
 // revocable.New and use Consumer.With. An unplug waits only for the
 // sections of its own device, never for another GPU's readers.

@@ -27,8 +27,10 @@ var (
 	// ErrNotSupported is -EOPNOTSUPP: DRM_IOCTL_MODE_DIRTYFB on a driver
 	// without a dirty callback.
 	ErrNotSupported = &device.Errno{Name: "EOPNOTSUPP", Desc: "operation not supported"}
-	// ErrFault is -EFAULT: a CPU access through a user mapping that was
-	// torn down by drm_dev_unplug (the process would get SIGBUS from the
-	// fault handler's refused drm_dev_enter).
-	ErrFault = &device.Errno{Name: "EFAULT", Desc: "bad address (mapping torn down, SIGBUS)"}
+	// ErrFault is -EFAULT: a CPU access through a user mapping that the
+	// process would get a signal for: past the end of the object (SIGBUS
+	// from drm_gem_shmem_fault's range check) or after munmap (SIGSEGV).
+	// A store after drm_dev_unplug is not one: the shmem fault handler
+	// maps the pages again (see Mapping).
+	ErrFault = &device.Errno{Name: "EFAULT", Desc: "bad address (SIGBUS or SIGSEGV)"}
 )

@@ -20,7 +20,8 @@ const (
 	// result.
 	KindIoctl trace.Kind = "drm.ioctl"
 	// KindGEM: drm_gem_object_init, drm_gem_object_free, drm_gem_mmap,
-	// drm_gem_release (drm_gem.c).
+	// drm_gem_release (drm_gem.c), drm_gem_shmem_fault
+	// (drm_gem_shmem_helper.c).
 	KindGEM trace.Kind = "drm.gem"
 )
 

@@ -8,22 +8,35 @@ import (
 // Mapping is a user-space mapping of a GEM object (a vma set up by mmap(2)
 // on the drm file at the offset DRM_IOCTL_MODE_MAP_DUMB returned). It
 // holds a reference on the object and on the struct file (vm_file), so the
-// file's drm_release waits for Unmap. drm_dev_unplug tears every mapping
-// of the device down (unmap_mapping_range): later accesses fault, and the
-// fault handler's drm_dev_enter fails, so they return ErrFault (SIGBUS).
+// file's drm_release waits for Unmap.
+//
+// The object is shmem-backed, as with udl and gud (drm_gem_shmem_helper):
+// mmap inserts no page; the first store faults and drm_gem_shmem_fault
+// inserts the object's pages. drm_dev_unplug zaps every mapping of the
+// device (unmap_mapping_range); the next store faults again, and since the
+// shmem fault handler does not check drm_dev_enter and the pages are
+// ordinary memory held by the mapping's reference, it inserts them again:
+// the store succeeds. (TTM drivers check drm_dev_enter in their fault
+// handler and map a dummy page instead; SIGBUS comes only from the
+// handler's range check.)
 type Mapping struct {
 	f  *File
 	bo *GEMObject
 
 	mu       sync.Mutex
-	zapped   bool
+	present  bool // the pages are mapped (a fault inserted them)
+	zapped   bool // drm_dev_unplug tore the mapping down at least once
 	unmapped bool
 }
 
 // Mmap is mmap(2) on the file at offset (drm_gem_mmap): the object whose
 // fake offset it is must have a handle in this file. It fails with
 // ErrNoEntry for an unknown offset, ErrNoDevice once the device is
-// unplugged, ErrBadFile on a closed file.
+// unplugged, ErrBadFile on a closed file. The kernel's drm_gem_mmap only
+// checks drm_dev_is_unplugged at its start; here the mapping is set up
+// inside a drm_dev_enter section, so that it cannot be added after
+// drm_dev_unplug's unmap_mapping_range (which the kernel does not rule
+// out, harmlessly for shmem objects).
 func (f *File) Mmap(offset uint64) (*Mapping, error) {
 	d := f.dev
 	f.mu.Lock()
@@ -56,25 +69,40 @@ func (f *File) Mmap(offset uint64) (*Mapping, error) {
 	return m, nil
 }
 
-// Write is a CPU store through the mapping at byte offset off. After the
-// mapping was torn down by drm_dev_unplug, or unmapped, it returns
-// ErrFault.
+// Write is a CPU store through the mapping at byte offset off. A store to
+// pages not mapped yet (the first one, or the first after drm_dev_unplug
+// zapped the mapping) runs the fault handler, drm_gem_shmem_fault, which
+// inserts the object's pages and records a drm_gem_shmem_fault event; the
+// store then lands in the object. A store past the end of the object
+// returns ErrFault (the fault handler's SIGBUS), and so does one after
+// Unmap (SIGSEGV: no vma).
 func (m *Mapping) Write(off int, p []byte) error {
 	m.mu.Lock()
-	bad := m.zapped || m.unmapped
+	switch {
+	case m.unmapped:
+		m.mu.Unlock()
+		return fmt.Errorf("store through unmapped %s mapping: %w", m.bo.Name(), ErrFault)
+	case off < 0 || off+len(p) > m.bo.Size():
+		m.mu.Unlock()
+		return fmt.Errorf("store through %s mapping at %d: drm_gem_shmem_fault: VM_FAULT_SIGBUS: %w", m.bo.Name(), off, ErrFault)
+	}
+	fault, refault := !m.present, m.zapped
+	m.present = true
 	m.mu.Unlock()
-	if bad {
-		return fmt.Errorf("store through %s mapping: %w", m.bo.Name(), ErrFault)
+	if fault {
+		msg := fmt.Sprintf("file %d %s: pages inserted", m.f.id, m.bo.Name())
+		if refault {
+			msg = fmt.Sprintf("file %d %s: refault after unmap_mapping_range, pages inserted again (no drm_dev_enter check)", m.f.id, m.bo.Name())
+		}
+		m.f.dev.emit(KindGEM, "drm_gem_shmem_fault", msg)
 	}
 	data := m.bo.Bytes("store through user mapping")
-	if off < 0 || off+len(p) > len(data) {
-		return fmt.Errorf("store through %s mapping at %d: %w", m.bo.Name(), off, ErrFault)
-	}
 	copy(data[off:], p)
 	return nil
 }
 
-// Zapped reports whether drm_dev_unplug tore the mapping down.
+// Zapped reports whether drm_dev_unplug tore the mapping down (even if a
+// later store faulted its pages in again).
 func (m *Mapping) Zapped() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -105,7 +133,8 @@ func (m *Mapping) Unmap() {
 }
 
 // unmapMappings is drm_dev_unplug's unmap_mapping_range over the device's
-// anonymous inode: every user mapping is torn down.
+// anonymous inode: the page-table entries of every user mapping of the
+// device are removed (zapped); the vmas stay, and the next access faults.
 func (d *Device) unmapMappings() {
 	d.mu.Lock()
 	ms := append([]*Mapping(nil), d.mappings...)
@@ -113,7 +142,8 @@ func (d *Device) unmapMappings() {
 	for _, m := range ms {
 		m.mu.Lock()
 		m.zapped = true
+		m.present = false
 		m.mu.Unlock()
 	}
-	d.emit(KindDevice, "unmap_mapping_range", fmt.Sprintf("%d user mappings torn down", len(ms)))
+	d.emit(KindDevice, "unmap_mapping_range", fmt.Sprintf("%d user mappings zapped", len(ms)))
 }

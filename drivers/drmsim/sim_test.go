@@ -3,6 +3,7 @@ package drmsim_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -81,4 +82,45 @@ func TestBrokenFlushUseAfterFree(t *testing.T) {
 	assert.Equal(t, sim.BugUseAfterFree, res.Failure.Failure.Kind)
 	assert.Contains(t, res.Failure.Failure.Title, "use-after-free in gpu flush: write framebuffer registers")
 	t.Logf("%s", res)
+}
+
+// drm_dev_unplug sets dev->unplugged before anything else: once its
+// "unplugged" event is in the trace, a drm_dev_enter that starts must
+// fail. Task "reader" notes the trace position, enters and, if it got in,
+// checks that the unplug had not been traced before it started; task
+// "unplug" unbinds the device. Every interleaving within 2 preemptions.
+func TestEnterAfterUnplugMarkFails(t *testing.T) {
+	var rigs []*rig
+	defer func() {
+		for _, r := range rigs {
+			r.sys.Close()
+		}
+	}()
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 100000, MaxPreemptions: 2,
+		Config: sim.EnvConfig(t.Name(), 0)}, func(s *sim.Sim) {
+		r := newRig(t, s, false)
+		rigs = append(rigs, r)
+		d := r.g.drm.Get() // the reader's reference, as an open file's
+		s.Go("reader", func() {
+			defer d.Put()
+			before := s.Log().Seq()
+			idx, ok := d.Enter()
+			if !ok {
+				return
+			}
+			defer d.Exit(idx)
+			for _, e := range s.Log().Events() {
+				if e.Seq <= before && e.Func == "drm_dev_unplug" && strings.HasPrefix(e.Msg, "unplugged") {
+					panic(fmt.Sprintf("drm_dev_enter started after %q (seq %d) and succeeded", e.Short(), e.Seq))
+				}
+			}
+		})
+		s.Go("unplug", func() {
+			if err := r.sys.UnregisterDevice(r.dev); err != nil {
+				panic(err)
+			}
+		})
+	})
+	require.False(t, res.Failed(), res.String())
+	assert.True(t, res.Exhausted)
 }

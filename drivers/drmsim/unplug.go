@@ -58,9 +58,13 @@ func (d *Device) Presence() *revocable.Provider[Presence] { return d.pres }
 // Unplug is drm_dev_unplug, in the kernel's order: mark the device
 // unplugged, so that every Enter from now on fails; wait for every section
 // that entered before (synchronize_srcu, here the provider's grace
-// period); unregister it (drm_dev_unregister); tear down every user
-// mapping (unmap_mapping_range). Open files stay valid: their ioctls fail
-// with ErrNoDevice and their close still works. Unplug is idempotent.
+// period); unregister it (drm_dev_unregister); zap every user mapping
+// (unmap_mapping_range: the next access faults the pages in again). Open
+// files stay valid: their ioctls fail with ErrNoDevice and their close
+// still works. Unplug is idempotent: a second call only waits for the
+// first (the kernel would unregister and unmap again). The "unplugged"
+// event and the revoke's publication follow each other with no schedule
+// point between, so no Enter that starts after the event succeeds.
 //
 // Calling Unplug from inside the device's own Enter section would wait for
 // itself; under a scheduler (or with lockdep) it panics instead.

@@ -22,9 +22,13 @@ type Device struct {
 
 	// guarded by u.mu
 	state    State
-	children []*Device // by port-1, hubs only
-	hubUp    bool      // hub_probe ran: ports are powered
-	gone     bool      // usb_disconnect claimed it: runs once
+	children []*Device  // by port-1, hubs only (port_dev->child)
+	hubUp    bool       // hub_probe ran and hub_disconnect did not: the ports are watched
+	hubIntf  *Interface // the interface the hub driver is bound to (hub->intfdev)
+	change   []bool     // by port-1: hub->change_bits, for the hub_wq
+	busy     []bool     // by port-1: hub_port_connect in progress (the port lock)
+	queued   bool       // on u.wq (hub->event_list)
+	gone     bool       // usb_disconnect claimed it: runs once
 	intfs    []*Interface
 	eps      []*endpoint // ep0 first, then the configuration's
 }
@@ -156,6 +160,8 @@ func (u *USB) allocDev(h *HCD, parent *Device, port int, g *Gadget) *Device {
 	d.dev = device.New(name, opts...)
 	if g.HubPorts > 0 {
 		d.children = make([]*Device, g.HubPorts)
+		d.change = make([]bool, g.HubPorts)
+		d.busy = make([]bool, g.HubPorts)
 	}
 	d.eps = []*endpoint{{udev: d, desc: EndpointDescriptor{Address: 0, Type: Control, MaxPacket: 64}, enabled: true}}
 	u.mu.Lock()
@@ -193,13 +199,14 @@ func (u *USB) genericProbe(d *Device) error {
 }
 
 // genericDisconnect is usb_unbind_device with usb_generic_driver_disconnect:
-// a configured device is deconfigured (usb_set_configuration(udev, -1)).
+// a configured device is deconfigured (usb_set_configuration(udev, -1)):
+// usb_disable_device(udev, 1) deletes its interfaces, puts it back in the
+// addressed state and disables every endpoint but ep0.
 func (u *USB) genericDisconnect(d *Device) {
 	u.emit(KindDriver, d.Path(), "usb_unbind_device", "driver=usb")
-	if len(d.Interfaces()) > 0 {
+	if d.State() == StateConfigured || len(d.Interfaces()) > 0 {
 		u.emit(KindDevice, d.Path(), "usb_set_configuration", "config -1 (deconfigure)")
-		u.removeInterfaces(d)
-		u.setState(d, StateAddress)
+		u.disableDevice(d, true)
 	}
 }
 
@@ -270,20 +277,30 @@ func (u *USB) removeInterfaces(d *Device) {
 	}
 }
 
-// disableDevice is usb_disable_device(udev, 0): the interfaces are
-// removed, the configuration dropped, and every endpoint, ep0 included, is
-// disabled, terminating its URBs with -ESHUTDOWN ("nuking all URBs").
-func (u *USB) disableDevice(d *Device) {
+// disableDevice is usb_disable_device(udev, skip_ep0): the interfaces are
+// removed, the configuration dropped (a configured device goes back to the
+// addressed state), and every endpoint, ep0 included unless skipEP0, is
+// disabled and forgotten (usb_disable_endpoint with reset_hardware),
+// terminating its URBs with -ESHUTDOWN ("nuking all URBs"). ep0 is never
+// forgotten, only disabled.
+func (u *USB) disableDevice(d *Device, skipEP0 bool) {
 	u.emit(KindDevice, d.Path(), "usb_disable_device", "")
 	u.removeInterfaces(d)
-	u.mu.Lock()
-	if d.state == StateConfigured {
-		d.state = StateAddress
+	if d.State() == StateConfigured {
+		u.setState(d, StateAddress)
 	}
+	u.mu.Lock()
 	eps := append([]*endpoint(nil), d.eps...)
+	if skipEP0 {
+		eps = eps[1:]
+	}
 	d.eps = d.eps[:1]
 	u.mu.Unlock()
-	u.emit(KindDevice, d.Path(), "usb_disable_device", "nuking all URBs")
+	which := "all"
+	if skipEP0 {
+		which = "non-ep0"
+	}
+	u.emit(KindDevice, d.Path(), "usb_disable_device", "nuking "+which+" URBs")
 	for _, ep := range sortEndpoints(eps) {
 		u.disableEndpoint(ep)
 	}

@@ -12,11 +12,17 @@
 // probe and remove wrap the usb_driver's (usb_device_match,
 // usb_probe_interface, usb_unbind_interface), and the hub driver and the
 // generic device driver are registered. USB.AddHCD adds a host controller
-// and registers its root hub "usbN" (usb_add_hcd). Device.Plug connects a
+// and registers its root hub "usbN" (usb_add_hcd). Device.Plug plugs a
 // Gadget (descriptors plus a device model, a Function, that answers
-// transfers) to a hub port (hub_port_connect, usb_new_device); the generic
-// driver configures it (usb_set_configuration) and its interfaces bind.
-// Device.Unplug disconnects whatever is on a port (usb_disconnect).
+// transfers) into a hub port; if the hub driver watches the port, the
+// device is enumerated at once (hub_port_connect, usb_new_device): the
+// generic driver configures it (usb_set_configuration) and its interfaces
+// bind. Device.Unplug pulls it out (usb_disconnect of its usb_device, if
+// it has one). A gadget stays plugged in until Unplug, whatever happens to
+// its usb_device: a hub driver unbind disconnects the usb_devices on the
+// hub's ports, and binding the hub driver again enumerates the devices
+// still plugged in (hub_activate and the hub_wq's hub_event, run when the
+// outermost USB core call returns; see hubwq.go).
 //
 // # URBs and "asynchronous" completion
 //
@@ -45,7 +51,7 @@
 // usb_unbind_interface: the interface's URBs are terminated before the
 // driver's disconnect unless the driver has SoftUnbind and the device is
 // still present), disables every endpoint, and finally the usb_device is
-// deleted and its last reference dropped. Unbinding the hub driver from a
+// deleted and the hub's reference dropped. Unbinding the hub driver from a
 // hub's interface (or deconfiguring the hub) disconnects the devices on its
 // ports the same way, in its disconnect (hub_quiesce). Every step is a
 // trace event of one of the kinds in kinds.go, named after the kernel

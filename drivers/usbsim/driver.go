@@ -51,6 +51,8 @@ func (u *USB) Register(d *Driver) error {
 	if d.u != nil {
 		return fmt.Errorf("usb_register_driver %s: already registered: %w", d.Name, ErrBusy)
 	}
+	u.enter()
+	defer u.exit("usb_register_driver " + d.Name)
 	drv := &driver.Driver{Name: d.Name, Bus: BusName}
 	d.u, d.drv = u, drv
 	u.mu.Lock()
@@ -68,11 +70,14 @@ func (u *USB) Register(d *Driver) error {
 }
 
 // Deregister is usb_deregister: every bound interface is unbound
-// (usb_unbind_interface) and the driver leaves the bus.
+// (usb_unbind_interface), the driver leaves the bus and its dynamic ids
+// are freed.
 func (u *USB) Deregister(d *Driver) error {
 	if d == nil || d.u != u || d.drv == nil {
 		return fmt.Errorf("usb_deregister: driver not registered: %w", ErrInvalid)
 	}
+	u.enter()
+	defer u.exit("usb_deregister " + d.Name)
 	u.emit(KindDriver, d.drv.Path(), "usb_deregister", "deregistering interface driver "+d.Name)
 	if err := u.core.UnregisterDriver(d.drv); err != nil {
 		return fmt.Errorf("usb_deregister %s: %w", d.Name, err)
@@ -80,14 +85,19 @@ func (u *USB) Deregister(d *Driver) error {
 	u.mu.Lock()
 	delete(u.drivers, d.drv)
 	u.mu.Unlock()
+	d.mu.Lock()
+	d.dynids = nil // usb_free_dynids
+	d.mu.Unlock()
 	d.u, d.drv = nil, nil
 	return nil
 }
 
 // NewID is a write to /sys/bus/usb/drivers/<name>/new_id
-// (usb_store_new_id): "vendor product [interface-class]". The dynamic id
-// is added and the driver is offered every unbound interface
-// (driver_attach).
+// (usb_store_new_id): "vendor product [interface-class]"; an interface
+// class of 0 is ignored, as the kernel's sscanf'd 0 is. The dynamic id is
+// added and the unbound interfaces it matches are probed again
+// (driver_attach; drvsim retries them with device_attach, which offers
+// them to every matching driver in registration order).
 func (d *Driver) NewID(vendor, product uint16, class ...uint8) error {
 	u := d.u
 	if u == nil {
@@ -96,9 +106,11 @@ func (d *Driver) NewID(vendor, product uint16, class ...uint8) error {
 	if d.NoDynamicID {
 		return fmt.Errorf("new_id %s: no_dynamic_id: %w", d.Name, ErrInvalid)
 	}
+	u.enter()
+	defer u.exit("usb_store_new_id " + d.Name)
 	id := ID(vendor, product)
 	msg := fmt.Sprintf("%04x %04x", vendor, product)
-	if len(class) > 0 {
+	if len(class) > 0 && class[0] != 0 {
 		id.Flags |= MatchIntClass
 		id.IntClass = class[0]
 		msg += fmt.Sprintf(" %02x", class[0])
@@ -117,27 +129,42 @@ func (d *Driver) NewID(vendor, product uint16, class ...uint8) error {
 	return nil
 }
 
-// RemoveID is a write to remove_id (store_remove_id): the dynamic ids for
-// vendor:product are dropped. Bound interfaces stay bound.
+// RemoveID is a write to remove_id (remove_id_store): the first dynamic id
+// for vendor:product, in the order they were added, is dropped. Bound
+// interfaces stay bound.
 func (d *Driver) RemoveID(vendor, product uint16) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := d.dynids[:0]
-	for _, id := range d.dynids {
-		if id.VendorID != vendor || id.ProductID != product {
-			out = append(out, id)
+	for i, id := range d.dynids {
+		if id.VendorID == vendor && id.ProductID == product {
+			d.dynids = append(d.dynids[:i:i], d.dynids[i+1:]...)
+			return
 		}
 	}
-	d.dynids = out
 }
 
-// matchID is usb_match_id over the static table, then
-// usb_match_dynamic_id.
+// matchID is usb_device_match's order: usb_match_id over the static
+// table, then usb_match_dynamic_id.
 func (d *Driver) matchID(intf *Interface) (DeviceID, bool) {
-	dd := intf.udev.gadget.Desc
-	if id, ok := MatchID(d.IDTable, dd, intf.desc); ok {
+	if id, ok := MatchID(d.IDTable, intf.udev.gadget.Desc, intf.desc); ok {
 		return id, true
 	}
+	return d.matchDynamic(intf)
+}
+
+// probeID is usb_probe_interface's order: the dynamic ids first, then the
+// static table; the id found is the one handed to probe.
+func (d *Driver) probeID(intf *Interface) (DeviceID, bool) {
+	if id, ok := d.matchDynamic(intf); ok {
+		return id, true
+	}
+	return MatchID(d.IDTable, intf.udev.gadget.Desc, intf.desc)
+}
+
+// matchDynamic is usb_match_dynamic_id: the dynamic ids in the order they
+// were added.
+func (d *Driver) matchDynamic(intf *Interface) (DeviceID, bool) {
+	dd := intf.udev.gadget.Desc
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, id := range d.dynids {
@@ -148,11 +175,12 @@ func (d *Driver) matchID(intf *Interface) (DeviceID, bool) {
 	return DeviceID{}, false
 }
 
-// probeInterface is usb_probe_interface: find the id, mark the interface
+// probeInterface is usb_probe_interface: find the id (dynamic ids first),
+// mark the interface
 // BINDING, call the driver's probe; on failure clear the interface data and
 // mark it UNBOUND.
 func (u *USB) probeInterface(intf *Interface, d *Driver) error {
-	id, ok := d.matchID(intf)
+	id, ok := d.probeID(intf)
 	if !ok {
 		return fmt.Errorf("usb_probe_interface %s: no id matches: %w", intf.Name(), ErrNoDevice)
 	}

@@ -19,14 +19,12 @@ type endpoint struct {
 	completing int // completions running for URBs of this endpoint
 }
 
-// endpointLocked is usb_pipe_endpoint: the device's enabled endpoint for
-// the address (ep0 answers both directions), or nil.
+// endpointLocked is usb_pipe_endpoint: the device's endpoint for the
+// address (ep0 answers both directions), enabled or not, or nil when the
+// active configuration has none (or usb_disable_device forgot it).
 func (d *Device) endpointLocked(addr uint8) *endpoint {
 	for _, ep := range d.eps {
 		if ep.desc.Address == addr || (addr&0x0f == 0 && ep.desc.Address == 0) {
-			if !ep.enabled {
-				return nil
-			}
 			return ep
 		}
 	}
@@ -103,7 +101,7 @@ func (u *USB) disableEndpoint(ep *endpoint) {
 	for _, urb := range todo {
 		u.giveback(urb)
 	}
-	u.wq.Wait(fmt.Sprintf("usb_hcd_flush_endpoint %s ep%02x", ep.udev.Name(), ep.desc.Address), func() bool {
+	u.killq.Wait(fmt.Sprintf("usb_hcd_flush_endpoint %s ep%02x", ep.udev.Name(), ep.desc.Address), func() bool {
 		u.mu.Lock()
 		defer u.mu.Unlock()
 		return ep.completing == 0 && len(ep.queue) == 0

@@ -1,6 +1,8 @@
 package usbsim
 
 import (
+	"errors"
+
 	"github.com/drvsim/drvsim/device"
 )
 
@@ -47,6 +49,11 @@ var (
 	// ErrIdentifierRemoved is -EIDRM: usb_unlink_urb of an URB that is not
 	// in flight (already completed or never submitted).
 	ErrIdentifierRemoved = &device.Errno{Name: "EIDRM", Desc: "identifier removed (URB not linked)"}
+
+	// ErrNotEnumerated is not an errno: Device.Plug returns it (together
+	// with ErrNoDevice) when the gadget is now plugged in at a port no hub
+	// driver watches, so that no usb_device exists for it yet.
+	ErrNotEnumerated = errors.New("plugged in, not enumerated: no hub driver watches the port")
 )
 
 // Errno renders err as the kernel prints a status: "0", "-ESHUTDOWN", ...

@@ -24,6 +24,8 @@ func (u *USB) AddHCD(ports int) (*HCD, error) {
 	if ports < 1 {
 		return nil, fmt.Errorf("usb_add_hcd: %d ports: %w", ports, ErrInvalid)
 	}
+	u.enter()
+	defer u.exit("usb_add_hcd")
 	u.mu.Lock()
 	h := &HCD{u: u, busnum: len(u.hcds) + 1}
 	u.hcds = append(u.hcds, h)
@@ -54,6 +56,8 @@ func (h *HCD) Remove() {
 	}
 	h.dead = true
 	u.mu.Unlock()
+	u.enter()
+	defer u.exit("usb_remove_hcd")
 	u.emit(KindHub, h.root.Path(), "usb_remove_hcd", "remove, state dead")
 	u.disconnect(h.root)
 }

@@ -103,8 +103,9 @@ func TestUnbindHubDriverDisconnectsChild(t *testing.T) {
 		"usb_unbind_interface /sys/devices/usb1/usb1:1.0: driver->disconnect",
 		"hub_disconnect /sys/devices/usb1/usb1:1.0",
 		"hub_quiesce /sys/devices/usb1/usb1:1.0: HUB_DISCONNECT: disconnecting 1 child device(s)",
-		"usb_disconnect /sys/devices/usb1/1-1: USB disconnect, device number 2",
 		"usb_set_device_state /sys/devices/usb1/1-1: configured -> not attached",
+		"usb_disconnect /sys/devices/usb1/1-1: USB disconnect, device number 2",
+		"usb_disconnect /sys/devices/usb1/1-1: unregistering device",
 		"usb_disable_device /sys/devices/usb1/1-1",
 		"usb_disable_device /sys/devices/usb1/1-1: unregistering interface 1-1:1.0",
 		"usb_unbind_interface /sys/devices/usb1/1-1/1-1:1.0: driver=int soft_unbind=false device_gone=true",
@@ -115,7 +116,6 @@ func TestUnbindHubDriverDisconnectsChild(t *testing.T) {
 		"usb_unbind_interface /sys/devices/usb1/1-1/1-1:1.0: unbound",
 		"usb_release_interface /sys/devices/usb1/1-1/1-1:1.0",
 		"usb_disable_device /sys/devices/usb1/1-1: nuking all URBs",
-		"usb_disconnect /sys/devices/usb1/1-1: unregistering device",
 		"usb_unbind_device /sys/devices/usb1/1-1: driver=usb",
 		"usb_disconnect /sys/devices/usb1/1-1: release_devnum 2, put_device",
 		"usb_release_dev /sys/devices/usb1/1-1",
@@ -161,32 +161,149 @@ func TestUnbindHubDriverDisconnectsChild(t *testing.T) {
 	assert.Equal(t, usbsim.StateConfigured, root.State(), "only the hub driver went; the root hub is still configured")
 	assert.Equal(t, "usb", root.Dev().DriverName())
 
-	// The ports are off: nothing is enumerated on them.
-	_, err = root.Plug(1, g)
-	assert.ErrorIs(t, err, usbsim.ErrNoDevice)
-	assert.ErrorIs(t, root.Unplug(1), usbsim.ErrNoDevice)
+	// The device is still plugged in: only its usb_device went. The port
+	// is taken, and the stale usb_device cannot be disconnected again.
+	assert.Same(t, g, root.Connected(1))
+	_, err = root.Plug(1, intGadget(usbsim.NewLoopback(0)))
+	assert.ErrorIs(t, err, usbsim.ErrBusy)
 	assert.ErrorIs(t, child.Disconnect(), usbsim.ErrNoDevice)
 
-	// bind hub usb1:1.0: hub_probe powers the ports again. The model does
-	// not keep a device "physically" on a port apart from its usb_device,
-	// so the port is empty (the kernel's hub_activate would find the
-	// device still connected and enumerate it again); plugging it in again
-	// enumerates a new usb_device with a new device number.
+	// bind hub usb1:1.0: hub_probe -> hub_activate(HUB_INIT) finds port 1
+	// connected with no usb_device and kicks the hub_wq, whose hub_event
+	// enumerates it again: a new usb_device, a new device number, the
+	// interface driver probes again. drvsim runs the hub_wq work when the
+	// outermost USB core call (here the hub's usb_probe_interface)
+	// returns, and says so.
 	seq = sys.Log().Seq()
 	require.NoError(t, sys.Bind(hubIntf.Dev(), "hub"))
+	ev := usbEvents(sys, seq)
+	require.GreaterOrEqual(t, len(ev), 6)
 	assert.Equal(t, []string{
 		"usb_probe_interface /sys/devices/usb1/usb1:1.0: driver=hub id=flags=0x0010 v0000p0000 d09 i00/00/00",
 		"hub_probe /sys/devices/usb1/usb1:1.0: 4 port(s) detected",
-	}, usbEvents(sys, seq))
-	assert.Nil(t, root.Child(1))
-	again, err := root.Plug(1, g)
-	require.NoError(t, err)
+		"hub_activate /sys/devices/usb1/usb1:1.0: HUB_INIT: port 1: connection, no device: change bit set, kick_hub_wq",
+		"hub_event /sys/devices/usb1/usb1:1.0: port 1: connect change (hub_wq work, run inline as usb_probe_interface usb1:1.0 returns)",
+		"hub_port_connect /sys/devices/usb1: port 1: new device aaaa:bbbb",
+		"usb_alloc_dev /sys/devices/usb1/1-1: port 1",
+	}, ev[:6])
+	requireInOrder(t, allEvents(sys, seq),
+		"bind_store /sys/devices/usb1/usb1:1.0: driver=hub",
+		"hub_probe /sys/devices/usb1/usb1:1.0",
+		"hub_event /sys/devices/usb1/usb1:1.0",
+		"usb_new_device /sys/devices/usb1/1-1: New USB device found, idVendor=aaaa, idProduct=bbbb, device number 3",
+		"usb_probe_interface /sys/devices/usb1/1-1/1-1:1.0: driver=int",
+		"driver_bound /sys/devices/usb1/1-1/1-1:1.0: driver=int",
+		"driver_bound /sys/devices/usb1/1-1: driver=usb",
+		"driver_bound /sys/devices/usb1/usb1:1.0: driver=hub",
+	)
+	again := root.Child(1)
+	require.NotNil(t, again)
 	assert.NotSame(t, child, again)
+	assert.Same(t, g, again.Gadget())
 	assert.Equal(t, "1-1", again.Name())
 	assert.Equal(t, 3, again.Devnum())
 	assert.Equal(t, "int", again.Interface(0).Dev().DriverName())
 	assert.True(t, d.urb.InFlight())
-	assert.Same(t, again, root.Child(1))
+	assert.Empty(t, u.Memory().Reports())
+}
+
+// A device plugged into a hub whose hub driver is unbound is connected but
+// not enumerated (no hub_wq watches the port); binding the hub driver
+// enumerates it. A device pulled out of such a port has no usb_device:
+// nothing to disconnect, and binding the hub driver finds the port empty.
+func TestPlugUnplugUnwatchedPorts(t *testing.T) {
+	sys, u, h := newUSB(t)
+	var rec recorder
+	require.NoError(t, u.Register(rec.driver("t", usbsim.ID(0xfff0, 0xfff0))))
+	root := h.RootHub()
+	hubIntf := root.Interface(0)
+	require.NoError(t, sys.Unbind(hubIntf.Dev()))
+
+	g2, g3 := usbsim.BulkGadget(0xfff0, 0xfff0, 64, nil), usbsim.BulkGadget(0xfff0, 0xfff0, 64, nil)
+	seq := sys.Log().Seq()
+	d, err := root.Plug(2, g2)
+	assert.Nil(t, d)
+	assert.ErrorIs(t, err, usbsim.ErrNotEnumerated)
+	assert.ErrorIs(t, err, usbsim.ErrNoDevice)
+	_, err = root.Plug(3, g3)
+	assert.ErrorIs(t, err, usbsim.ErrNotEnumerated)
+	_, err = root.Plug(4, g2)
+	assert.ErrorIs(t, err, usbsim.ErrBusy, "a gadget is plugged in at one port at a time")
+	assert.Same(t, g2, root.Connected(2))
+	assert.Nil(t, root.Child(2))
+	require.NoError(t, root.Unplug(3), "the cable can be pulled; there is no usb_device to disconnect")
+	assert.ErrorIs(t, root.Unplug(3), usbsim.ErrNoDevice, "nothing plugged in any more")
+	assert.Equal(t, []string{
+		"hardware /sys/devices/usb1: port 2: fff0:fff0 plugged in; no hub driver bound: nothing enumerates it",
+		"hardware /sys/devices/usb1: port 3: fff0:fff0 plugged in; no hub driver bound: nothing enumerates it",
+		"hardware /sys/devices/usb1: port 3: fff0:fff0 unplugged; no usb_device on the port: nothing to disconnect",
+	}, usbEvents(sys, seq))
+	assert.Empty(t, rec.get())
+
+	seq = sys.Log().Seq()
+	require.NoError(t, sys.Bind(hubIntf.Dev(), "hub"))
+	requireInOrder(t, usbEvents(sys, seq),
+		"hub_probe /sys/devices/usb1/usb1:1.0: 4 port(s) detected",
+		"hub_activate /sys/devices/usb1/usb1:1.0: HUB_INIT: port 2: connection, no device: change bit set, kick_hub_wq",
+		"hub_event /sys/devices/usb1/usb1:1.0: port 2: connect change (hub_wq work, run inline as usb_probe_interface usb1:1.0 returns)",
+		"hub_port_connect /sys/devices/usb1: port 2: new device fff0:fff0",
+		"usb_probe_interface /sys/devices/usb1/1-2/1-2:1.0: driver=t",
+	)
+	assert.Equal(t, []string{"probe 1-2:1.0"}, rec.get())
+	require.NotNil(t, root.Child(2))
+	assert.Nil(t, root.Child(3))
+	assert.Same(t, g2, root.Child(2).Gadget())
+	assert.Equal(t, []string{"usb1", "usb1:1.0", "1-2", "1-2:1.0"}, busNames(sys))
+
+	// a watched port again: unplug disconnects
+	require.NoError(t, root.Unplug(2))
+	assert.Equal(t, []string{"probe 1-2:1.0", "disconnect 1-2:1.0"}, rec.get())
+	assert.Nil(t, root.Connected(2))
+}
+
+// A hub unplugged with a device on its port keeps it (it is the same
+// hardware); plugged in again, anywhere, the hub enumerates it: the
+// hub_wq work its hub_activate queued runs when Plug returns from the
+// hub's own enumeration.
+func TestReplugHubWithDeviceBehindIt(t *testing.T) {
+	sys, u, h := newUSB(t)
+	var rec recorder
+	require.NoError(t, u.Register(rec.driver("t", usbsim.ID(0xfff0, 0xfff0))))
+	root := h.RootHub()
+	hg := usbsim.HubGadget(4)
+	hub, err := root.Plug(1, hg)
+	require.NoError(t, err)
+	dg := usbsim.BulkGadget(0xfff0, 0xfff0, 64, nil)
+	_, err = hub.Plug(3, dg)
+	require.NoError(t, err)
+	require.NoError(t, root.Unplug(1))
+	assert.Equal(t, []string{"probe 1-1.3:1.0", "disconnect 1-1.3:1.0"}, rec.get())
+	assert.Same(t, dg, hub.Connected(3), "still plugged into the hub")
+	_, err = hub.Plug(2, usbsim.BulkGadget(1, 2, 8, nil))
+	assert.ErrorIs(t, err, usbsim.ErrNoDevice, "the hub's usb_device is gone")
+
+	seq := sys.Log().Seq()
+	hub2, err := root.Plug(4, hg)
+	require.NoError(t, err)
+	assert.Equal(t, "1-4", hub2.Name())
+	requireInOrder(t, usbEvents(sys, seq),
+		"hub_port_connect /sys/devices/usb1: port 4: new device 05e3:0608",
+		"hub_probe /sys/devices/usb1/1-4/1-4:1.0: 4 port(s) detected",
+		"hub_activate /sys/devices/usb1/1-4/1-4:1.0: HUB_INIT: port 3: connection, no device: change bit set, kick_hub_wq",
+		"hub_event /sys/devices/usb1/1-4/1-4:1.0: port 3: connect change (hub_wq work, run inline as hub_port_connect usb1 returns)",
+		"hub_port_connect /sys/devices/usb1/1-4: port 3: new device fff0:fff0",
+		"usb_probe_interface /sys/devices/usb1/1-4/1-4.3/1-4.3:1.0: driver=t",
+	)
+	assert.Equal(t, []string{"probe 1-1.3:1.0", "disconnect 1-1.3:1.0", "probe 1-4.3:1.0"}, rec.get())
+	require.NotNil(t, hub2.Child(3))
+
+	// pulling the hub takes both usb_devices away; the device stays on it
+	require.NoError(t, root.Unplug(4))
+	assert.Equal(t, []string{"usb1", "usb1:1.0"}, busNames(sys))
+	assert.Same(t, dg, hub2.Connected(3))
+	// and can be taken off the unplugged hub: no usb_device, nothing to do
+	require.NoError(t, hub2.Unplug(3))
+	assert.Nil(t, hub2.Connected(3))
 }
 
 // Unbinding the generic driver "usb" from the root hub deconfigures it
@@ -227,16 +344,27 @@ func TestDeconfigureHubDisconnectsChild(t *testing.T) {
 	assert.Equal(t, []string{"usb1"}, busNames(sys))
 	assert.Equal(t, usbsim.StateAddress, root.State())
 	assert.Empty(t, root.Interfaces())
-	_, err = root.Plug(2, usbsim.BulkGadget(0xfff0, 0xfff0, 64, nil))
-	assert.ErrorIs(t, err, usbsim.ErrNoDevice)
+	assert.NotNil(t, root.Connected(2), "still plugged in")
 
+	// bind usb usb1: the root hub is configured again, the hub driver
+	// binds to its new interface and hub_activate finds port 2 connected;
+	// the hub_wq work runs when the root hub's usb_probe_device returns,
+	// after the hub interface's bind is complete.
+	seq = sys.Log().Seq()
 	require.NoError(t, sys.Bind(root.Dev(), "usb"))
+	requireInOrder(t, allEvents(sys, seq),
+		"usb_probe_device /sys/devices/usb1: driver=usb",
+		"hub_activate /sys/devices/usb1/usb1:1.0: HUB_INIT: port 2: connection",
+		"driver_bound /sys/devices/usb1/usb1:1.0: driver=hub",
+		"hub_event /sys/devices/usb1/usb1:1.0: port 2: connect change (hub_wq work, run inline as usb_probe_device usb1 returns)",
+		"hub_port_connect /sys/devices/usb1: port 2: new device fff0:fff0",
+		"driver_bound /sys/devices/usb1/1-2/1-2:1.0: driver=t",
+		"driver_bound /sys/devices/usb1: driver=usb",
+	)
 	assert.Equal(t, usbsim.StateConfigured, root.State())
 	require.NotNil(t, root.Interface(0))
 	assert.Equal(t, "hub", root.Interface(0).Dev().DriverName())
-	assert.Nil(t, root.Child(2), "not re-enumerated: physical presence is not modelled")
-	_, err = root.Plug(2, usbsim.BulkGadget(0xfff0, 0xfff0, 64, nil))
-	require.NoError(t, err)
+	require.NotNil(t, root.Child(2))
 	assert.Equal(t, []string{"probe 1-2:1.0", "disconnect 1-2:1.0", "probe 1-2:1.0"}, rec.get())
 }
 
@@ -264,12 +392,13 @@ func TestUnbindRootHubDriverWithExternalHub(t *testing.T) {
 		"usb_unbind_interface /sys/devices/usb1/usb1:1.0: driver->disconnect",
 		"hub_disconnect /sys/devices/usb1/usb1:1.0",
 		"hub_quiesce /sys/devices/usb1/usb1:1.0: HUB_DISCONNECT: disconnecting 1 child device(s)",
-		"usb_disconnect /sys/devices/usb1/1-1: USB disconnect, device number 2",
 		"usb_set_device_state /sys/devices/usb1/1-1: configured -> not attached",
 		"usb_set_device_state /sys/devices/usb1/1-1/1-1.2: configured -> not attached",
+		"usb_disconnect /sys/devices/usb1/1-1: USB disconnect, device number 2",
 		"hub_disconnect_children /sys/devices/usb1/1-1: 4 port(s)",
 		// the grandchild first
 		"usb_disconnect /sys/devices/usb1/1-1/1-1.2: USB disconnect, device number 3",
+		"usb_disconnect /sys/devices/usb1/1-1/1-1.2: unregistering device",
 		"usb_disable_device /sys/devices/usb1/1-1/1-1.2",
 		"usb_disable_device /sys/devices/usb1/1-1/1-1.2: unregistering interface 1-1.2:1.0",
 		"usb_unbind_interface /sys/devices/usb1/1-1/1-1.2/1-1.2:1.0: driver=t soft_unbind=false device_gone=true",
@@ -278,11 +407,11 @@ func TestUnbindRootHubDriverWithExternalHub(t *testing.T) {
 		"usb_unbind_interface /sys/devices/usb1/1-1/1-1.2/1-1.2:1.0: unbound",
 		"usb_release_interface /sys/devices/usb1/1-1/1-1.2/1-1.2:1.0",
 		"usb_disable_device /sys/devices/usb1/1-1/1-1.2: nuking all URBs",
-		"usb_disconnect /sys/devices/usb1/1-1/1-1.2: unregistering device",
 		"usb_unbind_device /sys/devices/usb1/1-1/1-1.2: driver=usb",
 		"usb_disconnect /sys/devices/usb1/1-1/1-1.2: release_devnum 3, put_device",
 		"usb_release_dev /sys/devices/usb1/1-1/1-1.2",
 		// then the external hub: its interface (ports already empty) ...
+		"usb_disconnect /sys/devices/usb1/1-1: unregistering device",
 		"usb_disable_device /sys/devices/usb1/1-1",
 		"usb_disable_device /sys/devices/usb1/1-1: unregistering interface 1-1:1.0",
 		"usb_unbind_interface /sys/devices/usb1/1-1/1-1:1.0: driver=hub soft_unbind=false device_gone=true",
@@ -293,7 +422,6 @@ func TestUnbindRootHubDriverWithExternalHub(t *testing.T) {
 		"usb_release_interface /sys/devices/usb1/1-1/1-1:1.0",
 		// ... and the device
 		"usb_disable_device /sys/devices/usb1/1-1: nuking all URBs",
-		"usb_disconnect /sys/devices/usb1/1-1: unregistering device",
 		"usb_unbind_device /sys/devices/usb1/1-1: driver=usb",
 		"usb_disconnect /sys/devices/usb1/1-1: release_devnum 2, put_device",
 		"usb_release_dev /sys/devices/usb1/1-1",
@@ -342,7 +470,8 @@ func TestUnbindExternalHubDriver(t *testing.T) {
 	assert.Nil(t, hubIntf.Driver())
 	assert.Same(t, hub, root.Child(1))
 	_, err = hub.Plug(1, usbsim.BulkGadget(0xfff0, 0xfff0, 64, nil))
-	assert.ErrorIs(t, err, usbsim.ErrNoDevice, "the hub's ports are off")
+	assert.ErrorIs(t, err, usbsim.ErrNotEnumerated, "no hub driver watches the hub's ports")
+	assert.NotNil(t, hub.Connected(2), "the disconnected devices are still plugged in")
 
 	// Unplug the hub now: no hub driver, no children.
 	hubDevs := []*device.Device{hub.Dev(), hubIntf.Dev()}
@@ -414,6 +543,91 @@ func TestUnbindHubRacingUnplugExhaustive(t *testing.T) {
 			}
 			if got := d.got(); len(got) != 1 || !errors.Is(got[0], usbsim.ErrShutdown) {
 				bad = append(bad, fmt.Sprintf("URB completions %v, want one -ESHUTDOWN", got))
+			}
+			for _, e := range trace.Filter(s.Log().Events(), trace.OfKind(trace.Warn)) {
+				bad = append(bad, "warning: "+e.Short())
+			}
+			return bad
+		})
+	})
+	require.False(t, res.Failed(), res.String())
+	assert.True(t, res.Exhausted)
+	t.Logf("%s", res)
+}
+
+// Binding the hub driver again (its hub_wq work enumerating the device
+// still plugged in) racing the cable being pulled, in every interleaving:
+// the device is enumerated and disconnected again, or never enumerated;
+// either way nothing is left on the port or the bus, the hub is bound, and
+// nothing is warned about.
+func TestRebindHubRacingUnplugExhaustive(t *testing.T) {
+	var cores []*bus.Core
+	defer func() {
+		for _, c := range cores {
+			c.Close()
+		}
+	}()
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 100000, MaxPreemptions: 2,
+		Config: sim.EnvConfig(t.Name(), 0)}, func(s *sim.Sim) {
+		c := bus.NewCore(s.Log())
+		cores = append(cores, c)
+		c.SetScheduler(s)
+		u, err := usbsim.Init(c, usbsim.WithMemory(s.Memory()))
+		if err != nil {
+			panic(err)
+		}
+		h, err := u.AddHCD(2)
+		if err != nil {
+			panic(err)
+		}
+		var rec recorder
+		if err := u.Register(rec.driver("t", usbsim.ID(0xfff0, 0xfff0))); err != nil {
+			panic(err)
+		}
+		root := h.RootHub()
+		if _, err := root.Plug(1, usbsim.BulkGadget(0xfff0, 0xfff0, 64, usbsim.NewLoopback(0))); err != nil {
+			panic(err)
+		}
+		hubIntf := root.Interface(0).Dev()
+		if err := c.Unbind(hubIntf); err != nil {
+			panic(err)
+		}
+		s.Go("bind", func() {
+			if err := c.Bind(hubIntf, "hub"); err != nil {
+				panic(err)
+			}
+		})
+		s.Go("unplug", func() {
+			if err := root.Unplug(1); err != nil {
+				panic(err)
+			}
+		})
+		s.AddLeakCheck("hub rebind vs unplug", func() []string {
+			var bad []string
+			if root.Child(1) != nil || root.Connected(1) != nil {
+				bad = append(bad, "port 1 not empty")
+			}
+			var names []string
+			for _, d := range c.BusDevices(usbsim.BusName) {
+				names = append(names, d.Name())
+			}
+			if fmt.Sprint(names) != "[usb1 usb1:1.0]" {
+				bad = append(bad, fmt.Sprintf("devices left: %v", names))
+			}
+			if hubIntf.DriverName() != "hub" {
+				bad = append(bad, "hub driver not bound")
+			}
+			probes, disconnects := 0, 0
+			for _, call := range rec.get() {
+				switch {
+				case strings.HasPrefix(call, "probe"):
+					probes++
+				case strings.HasPrefix(call, "disconnect"):
+					disconnects++
+				}
+			}
+			if probes != disconnects || probes < 1 || probes > 2 {
+				bad = append(bad, fmt.Sprintf("driver calls %v", rec.get()))
 			}
 			for _, e := range trace.Filter(s.Log().Events(), trace.OfKind(trace.Warn)) {
 				bad = append(bad, "warning: "+e.Short())

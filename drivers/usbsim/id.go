@@ -80,11 +80,12 @@ func (id DeviceID) MatchDevice(d DeviceDescriptor) bool {
 
 // MatchInterface is usb_match_one_id_intf: the interface-level fields.
 // As in the kernel, a vendor-specific device (bDeviceClass 0xff) matches
-// interface class fields only when the entry also names the vendor.
+// interface class, subclass, protocol or number fields only when the entry
+// also names the vendor.
 func (id DeviceID) MatchInterface(d DeviceDescriptor, i InterfaceDescriptor) bool {
 	f := id.Flags
 	if d.Class == ClassVendorSpec && f&MatchVendor == 0 &&
-		f&(MatchIntClass|MatchIntSubClass|MatchIntProtocol) != 0 {
+		f&(MatchIntClass|MatchIntSubClass|MatchIntProtocol|MatchIntNumber) != 0 {
 		return false
 	}
 	switch {
@@ -97,6 +98,12 @@ func (id DeviceID) MatchInterface(d DeviceDescriptor, i InterfaceDescriptor) boo
 	return true
 }
 
+// IsTerminator reports whether id ends an id table for usb_match_id: no
+// vendor, product, device class or interface class, and no DriverInfo.
+func (id DeviceID) IsTerminator() bool {
+	return id.VendorID == 0 && id.ProductID == 0 && id.DevClass == 0 && id.IntClass == 0 && id.DriverInfo == nil
+}
+
 // MatchOne is usb_match_one_id: id matches the interface i of a device
 // described by d.
 func (id DeviceID) MatchOne(d DeviceDescriptor, i InterfaceDescriptor) bool {
@@ -104,11 +111,14 @@ func (id DeviceID) MatchOne(d DeviceDescriptor, i InterfaceDescriptor) bool {
 }
 
 // MatchID is usb_match_id: the first entry of table that matches, walking
-// the table in order. An entry with no flags and no DriverInfo ends the
-// table, as the kernel's terminating { } entry does.
+// the table in order. As in the kernel, the walk stops at the first entry
+// whose idVendor, idProduct, bDeviceClass and bInterfaceClass are all zero
+// and that has no DriverInfo (the terminating { } entry), whatever its
+// flags: an entry matching only, say, an interface number or device class
+// 0 ends the table unless it carries DriverInfo.
 func MatchID(table []DeviceID, d DeviceDescriptor, i InterfaceDescriptor) (DeviceID, bool) {
 	for _, id := range table {
-		if id.Flags == 0 && id.DriverInfo == nil {
+		if id.IsTerminator() {
 			break
 		}
 		if id.MatchOne(d, i) {

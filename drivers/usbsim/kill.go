@@ -21,25 +21,28 @@ func (urb *URB) Poison() {
 
 // Unpoison is usb_unpoison_urb.
 func (urb *URB) Unpoison() {
-	if urb == nil || urb.Dev == nil {
+	if urb == nil {
 		return
 	}
-	u := urb.Dev.u
-	u.mu.Lock()
-	if urb.reject > 0 {
-		urb.reject--
-	}
-	u.mu.Unlock()
+	urb.reject.Add(-1)
 }
 
 func (urb *URB) kill(fn string, poison bool) {
-	if urb == nil || urb.Dev == nil {
+	if urb == nil {
+		return
+	}
+	if urb.Dev == nil {
+		// usb_poison_urb marks even an URB that was never filled in;
+		// usb_kill_urb returns at once
+		if poison {
+			urb.reject.Add(1)
+		}
 		return
 	}
 	u := urb.Dev.u
 	u.yield("urb", fn, urb.String())
 	u.mu.Lock()
-	urb.reject++
+	urb.reject.Add(1)
 	claimed := false
 	switch urb.state {
 	case urbQueued:
@@ -73,15 +76,13 @@ func (urb *URB) kill(fn string, poison bool) {
 	if claimed {
 		u.giveback(urb)
 	}
-	u.wq.Wait(fn+" "+urb.String(), func() bool {
+	u.killq.Wait(fn+" "+urb.String(), func() bool {
 		u.mu.Lock()
 		defer u.mu.Unlock()
 		return urb.state == urbIdle && urb.claims == 0
 	})
 	if !poison {
-		u.mu.Lock()
-		urb.reject--
-		u.mu.Unlock()
+		urb.reject.Add(-1)
 	}
 }
 
@@ -111,6 +112,6 @@ func (urb *URB) Unlink() error {
 	urb.Dev.hcd.done = append(urb.Dev.hcd.done, urb)
 	u.mu.Unlock()
 	u.emit(KindURB, urb.Dev.Path(), "usb_unlink_urb", urb.String()+": -ECONNRESET")
-	u.wq.WakeAll()
+	u.killq.WakeAll()
 	return nil
 }

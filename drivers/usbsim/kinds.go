@@ -5,8 +5,9 @@ import "github.com/drvsim/drvsim/trace"
 // Trace event kinds of the USB core. Every step of a device's life is
 // recorded with one of them and the name of the kernel function it models.
 const (
-	// KindHub: hub_port_connect, usb_disconnect, hub_disconnect_children,
-	// hub_probe, hub_disconnect, hub_quiesce (drivers/usb/core/hub.c).
+	// KindHub: hub_port_connect, hub_port_connect_change, usb_disconnect,
+	// hub_disconnect_children, hub_probe, hub_activate, hub_event,
+	// hub_disconnect, hub_quiesce (drivers/usb/core/hub.c).
 	KindHub trace.Kind = "usb.hub"
 	// KindDevice: usb_alloc_dev, usb_new_device, usb_set_device_state,
 	// usb_set_configuration, usb_disable_device, usb_disable_endpoint
@@ -19,7 +20,12 @@ const (
 	// KindURB: usb_submit_urb, usb_hcd_giveback_urb, usb_kill_urb,
 	// usb_unlink_urb, usb_hcd_flush_endpoint, anchors (urb.c, hcd.c).
 	KindURB trace.Kind = "usb.urb"
+	// KindPort: what happens at a port that no kernel code sees, because
+	// no hub driver watches it: a device plugged into or pulled out of a
+	// hub whose hub driver is unbound. Its Func is "hardware", not a
+	// kernel function.
+	KindPort trace.Kind = "usb.port"
 )
 
 // Kinds lists every kind the USB core records, for trace.OfKind.
-var Kinds = []trace.Kind{KindHub, KindDevice, KindDriver, KindURB}
+var Kinds = []trace.Kind{KindHub, KindDevice, KindDriver, KindURB, KindPort}

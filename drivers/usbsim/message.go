@@ -32,7 +32,7 @@ func (u *USB) WaitURB(urb *URB) {
 			u.giveback(next) // FIFO: urb's own turn comes
 			continue
 		}
-		u.wq.Wait("usb_start_wait_urb "+urb.String(), func() bool {
+		u.killq.Wait("usb_start_wait_urb "+urb.String(), func() bool {
 			u.mu.Lock()
 			defer u.mu.Unlock()
 			return len(h.done) > 0 || (urb.state == urbIdle && urb.claims == 0)

@@ -3,16 +3,18 @@ package usbsim
 import "fmt"
 
 // Suspend is usb_suspend_both (system sleep of one device): every bound
-// interface driver's Suspend runs, in interface order, then the device is
-// SUSPENDED. A driver's error aborts it: the interfaces already suspended
-// are resumed and the error is returned.
+// interface driver's Suspend runs, last interface first, then the device
+// is SUSPENDED. A driver's error aborts it: the interfaces already
+// suspended (those after it) are resumed, in interface order, and the
+// error is returned.
 func (d *Device) Suspend() error {
 	u := d.u
 	if st := d.State(); st != StateConfigured {
 		return fmt.Errorf("usb_suspend_both %s: state %s: %w", d.Name(), st, ErrInvalid)
 	}
 	intfs := d.Interfaces()
-	for i, intf := range intfs {
+	for i := len(intfs) - 1; i >= 0; i-- {
+		intf := intfs[i]
 		drv := intf.Driver()
 		if drv == nil || drv.Suspend == nil {
 			continue
@@ -20,8 +22,9 @@ func (d *Device) Suspend() error {
 		u.emit(KindDriver, intf.Path(), "usb_suspend_interface", "driver="+drv.Name)
 		if err := drv.Suspend(intf); err != nil {
 			u.emit(KindDriver, intf.Path(), "usb_suspend_interface", "failed: "+Errno(err))
-			for _, back := range intfs[:i] {
+			for _, back := range intfs[i+1:] {
 				if bd := back.Driver(); bd != nil && bd.Resume != nil {
+					u.emit(KindDriver, back.Path(), "usb_resume_interface", "driver="+bd.Name)
 					_ = bd.Resume(back)
 				}
 			}

@@ -43,8 +43,8 @@ type URB struct {
 	id     int
 	state  urbState
 	ep     *endpoint
-	claims int // completions running (urb->use_count after the hardware)
-	reject int // urb->reject: usb_kill_urb / usb_poison_urb in progress
+	claims int          // completions running (urb->use_count after the hardware)
+	reject atomic.Int32 // urb->reject: usb_kill_urb / usb_poison_urb in progress, or poisoned
 	anchor atomic.Pointer[Anchor]
 }
 
@@ -91,10 +91,14 @@ func (urb *URB) claimLocked() {
 
 // Submit is usb_submit_urb: queue the URB on its endpoint and offer it to
 // the device. The completion handler runs later, with the status. Errors,
-// as the kernel's: ErrInvalid (no device or handler), ErrBusy (already in
-// flight), ErrNoDevice (the device is gone), ErrNoEntry (no such endpoint,
-// or disabled), ErrPerm (being killed or poisoned), ErrShutdown (the host
-// controller is dead). It is a schedule point.
+// as the kernel's and in its order: ErrInvalid (no device or handler),
+// ErrBusy (already in flight), ErrNoDevice (the device is gone), ErrNoEntry
+// (no such endpoint: usb_pipe_endpoint is NULL); then, once the host
+// controller has mapped the transfer buffer (map_urb_for_dma: the buffer
+// is checked by the sanitizer only from here on), usb_hcd_link_urb_to_ep's:
+// ErrPerm (being killed or poisoned), ErrNoEntry (the endpoint is
+// disabled), ErrShutdown (the host controller is dead). It is a schedule
+// point.
 func (urb *URB) Submit() error {
 	if urb == nil || urb.Dev == nil || urb.Complete == nil {
 		return fmt.Errorf("usb_submit_urb: no device or completion handler: %w", ErrInvalid)
@@ -102,7 +106,6 @@ func (urb *URB) Submit() error {
 	d := urb.Dev
 	u := d.u
 	u.yield("urb", "usb_submit_urb", urb.String())
-	urb.Buffer.access("usb_submit_urb: map " + urb.String() + " transfer_buffer")
 	u.mu.Lock()
 	var err error
 	var ep *endpoint
@@ -111,20 +114,32 @@ func (urb *URB) Submit() error {
 		err = ErrBusy
 	case d.state == StateNotAttached:
 		err = ErrNoDevice
-	case urb.reject > 0:
-		err = ErrPerm
-	case d.hcd.dead:
-		err = ErrShutdown
 	default:
 		if ep = d.endpointLocked(urb.Endpoint); ep == nil {
 			err = ErrNoEntry
 		}
 	}
-	if err == nil {
-		urb.state, urb.ep, urb.Status, urb.Actual = urbQueued, ep, ErrInProgress, 0
-		ep.queue = append(ep.queue, urb)
-	}
 	u.mu.Unlock()
+	if err == nil {
+		// usb_hcd_submit_urb -> map_urb_for_dma: the controller is given
+		// the buffer before usb_hcd_link_urb_to_ep checks anything else
+		urb.Buffer.access("usb_submit_urb: map " + urb.String() + " transfer_buffer")
+		u.mu.Lock()
+		switch {
+		case urb.state != urbIdle:
+			err = ErrBusy
+		case urb.reject.Load() != 0:
+			err = ErrPerm
+		case !ep.enabled:
+			err = ErrNoEntry
+		case d.hcd.dead:
+			err = ErrShutdown
+		default:
+			urb.state, urb.ep, urb.Status, urb.Actual = urbQueued, ep, ErrInProgress, 0
+			ep.queue = append(ep.queue, urb)
+		}
+		u.mu.Unlock()
+	}
 	if err != nil {
 		u.emit(KindURB, d.Path(), "usb_submit_urb", urb.String()+": "+Errno(err))
 		return fmt.Errorf("usb_submit_urb %s %s: %w", d.Name(), urb, err)
@@ -178,7 +193,7 @@ func (u *USB) process(d *Device) {
 	}
 	u.mu.Unlock()
 	if progress {
-		u.wq.WakeAll()
+		u.killq.WakeAll()
 	}
 }
 
@@ -200,7 +215,7 @@ func (u *USB) giveback(urb *URB) {
 			urb.ep.completing--
 		}
 		u.mu.Unlock()
-		u.wq.WakeAll()
+		u.killq.WakeAll()
 	}()
 	urb.Complete(urb)
 }

@@ -27,7 +27,7 @@ type USB struct {
 	generic *driver.Driver
 	hub     *Driver
 	mem     *sim.Memory
-	wq      *ksync.WaitQueue
+	killq   *ksync.WaitQueue // usb_kill_urb_queue
 
 	mu      sync.Mutex
 	devs    map[*device.Device]*Device
@@ -35,6 +35,17 @@ type USB struct {
 	drivers map[*driver.Driver]*Driver
 	hcds    []*HCD
 	urbSeq  int
+
+	// the hardware: what is plugged into each hub's downstream ports
+	// (keyed by the hub's Gadget, so a hub unplugged with devices on it
+	// keeps them), and where each plugged gadget is
+	ports map[*Gadget][]*Gadget
+	at    map[*Gadget]hwPort
+
+	// hub_wq (hubwq.go)
+	depth     int       // USB core calls in progress (API entries and bus callbacks)
+	wqRunning bool      // the hub_wq work is running
+	wq        []*Device // hubs with port change bits set (hub->event_list)
 }
 
 // Option configures Init.
@@ -57,6 +68,8 @@ func Init(core *bus.Core, opts ...Option) (*USB, error) {
 		devs:    map[*device.Device]*Device{},
 		intfs:   map[*device.Device]*Interface{},
 		drivers: map[*driver.Driver]*Driver{},
+		ports:   map[*Gadget][]*Gadget{},
+		at:      map[*Gadget]hwPort{},
 	}
 	for _, o := range opts {
 		o(u)
@@ -64,7 +77,7 @@ func Init(core *bus.Core, opts ...Option) (*USB, error) {
 	if u.mem == nil {
 		u.mem = sim.NewMemory(core.Log())
 	}
-	u.wq = ksync.NewWaitQueue(core, "usb_kill_urb_queue")
+	u.killq = ksync.NewWaitQueue(core, "usb_kill_urb_queue")
 	u.bus = &bus.Bus{Name: BusName, Match: u.match, Probe: u.probe, Remove: u.remove, Uevent: u.uevent}
 	if err := core.RegisterBus(u.bus); err != nil {
 		return nil, fmt.Errorf("usb_init: %w", err)
@@ -154,8 +167,12 @@ func (u *USB) probe(dev *device.Device, drv *driver.Driver) error {
 	u.mu.Unlock()
 	switch {
 	case udev != nil && drv == u.generic:
+		u.enter()
+		defer u.exit("usb_probe_device " + udev.Name())
 		return u.genericProbe(udev)
 	case intf != nil && ud != nil:
+		u.enter()
+		defer u.exit("usb_probe_interface " + intf.Name())
 		return u.probeInterface(intf, ud)
 	}
 	return fmt.Errorf("usb probe %s: not a usb device or driver: %w", dev.Path(), ErrNoDevice)
@@ -169,8 +186,12 @@ func (u *USB) remove(dev *device.Device, drv *driver.Driver) {
 	u.mu.Unlock()
 	switch {
 	case udev != nil:
+		u.enter()
+		defer u.exit("usb_unbind_device " + udev.Name())
 		u.genericDisconnect(udev)
 	case intf != nil && ud != nil:
+		u.enter()
+		defer u.exit("usb_unbind_interface " + intf.Name())
 		u.unbindInterface(intf, ud)
 	}
 }

@@ -130,13 +130,14 @@ func TestUnplugHubOrder(t *testing.T) {
 	require.NoError(t, h.RootHub().Unplug(1))
 	assert.Equal(t, []string{
 		"hub_port_connect_change /sys/devices/usb1: port 1: connect change, device gone",
-		"usb_disconnect /sys/devices/usb1/1-1: USB disconnect, device number 2",
 		"usb_set_device_state /sys/devices/usb1/1-1: configured -> not attached",
 		"usb_set_device_state /sys/devices/usb1/1-1/1-1.1: configured -> not attached",
 		"usb_set_device_state /sys/devices/usb1/1-1/1-1.3: configured -> not attached",
+		"usb_disconnect /sys/devices/usb1/1-1: USB disconnect, device number 2",
 		"hub_disconnect_children /sys/devices/usb1/1-1: 4 port(s)",
 		// port 1 first
 		"usb_disconnect /sys/devices/usb1/1-1/1-1.1: USB disconnect, device number 4",
+		"usb_disconnect /sys/devices/usb1/1-1/1-1.1: unregistering device",
 		"usb_disable_device /sys/devices/usb1/1-1/1-1.1",
 		"usb_disable_device /sys/devices/usb1/1-1/1-1.1: unregistering interface 1-1.1:1.0",
 		"usb_unbind_interface /sys/devices/usb1/1-1/1-1.1/1-1.1:1.0: driver=t soft_unbind=false device_gone=true",
@@ -145,12 +146,12 @@ func TestUnplugHubOrder(t *testing.T) {
 		"usb_unbind_interface /sys/devices/usb1/1-1/1-1.1/1-1.1:1.0: unbound",
 		"usb_release_interface /sys/devices/usb1/1-1/1-1.1/1-1.1:1.0",
 		"usb_disable_device /sys/devices/usb1/1-1/1-1.1: nuking all URBs",
-		"usb_disconnect /sys/devices/usb1/1-1/1-1.1: unregistering device",
 		"usb_unbind_device /sys/devices/usb1/1-1/1-1.1: driver=usb",
 		"usb_disconnect /sys/devices/usb1/1-1/1-1.1: release_devnum 4, put_device",
 		"usb_release_dev /sys/devices/usb1/1-1/1-1.1",
 		// then port 3
 		"usb_disconnect /sys/devices/usb1/1-1/1-1.3: USB disconnect, device number 3",
+		"usb_disconnect /sys/devices/usb1/1-1/1-1.3: unregistering device",
 		"usb_disable_device /sys/devices/usb1/1-1/1-1.3",
 		"usb_disable_device /sys/devices/usb1/1-1/1-1.3: unregistering interface 1-1.3:1.0",
 		"usb_unbind_interface /sys/devices/usb1/1-1/1-1.3/1-1.3:1.0: driver=t soft_unbind=false device_gone=true",
@@ -159,11 +160,11 @@ func TestUnplugHubOrder(t *testing.T) {
 		"usb_unbind_interface /sys/devices/usb1/1-1/1-1.3/1-1.3:1.0: unbound",
 		"usb_release_interface /sys/devices/usb1/1-1/1-1.3/1-1.3:1.0",
 		"usb_disable_device /sys/devices/usb1/1-1/1-1.3: nuking all URBs",
-		"usb_disconnect /sys/devices/usb1/1-1/1-1.3: unregistering device",
 		"usb_unbind_device /sys/devices/usb1/1-1/1-1.3: driver=usb",
 		"usb_disconnect /sys/devices/usb1/1-1/1-1.3: release_devnum 3, put_device",
 		"usb_release_dev /sys/devices/usb1/1-1/1-1.3",
 		// then the hub itself
+		"usb_disconnect /sys/devices/usb1/1-1: unregistering device",
 		"usb_disable_device /sys/devices/usb1/1-1",
 		"usb_disable_device /sys/devices/usb1/1-1: unregistering interface 1-1:1.0",
 		"usb_unbind_interface /sys/devices/usb1/1-1/1-1:1.0: driver=hub soft_unbind=false device_gone=true",
@@ -173,7 +174,6 @@ func TestUnplugHubOrder(t *testing.T) {
 		"usb_unbind_interface /sys/devices/usb1/1-1/1-1:1.0: unbound",
 		"usb_release_interface /sys/devices/usb1/1-1/1-1:1.0",
 		"usb_disable_device /sys/devices/usb1/1-1: nuking all URBs",
-		"usb_disconnect /sys/devices/usb1/1-1: unregistering device",
 		"usb_unbind_device /sys/devices/usb1/1-1: driver=usb",
 		"usb_disconnect /sys/devices/usb1/1-1: release_devnum 2, put_device",
 		"usb_release_dev /sys/devices/usb1/1-1",
@@ -196,6 +196,11 @@ func TestRemoveHCD(t *testing.T) {
 	_, err = h.RootHub().Plug(2, usbsim.HubGadget(2))
 	assert.ErrorIs(t, err, usbsim.ErrNoDevice)
 	h.Remove() // idempotent
+	// the hub is still plugged into the dead controller: it can be taken
+	// out, with nothing to disconnect
+	require.NotNil(t, h.RootHub().Connected(1))
+	require.NoError(t, h.RootHub().Unplug(1))
+	assert.ErrorIs(t, h.RootHub().Unplug(1), usbsim.ErrNoDevice)
 }
 
 // A Buffer's accesses go through the sanitizer.

@@ -5,7 +5,7 @@ package main
 // run it under many schedules. Every config comes from sim.EnvConfig, so
 // the replay hint of a failure works:
 //
-//	DRVSIM_SEED=4 go test -run '^TestBuggyDriverIsCaught$' ./examples/lifecycle-test
+//	DRVSIM_SEED=5 go test -run '^TestBuggyDriverIsCaught$' ./examples/lifecycle-test
 //	DRVSIM_SCHEDULE='reader*5,unplug*7,reader' go test -run '^TestBuggyDriverCaughtExhaustively$' ./examples/lifecycle-test
 
 import (

@@ -370,3 +370,24 @@ func BenchmarkSynchronizeIdle(b *testing.B) {
 		d.Synchronize()
 	}
 }
+
+// A reader nests a second section while a grace period waits for its
+// first one: the inner section counts on the new index, so the grace
+// period neither waits for it nor ends before the outer section does (the
+// kernel's nested srcu_read_lock, each unlock given its own index).
+func TestNestedReaderAcrossFlip(t *testing.T) {
+	d := New("d")
+	s := d.NewSlot()
+	defer s.Close()
+	outer := s.Lock()
+	require.Equal(t, 0, outer.Index())
+	done := syncAsync(d)
+	requireBlocked(t, d, done)
+	inner := s.Lock()
+	assert.Equal(t, 1, inner.Index(), "the nested section counts on the new epoch")
+	inner.Unlock()
+	requireBlocked(t, d, done)
+	outer.Unlock()
+	requireDone(t, done)
+	assert.Equal(t, 0, d.Readers())
+}

@@ -18,7 +18,7 @@ import (
 // drm_dev_unplug waits for it; usb_disconnect has already marked the
 // adapter gone, so the flush's URB submission fails and it returns
 // -ENODEV.
-const DemoSeed = 0
+const DemoSeed = 14
 
 // DemoResult is what UnplugDemo observed.
 type DemoResult struct {
@@ -26,8 +26,9 @@ type DemoResult struct {
 	// devres, revocable and memory events, one per line.
 	Trace string
 	// FlushErr is the result of the flush that raced the unplug (nil or
-	// -ENODEV); AfterErrs the results of the ioctl, the store through the
-	// mapping and the open attempted after the unplug.
+	// -ENODEV); AfterErrs the results of the ioctl (-ENODEV), the store
+	// through the mapping (nil: drm_gem_shmem_fault maps the pages again)
+	// and the open (-ENODEV) attempted after the unplug.
 	FlushErr  error
 	AfterErrs []error
 	// UnplugWaited reports whether drm_dev_unplug had to wait for the
@@ -88,7 +89,11 @@ func unplugDemo(seed uint64) (*DemoResult, error) {
 			e2 := m.Write(0, []byte{0xff})
 			_, e3 := r.Class.Open("card0")
 			out.AfterErrs = []error{e1, e2, e3}
-			note(fmt.Sprintf("process: they returned %s, %s, %s", device.ErrnoName(e1), device.ErrnoName(e2), device.ErrnoName(e3)))
+			store := device.ErrnoName(e2)
+			if e2 == nil {
+				store += " (the buffer is shmem: the fault maps its pages again)"
+			}
+			note(fmt.Sprintf("process: they returned %s, %s, %s", device.ErrnoName(e1), store, device.ErrnoName(e3)))
 			note("process: munmap and close: the last reference on the drm device goes, drmm actions run")
 			m.Unmap()
 			if err := f.Close(); err != nil {
@@ -133,7 +138,7 @@ func unplugDemo(seed uint64) (*DemoResult, error) {
 func keepInDemo(e trace.Event) bool {
 	switch e.Kind {
 	case trace.Note, drmsim.KindDevice, drmsim.KindManaged, drmsim.KindFile, drmsim.KindIoctl, drmsim.KindGEM,
-		usbsim.KindDriver, usbsim.KindURB, trace.DevresRelease, trace.Revoke, trace.SRCU, trace.Warn:
+		usbsim.KindDriver, usbsim.KindURB, Kind, trace.DevresRelease, trace.Revoke, trace.SRCU, trace.Warn:
 		return true
 	case usbsim.KindHub:
 		return e.Func == "usb_disconnect" || e.Func == "hub_port_connect"

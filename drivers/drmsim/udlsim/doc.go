@@ -4,7 +4,7 @@
 // parent (devm_drm_dev_alloc), registers it, and flushes damaged
 // framebuffer lines to the device as bulk URBs. Disconnect unplugs the drm
 // device (drm_dev_unplug), so that a flush in flight finishes (or fails
-// with -ENODEV) before the URBs and their buffers are freed by devres, and
+// with -ENODEV) before udl_drop_usb frees the URBs and their buffers, and
 // later ioctls fail with -ENODEV while open files keep the drm device
 // alive until their last close.
 //
@@ -16,7 +16,7 @@
 //   - Revocable holds its own revocable handle on the drm device's
 //     presence provider and runs the flush inside Consumer.With.
 //   - Broken flushes without either: a flush racing an unplug touches URB
-//     buffers that devres already freed, and under sim.Explore the
+//     buffers that disconnect already freed, and under sim.Explore the
 //     sanitizer reports the use-after-free.
 //
 // URB buffers are simulated allocations of the USB core's sim.Memory, so

@@ -9,7 +9,11 @@ import (
 	"github.com/drvsim/drvsim/drivers/usbsim/ksync"
 	"github.com/drvsim/drvsim/revocable"
 	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/trace"
 )
+
+// Kind is the trace kind of the driver's own steps (udl_drop_usb).
+const Kind trace.Kind = "udl"
 
 // Variant selects how the driver protects its hardware path.
 type Variant int
@@ -79,8 +83,8 @@ func New(v Variant, class *drmsim.Class, u *usbsim.USB) *usbsim.Driver {
 }
 
 // probe is udl_usb_probe: devm_drm_dev_alloc on the interface, the
-// drmm-managed state and mode config, the URB pool (freed by devres at
-// unbind, after disconnect), then drm_dev_register.
+// drmm-managed state and mode config, the URB pool (udl_alloc_urb_list,
+// freed by disconnect's udl_drop_usb), then drm_dev_register.
 func probe(v Variant, class *drmsim.Class, ddrv *drmsim.Driver, u *usbsim.USB, intf *usbsim.Interface) error {
 	d, err := drmsim.DevmDevAlloc(class, ddrv, intf.Dev())
 	if err != nil {
@@ -100,9 +104,19 @@ func probe(v Variant, class *drmsim.Class, ddrv *drmsim.Driver, u *usbsim.USB, i
 			func(*usbsim.URB) {}, ud) // udl_urb_completion
 		ud.urbs = append(ud.urbs, urb)
 	}
-	if _, err := intf.Dev().Devres().AddOrReset("udl_free_urb_list", ud.freeURBs); err != nil {
+	if err := ud.finishProbe(v, d, intf); err != nil {
+		// The URB list is not devres-managed: free it on the way out, as
+		// udl_init's error path does (the kernel's udl_usb_probe does not
+		// when drm_dev_register fails; the model does not leak it).
+		ud.freeURBs()
 		return err
 	}
+	return nil
+}
+
+// finishProbe is the rest of probe once the URB list is allocated: the
+// Revocable variant's handle, usb_set_intfdata, drm_dev_register.
+func (ud *udl) finishProbe(v Variant, d *drmsim.Device, intf *usbsim.Interface) error {
 	if v == Revocable {
 		h, err := revocable.New(d.Presence())
 		if err != nil {
@@ -117,18 +131,30 @@ func probe(v Variant, class *drmsim.Class, ddrv *drmsim.Driver, u *usbsim.USB, i
 	return d.Register()
 }
 
-// disconnect is udl_usb_disconnect: drm_dev_unplug. Flushes inside their
-// drm_dev_enter section finish first; the URB pool is freed afterwards by
-// devres, and the drm device lives on until its last file is closed.
+// disconnect is udl_usb_disconnect, in the kernel's order: drm_dev_unplug
+// (flushes inside their drm_dev_enter section finish first, later ones
+// fail), then udl_drop_usb, which frees the URB list. Devres then drops
+// the devm reference on the drm device, which lives on until its last
+// file is closed.
 func disconnect(intf *usbsim.Interface) {
 	ud, _ := intf.Intfdata().(*udl)
 	if ud == nil {
 		return
 	}
 	ud.drm.Unplug()
+	ud.dropUSB()
 }
 
-// freeURBs is udl_free_urb_list: kill every URB, free its buffer.
+// dropUSB is udl_drop_usb: udl_free_urb_list (the kernel also drops its
+// reference on the DMA device, which is not modelled).
+func (ud *udl) dropUSB() {
+	ud.usb.Log().Emit(trace.Event{Kind: Kind, Dev: ud.intf.Path(), Func: "udl_drop_usb",
+		Msg: fmt.Sprintf("udl_free_urb_list: %d urbs", len(ud.urbs))})
+	ud.freeURBs()
+}
+
+// freeURBs is udl_free_urb_list: wait for every URB to come back (here:
+// kill it, which waits for its completion), free its buffer.
 func (ud *udl) freeURBs() {
 	for _, urb := range ud.urbs {
 		urb.Kill()

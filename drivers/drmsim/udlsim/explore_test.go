@@ -20,7 +20,7 @@ func explore(t *testing.T, v udlsim.Variant, maxPre int) *sim.ExploreResult {
 }
 
 // Every interleaving of a flush with the unplug, within 3 preemptions per
-// schedule (727 schedules at the time of writing): the flush finishes or
+// schedule (648 schedules at the time of writing): the flush finishes or
 // fails with -ENODEV, nothing touches freed memory, later ioctls fail,
 // the last close frees the drm device, drmm runs after devm.
 func TestFlushVsUnplugExhaustive(t *testing.T) {
@@ -30,12 +30,12 @@ func TestFlushVsUnplugExhaustive(t *testing.T) {
 			require.False(t, res.Failed(), res.String())
 			assert.True(t, res.Exhausted)
 			assert.Greater(t, res.Schedules, 100)
-			t.Logf("%s", res) // explore (exhaustive): 727 schedules, space exhausted, no failure
+			t.Logf("%s", res) // explore (exhaustive): 648 schedules, space exhausted, no failure
 		})
 	}
 }
 
-// The same without a preemption bound: 43081 schedules per variant, about
+// The same without a preemption bound: 30366 schedules per variant, about
 // 40 s each, too long for the test suite, so it is a benchmark run on
 // demand: go test -run x -bench FullExplore -benchtime 1x ./drivers/drmsim/udlsim
 // It fails if any interleaving fails, and reports the schedules explored.
@@ -67,7 +67,7 @@ func TestFlushVsUnplugRandom(t *testing.T) {
 }
 
 // The driver without drm_dev_enter: the exploration finds a flush writing
-// an URB buffer that devres freed at unbind, reported like KASAN.
+// an URB buffer that disconnect's udl_drop_usb freed, reported like KASAN.
 func TestBrokenFlushUseAfterFree(t *testing.T) {
 	res := explore(t, udlsim.Broken, 0)
 	require.True(t, res.Failed(), "the broken driver must be caught")

@@ -8,6 +8,8 @@ import (
 
 	"github.com/drvsim/drvsim/drivers/drmsim"
 	"github.com/drvsim/drvsim/drivers/drmsim/udlsim"
+	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/trace"
 )
 
 // On plain goroutines: bind, flush to the display, unplug with the file
@@ -43,4 +45,50 @@ func TestPlugFlushUnplugClose(t *testing.T) {
 			assert.Empty(t, r.Memory().Leaks())
 		})
 	}
+}
+
+// udl_usb_disconnect in the kernel's order: drm_dev_unplug (mark, grace
+// period, drm_dev_unregister, unmap_mapping_range), then udl_drop_usb,
+// which frees the URB list inside disconnect; only then does the USB core
+// finish the unbind and devres drop the devm reference.
+func TestDisconnectUnplugsThenDropsUSB(t *testing.T) {
+	r, err := udlsim.NewRig(udlsim.Classic, nil, nil)
+	require.NoError(t, err)
+	defer r.Close()
+	_, err = r.Plug(1)
+	require.NoError(t, err)
+	f, err := r.Class.Open("card0")
+	require.NoError(t, err)
+	seq := r.Log().Seq()
+	require.NoError(t, r.Unplug(1))
+	var got []string
+	for _, e := range r.Log().Since(seq) {
+		switch {
+		case e.Kind == drmsim.KindDevice, e.Kind == udlsim.Kind, e.Kind == trace.DevresRelease,
+			e.Kind == sim.Mem && e.Func == "kfree",
+			e.Func == "usb_unbind_interface":
+			got = append(got, e.Short())
+		}
+	}
+	const intf, card = "/sys/devices/usb1/1-1/1-1:1.0", "/sys/devices/usb1/1-1/1-1:1.0/drm/card0"
+	assert.Equal(t, []string{
+		"usb_unbind_interface " + intf + ": driver=udl soft_unbind=false device_gone=true",
+		"usb_unbind_interface " + intf + ": driver->disconnect",
+		"drm_dev_unplug " + card + ": unplugged, waiting for drm_dev_enter sections",
+		"drm_dev_unplug " + card + ": every drm_dev_enter section has ended",
+		"drm_dev_unregister " + card,
+		"drm_minor_unregister " + card + ": /dev/dri/card0",
+		"unmap_mapping_range " + card + ": 0 user mappings zapped",
+		"udl_drop_usb " + intf + ": udl_free_urb_list: 2 urbs",
+		"kfree: udl urb 0 buffer (object #3)",
+		"kfree: udl urb 1 buffer (object #4)",
+		"usb_unbind_interface " + intf + ": unbound",
+		"devres_release_all " + intf + ": 1 actions",
+		"devm_action_release " + intf + ": devm_drm_dev_init_release card0",
+		"drm_dev_put " + card + ": refs=1",
+		"devres_release_all /sys/devices/usb1/1-1: 0 actions", // the usb_device, unbound from "usb"
+	}, got)
+	require.NoError(t, f.Close())
+	assert.Empty(t, r.Memory().Reports())
+	assert.Empty(t, r.Memory().Leaks())
 }

@@ -26,8 +26,8 @@ var correct = []skel.Variant{skel.Classic, skel.Revocable}
 // the expected outcome, so a change in the model's schedule points shows).
 func TestMidReadExhaustive(t *testing.T) {
 	want := map[skel.Variant]map[bool]int{
-		skel.Classic:   {false: 48, true: 507},
-		skel.Revocable: {false: 101, true: 1090},
+		skel.Classic:   {false: 48, true: 491},
+		skel.Revocable: {false: 99, true: 1074},
 	}
 	for _, v := range correct {
 		for _, feed := range []bool{false, true} {

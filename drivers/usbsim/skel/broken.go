@@ -12,20 +12,23 @@ import (
 
 // broken is struct usb_skel of a skeleton with the classic race: its
 // bulk_in_buffer is device-managed (freed by devres when the interface is
-// unbound) and its file operations check dev->interface under the io
-// mutex but do their I/O after dropping it.
+// unbound) and its file operations check dev->disconnected under the io
+// mutex but do their I/O after dropping it, under a read mutex of their
+// own that disconnect never takes.
 type broken struct {
-	u       *usbsim.USB
-	obj     *sim.Object
-	kref    atomic.Int32
-	ioMutex *ksync.Mutex
-	udev    *usbsim.Device
-	intf    *usbsim.Interface
-	bulkIn  usbsim.EndpointDescriptor
-	bulkOut usbsim.EndpointDescriptor
-	buf     *usbsim.Buffer // devm-managed: freed at unbind, whatever files are open
-	minor   int
-	anchor  usbsim.Anchor
+	u            *usbsim.USB
+	obj          *sim.Object
+	kref         atomic.Int32
+	ioMutex      *ksync.Mutex
+	rdMutex      *ksync.Mutex // one reader at a time on bulk_in_buffer
+	udev         *usbsim.Device
+	intf         *usbsim.Interface
+	disconnected bool // guarded by ioMutex
+	bulkIn       usbsim.EndpointDescriptor
+	bulkOut      usbsim.EndpointDescriptor
+	buf          *usbsim.Buffer // devm-managed: freed at unbind, whatever files are open
+	minor        int
+	anchor       usbsim.Anchor
 }
 
 // NewBroken returns the racy skeleton as a usb_driver named "skel-broken".
@@ -44,14 +47,20 @@ func NewBroken(u *usbsim.USB, reg *chardev.Registry) *usbsim.Driver {
 }
 
 func brokenProbe(u *usbsim.USB, reg *chardev.Registry, ops *chardev.Operations, intf *usbsim.Interface) error {
-	in, out, ok := intf.FindBulkInOut()
-	if !ok {
-		return fmt.Errorf("skel_probe: could not find both bulk-in and bulk-out endpoints: %w", usbsim.ErrNoDevice)
-	}
-	dev := &broken{u: u, obj: u.Memory().Alloc("struct usb_skel"), udev: intf.Device(), intf: intf,
-		bulkIn: in, bulkOut: out, minor: -1}
+	dev := &broken{u: u, obj: u.Memory().Alloc("struct usb_skel"), minor: -1}
 	dev.kref.Store(1)
 	dev.ioMutex = ksync.NewMutex(u.Core(), "io_mutex")
+	dev.rdMutex = ksync.NewMutex(u.Core(), "rd_mutex")
+	dev.udev = intf.Device()
+	dev.udev.Dev().Get() // usb_get_dev
+	dev.intf = intf
+	intf.Dev().Get() // usb_get_intf
+	in, out, ok := intf.FindBulkInOut()
+	if !ok {
+		dev.put()
+		return fmt.Errorf("skel_probe: could not find both bulk-in and bulk-out endpoints: %w", usbsim.ErrNoDevice)
+	}
+	dev.bulkIn, dev.bulkOut = in, out
 	dev.buf = u.AllocBuffer("bulk_in_buffer", in.MaxPacket)
 	// BUG: the buffer open files use is freed at unbind (devm_kmalloc).
 	if _, err := intf.Dev().Devres().AddOrReset("devm_kfree bulk_in_buffer", dev.buf.Free); err != nil {
@@ -74,16 +83,18 @@ func brokenProbe(u *usbsim.USB, reg *chardev.Registry, ops *chardev.Operations, 
 func (dev *broken) put() {
 	if dev.kref.Add(-1) == 0 {
 		emit(dev.u, dev.udev.Path(), "skel_delete", "freeing struct usb_skel")
+		_ = dev.intf.Dev().Put()
+		_ = dev.udev.Dev().Put()
 		dev.obj.Free()
 	}
 }
 
-// connected checks dev->interface under the io mutex, then drops it: the
-// answer is stale by the time the caller acts on it.
+// connected checks dev->disconnected under the io mutex, then drops it:
+// the answer is stale by the time the caller acts on it.
 func (dev *broken) connected() bool {
 	dev.ioMutex.Lock()
 	defer dev.ioMutex.Unlock()
-	return dev.intf != nil
+	return !dev.disconnected
 }
 
 func brokenOpen(reg *chardev.Registry, f *chardev.File) error {
@@ -110,9 +121,18 @@ func brokenRead(f *chardev.File, n int) ([]byte, error) {
 	if !dev.connected() {
 		return nil, fmt.Errorf("skel_read: %w", chardev.ErrNoDevice)
 	}
-	// BUG: no io mutex from here on; disconnect and the devres release
-	// can run at any point below.
-	got, err := dev.udev.BulkMsg(dev.bulkIn.Address, dev.buf, min(n, dev.buf.Len()))
+	// BUG: the io mutex is dropped; the read mutex only keeps readers
+	// apart, and disconnect and the devres release can run at any point
+	// below. The stale bytes of the last read are cleared first (the
+	// buffer may be freed by now), then the transfer (to a gone device
+	// usb_submit_urb fails with -ENODEV before it touches the buffer),
+	// then the copy out (the buffer may have been freed since the
+	// transfer completed).
+	dev.rdMutex.Lock()
+	defer dev.rdMutex.Unlock()
+	count := min(n, dev.buf.Len())
+	clear(dev.buf.Bytes("skel_read: memset bulk_in_buffer")[:count])
+	got, err := dev.udev.BulkMsg(dev.bulkIn.Address, dev.buf, count)
 	if err != nil {
 		return nil, ioErr(err)
 	}
@@ -141,13 +161,14 @@ func brokenIoctl(f *chardev.File, cmd uint, _ int) (int, error) {
 
 func brokenDisconnect(reg *chardev.Registry, intf *usbsim.Interface) {
 	dev := intf.Intfdata().(*broken)
-	intf.SetIntfdata(nil)
+	minor := intf.Minor()
 	reg.Deregister(dev.minor)
 	intf.SetMinor(-1)
 	dev.ioMutex.Lock()
-	dev.intf = nil
+	dev.disconnected = true
 	dev.ioMutex.Unlock()
 	dev.anchor.KillAll()
-	emit(dev.u, intf.Path(), "skel_disconnect", fmt.Sprintf("USB Skeleton #%d now disconnected", dev.minor))
+	u := dev.u
 	dev.put()
+	emit(u, intf.Path(), "skel_disconnect", fmt.Sprintf("USB Skeleton #%d now disconnected", minor))
 }

@@ -10,19 +10,21 @@ import (
 	"github.com/drvsim/drvsim/sim"
 )
 
-// classic is struct usb_skel of the kernel's skeleton.
+// classic is struct usb_skel of the kernel's skeleton (mainline
+// usb-skeleton.c).
 type classic struct {
-	u       *usbsim.USB
-	obj     *sim.Object // the kzalloc'ed struct itself
-	kref    atomic.Int32
-	ioMutex *ksync.Mutex // synchronize I/O with disconnect
-	udev    *usbsim.Device
-	intf    *usbsim.Interface // nil once disconnect ran; guarded by ioMutex
-	bulkIn  usbsim.EndpointDescriptor
-	bulkOut usbsim.EndpointDescriptor
-	buf     *usbsim.Buffer // bulk_in_buffer
-	minor   int
-	anchor  usbsim.Anchor // submitted
+	u            *usbsim.USB
+	obj          *sim.Object // the kzalloc'ed struct itself
+	kref         atomic.Int32
+	ioMutex      *ksync.Mutex      // synchronize I/O with disconnect
+	udev         *usbsim.Device    // usb_get_dev'd in probe, put in skel_delete
+	intf         *usbsim.Interface // usb_get_intf'd in probe, put in skel_delete
+	disconnected bool              // set by disconnect; guarded by ioMutex
+	bulkIn       usbsim.EndpointDescriptor
+	bulkOut      usbsim.EndpointDescriptor
+	buf          *usbsim.Buffer // bulk_in_buffer
+	minor        int
+	anchor       usbsim.Anchor // submitted
 }
 
 // NewClassic returns the kernel's usb-skeleton as a usb_driver named
@@ -40,16 +42,24 @@ func NewClassic(u *usbsim.USB, reg *chardev.Registry) *usbsim.Driver {
 	return drv
 }
 
-// classicProbe is skel_probe.
+// classicProbe is skel_probe: allocate the state and take references on
+// the usb_device and the interface, find the endpoints, allocate the
+// bulk-in buffer, register a minor; any failure drops the probe's
+// reference, which frees everything (skel_delete).
 func classicProbe(u *usbsim.USB, reg *chardev.Registry, ops *chardev.Operations, intf *usbsim.Interface) error {
-	in, out, ok := intf.FindBulkInOut()
-	if !ok {
-		return fmt.Errorf("skel_probe: could not find both bulk-in and bulk-out endpoints: %w", usbsim.ErrNoDevice)
-	}
-	dev := &classic{u: u, obj: u.Memory().Alloc("struct usb_skel"), udev: intf.Device(), intf: intf,
-		bulkIn: in, bulkOut: out, minor: -1}
+	dev := &classic{u: u, obj: u.Memory().Alloc("struct usb_skel"), minor: -1}
 	dev.kref.Store(1) // kref_init
 	dev.ioMutex = ksync.NewMutex(u.Core(), "io_mutex")
+	dev.udev = intf.Device()
+	dev.udev.Dev().Get() // usb_get_dev
+	dev.intf = intf
+	intf.Dev().Get() // usb_get_intf
+	in, out, ok := intf.FindBulkInOut()
+	if !ok {
+		dev.put()
+		return fmt.Errorf("skel_probe: could not find both bulk-in and bulk-out endpoints: %w", usbsim.ErrNoDevice)
+	}
+	dev.bulkIn, dev.bulkOut = in, out
 	dev.buf = u.AllocBuffer("bulk_in_buffer", in.MaxPacket)
 	intf.SetIntfdata(dev)
 	minor, err := reg.Register(NodeName, ops, intf)
@@ -69,7 +79,11 @@ func (dev *classic) put() {
 	dev.obj.Access("kref_put dev->kref")
 	if dev.kref.Add(-1) == 0 {
 		emit(dev.u, dev.udev.Path(), "skel_delete", "freeing bulk_in_buffer and struct usb_skel")
-		dev.buf.Free()
+		_ = dev.intf.Dev().Put() // usb_put_intf
+		_ = dev.udev.Dev().Put() // usb_put_dev
+		if dev.buf != nil {
+			dev.buf.Free()
+		}
 		dev.obj.Free()
 	}
 }
@@ -90,13 +104,12 @@ func classicOpen(reg *chardev.Registry, f *chardev.File) error {
 	return nil
 }
 
-// classicRelease is skel_release: drop the file's reference; the last one
-// frees the state.
+// classicRelease is skel_release: usb_autopm_put_interface on the
+// interface it holds a reference to, then drop the file's reference; the
+// last one frees the state.
 func classicRelease(f *chardev.File) error {
 	dev := f.Private.(*classic)
-	dev.ioMutex.Lock()
 	dev.obj.Access("skel_release: dev->interface")
-	dev.ioMutex.Unlock()
 	dev.put()
 	return nil
 }
@@ -107,8 +120,8 @@ func classicRead(f *chardev.File, n int) ([]byte, error) {
 	dev := f.Private.(*classic)
 	dev.ioMutex.Lock()
 	defer dev.ioMutex.Unlock()
-	dev.obj.Access("skel_read: dev->interface")
-	if dev.intf == nil { // disconnect() was called
+	dev.obj.Access("skel_read: dev->disconnected")
+	if dev.disconnected { // disconnect() was called
 		return nil, fmt.Errorf("skel_read: %w", chardev.ErrNoDevice)
 	}
 	got, err := dev.udev.BulkMsg(dev.bulkIn.Address, dev.buf, min(n, dev.buf.Len()))
@@ -118,26 +131,44 @@ func classicRead(f *chardev.File, n int) ([]byte, error) {
 	return append([]byte(nil), dev.buf.Bytes("skel_read: copy_to_user bulk_in_buffer")[:got]...), nil
 }
 
-// classicWrite is skel_write: under the io mutex, -ENODEV once
-// disconnected, else an anchored asynchronous bulk-out URB.
+// classicWrite is skel_write: the buffer is allocated and filled first,
+// then, under the io mutex ("this lock makes sure we don't submit URBs to
+// gone devices"), -ENODEV once disconnected, else an anchored asynchronous
+// bulk-out URB.
 func classicWrite(f *chardev.File, p []byte) (int, error) {
 	dev := f.Private.(*classic)
+	u := dev.u
+	buf := u.AllocBuffer("skel write buffer", len(p))
+	copy(buf.Bytes("skel_write: copy_from_user"), p)
 	dev.ioMutex.Lock()
-	defer dev.ioMutex.Unlock()
-	dev.obj.Access("skel_write: dev->interface")
-	if dev.intf == nil {
+	dev.obj.Access("skel_write: dev->disconnected")
+	if dev.disconnected {
+		dev.ioMutex.Unlock()
+		buf.Free()
 		return 0, fmt.Errorf("skel_write: %w", chardev.ErrNoDevice)
 	}
-	return submitWrite(dev.u, dev.udev, dev.bulkOut.Address, &dev.anchor, p)
+	urb := u.AllocURB()
+	urb.FillBulk(dev.udev, dev.bulkOut.Address, buf, len(p), writeCallback, nil)
+	dev.anchor.Anchor(urb)
+	err := urb.Submit()
+	dev.ioMutex.Unlock()
+	if err != nil {
+		urb.Unanchor()
+		buf.Free()
+		return 0, ioErr(err)
+	}
+	return len(p), nil
 }
 
-// classicIoctl returns bulk_in_size, under the io mutex.
+// classicIoctl returns bulk_in_size, under the io mutex (the kernel's
+// skeleton has no ioctl; this one reads the state the same way its read
+// does).
 func classicIoctl(f *chardev.File, cmd uint, _ int) (int, error) {
 	dev := f.Private.(*classic)
 	dev.ioMutex.Lock()
 	defer dev.ioMutex.Unlock()
-	dev.obj.Access("skel_ioctl: dev->interface")
-	if dev.intf == nil {
+	dev.obj.Access("skel_ioctl: dev->disconnected")
+	if dev.disconnected {
 		return 0, fmt.Errorf("skel_ioctl: %w", chardev.ErrNoDevice)
 	}
 	if cmd != IoctlBulkInSize {
@@ -146,19 +177,20 @@ func classicIoctl(f *chardev.File, cmd uint, _ int) (int, error) {
 	return dev.buf.Len(), nil
 }
 
-// classicDisconnect is skel_disconnect: give the minor back, clear the
-// interface pointer under the io mutex (waiting for I/O in progress), kill
-// the anchored URBs, drop the probe's reference.
+// classicDisconnect is skel_disconnect: give the minor back, set
+// disconnected under the io mutex (waiting for I/O in progress), kill the
+// anchored URBs, drop the probe's reference, then say so.
 func classicDisconnect(reg *chardev.Registry, intf *usbsim.Interface) {
 	dev := intf.Intfdata().(*classic)
-	intf.SetIntfdata(nil)
+	minor := intf.Minor()
 	reg.Deregister(dev.minor) // usb_deregister_dev: give back our minor
 	intf.SetMinor(-1)
 	dev.ioMutex.Lock() // prevent more I/O from starting
-	dev.obj.Access("skel_disconnect: dev->interface = NULL")
-	dev.intf = nil
+	dev.obj.Access("skel_disconnect: dev->disconnected = 1")
+	dev.disconnected = true
 	dev.ioMutex.Unlock()
 	dev.anchor.KillAll()
-	emit(dev.u, intf.Path(), "skel_disconnect", fmt.Sprintf("USB Skeleton #%d now disconnected", dev.minor))
+	u := dev.u
 	dev.put()
+	emit(u, intf.Path(), "skel_disconnect", fmt.Sprintf("USB Skeleton #%d now disconnected", minor))
 }

@@ -2,11 +2,12 @@
 // character driver for a device with a bulk IN and a bulk OUT endpoint,
 // written in three ways, for teaching and for the lifecycle tests.
 //
-//   - Classic is the kernel's pattern: the driver state is reference
-//     counted (a kref), an io mutex serialises I/O against disconnect,
-//     disconnect clears the interface pointer under that mutex, every file
-//     operation takes it and returns -ENODEV once the pointer is nil, and
-//     the last release frees the state.
+//   - Classic is the kernel's pattern (mainline usb-skeleton.c): the driver
+//     state is reference counted (a kref) and holds references on the
+//     usb_device and the interface, an io mutex serialises I/O against
+//     disconnect, disconnect sets a disconnected flag under that mutex,
+//     every file operation takes it and returns -ENODEV once the flag is
+//     set, and the last release frees the state and drops the references.
 //   - Revocable is the same driver on package revocable: probe creates a
 //     devm-managed provider of the hardware state, every open takes a
 //     consumer handle, every file operation runs inside Consumer.With and
@@ -14,11 +15,12 @@
 //     handle, and disconnect only gives the minor back: the devres release
 //     that follows revokes the provider (waiting for readers inside a
 //     section) and then frees the hardware state.
-//   - Broken is the race the io mutex exists for: it checks the interface
-//     pointer under the mutex but does its I/O after dropping it, with a
-//     bulk-in buffer freed (by devres) when the device is unbound. A read
-//     racing an unplug uses the freed buffer; under sim the sanitizer
-//     reports the use-after-free.
+//   - Broken is the race the io mutex exists for: it checks the
+//     disconnected flag under the mutex but does its I/O after dropping it
+//     (under a read mutex disconnect never takes), with a bulk-in buffer
+//     freed (by devres) when the device is unbound. A read racing an
+//     unplug touches the freed buffer; under sim the sanitizer reports the
+//     use-after-free.
 //
 // The driver state and the buffers are simulated allocations of the USB
 // core's sim.Memory, so every touch of freed memory is reported.
