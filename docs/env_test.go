@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -46,8 +47,12 @@ func program(pkg string) (string, error) {
 		builds.dir = dir
 	}
 	bin := filepath.Join(builds.dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", bin, pkg) // go test puts its own go first on PATH
-	cmd.Dir = ".."                                     // the module root
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, pkg)...) // go test puts its own go first on PATH
+	cmd.Dir = ".."                                  // the module root
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
@@ -67,6 +72,8 @@ func runProgram(pkg string, args ...string) (string, error) {
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = ".."
+	// Without the race detector's one-second sleep at exit.
+	cmd.Env = append(os.Environ(), strings.TrimSpace("GORACE="+os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("%s %v: %v\n%s", pkg, args, err, stderr.Bytes())

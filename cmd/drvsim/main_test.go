@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,43 +24,41 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata from the command's output")
 
-// binDir holds the drvsim binary the subprocess tests build (once).
-var binDir string
+// asCommand is the environment variable that makes the test binary behave
+// as the drvsim command: the subprocess tests run the test binary itself
+// with it set, so they exercise the real process (arguments, standard
+// streams, exit status) without a separate go build.
+const asCommand = "DRVSIM_TEST_AS_COMMAND"
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "drvsim-cli-test")
-	if err != nil {
-		panic(err)
+	if os.Getenv(asCommand) == "1" {
+		main()
 	}
-	binDir = dir
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { os.RemoveAll(dir) }))
+	goleak.VerifyTestMain(m)
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// subprocessGORACE keeps the race detector's options for the subprocess
+// but drops its one-second sleep at exit (atexit_sleep_ms), which would
+// cost every subprocess run a second under go test -race.
+func subprocessGORACE() string {
+	return strings.TrimSpace("GORACE=" + os.Getenv("GORACE") + " atexit_sleep_ms=0")
+}
 
-// drvsimBinary builds the command once per test run and returns its path.
+// drvsimBinary returns the path of the executable the subprocess tests
+// run: this test binary, which is drvsim when asCommand is set.
 func drvsimBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		binPath = filepath.Join(binDir, "drvsim")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = errors.New(string(out) + err.Error())
-		}
-	})
-	require.NoError(t, buildErr, "go build")
-	return binPath
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	return exe
 }
 
-// runBinary runs the built command as a subprocess with stdin and returns
+// runBinary runs the command as a subprocess with stdin and returns
 // its exit status, stdout and stderr.
 func runBinary(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	cmd := exec.Command(drvsimBinary(t), args...)
+	cmd.Env = append(os.Environ(), asCommand+"=1", subprocessGORACE())
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
