@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -20,7 +21,10 @@ import (
 	"github.com/drvsim/drvsim/trace"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 func newSystem(t *testing.T) *drvsim.System {
 	t.Helper()

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -17,7 +18,10 @@ import (
 	"github.com/drvsim/drvsim/trace"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 func newCore(t *testing.T) (*bus.Core, *bus.Bus) {
 	t.Helper()

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/drvsim/drvsim/devres"
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 	"github.com/stretchr/testify/assert"
@@ -13,7 +14,10 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 // recorder returns an action that appends its name to *ran.
 func recorder(ran *[]string, name string) devres.Action {

@@ -33,12 +33,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"go.uber.org/goleak"
 )
 
 var update = flag.Bool("update", false, "rewrite the marked trace blocks of docs/*.md from their generators")
 
 func TestMain(m *testing.M) {
+	raceexit.NoSleep()
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
 		removeBuildDir()
 		os.Exit(code)

@@ -3,12 +3,16 @@ package sched_test
 import (
 	"testing"
 
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/stretchr/testify/assert"
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 func TestPointString(t *testing.T) {
 	assert.Equal(t, "srcu_read_lock", sched.Point{Kind: "srcu_read_lock"}.String())

@@ -3,13 +3,17 @@ package trace_test
 import (
 	"testing"
 
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/drvsim/drvsim/trace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 func TestEmitNumbersSubscribesAndFilters(t *testing.T) {
 	log := trace.NewLog()

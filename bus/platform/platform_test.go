@@ -3,6 +3,7 @@ package platform_test
 import (
 	"testing"
 
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/assert"
 	"go.uber.org/goleak"
 
@@ -10,7 +11,10 @@ import (
 	"github.com/drvsim/drvsim/driver"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 func TestMatchAndUevent(t *testing.T) {
 	b := platform.NewBus()

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -31,17 +32,11 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata fr
 const asCommand = "DRVSIM_TEST_AS_COMMAND"
 
 func TestMain(m *testing.M) {
+	raceexit.NoSleep()
 	if os.Getenv(asCommand) == "1" {
 		main()
 	}
 	goleak.VerifyTestMain(m)
-}
-
-// subprocessGORACE keeps the race detector's options for the subprocess
-// but drops its one-second sleep at exit (atexit_sleep_ms), which would
-// cost every subprocess run a second under go test -race.
-func subprocessGORACE() string {
-	return strings.TrimSpace("GORACE=" + os.Getenv("GORACE") + " atexit_sleep_ms=0")
 }
 
 // drvsimBinary returns the path of the executable the subprocess tests
@@ -58,7 +53,7 @@ func drvsimBinary(t *testing.T) string {
 func runBinary(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	cmd := exec.Command(drvsimBinary(t), args...)
-	cmd.Env = append(os.Environ(), asCommand+"=1", subprocessGORACE())
+	cmd.Env = append(os.Environ(), asCommand+"=1")
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

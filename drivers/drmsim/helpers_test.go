@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -17,7 +18,10 @@ import (
 	"github.com/drvsim/drvsim/trace"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 // gpu is a toy platform DRM driver: its "hardware" is a simulated
 // allocation freed by a devm action at unbind, its dirty callback writes to

@@ -5,12 +5,16 @@ import (
 
 	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/drivers/usbsim"
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/drvsim/drvsim/trace"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 // newUSB returns a system with the usb core and one host controller with a
 // 4-port root hub.

@@ -5,13 +5,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/drvsim/drvsim/examples/internal/outcheck"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 func TestDRMUnplug(t *testing.T) {
 	var buf bytes.Buffer

@@ -5,12 +5,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 // output runs the given step as "go run ./examples/firstdriver N" would.
 func output(t *testing.T, step string) string {

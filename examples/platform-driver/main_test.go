@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/drvsim/drvsim/examples/internal/outcheck"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 func TestPlatformDriver(t *testing.T) {
 	var buf bytes.Buffer

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -13,7 +14,10 @@ import (
 	"github.com/drvsim/drvsim/sim"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 func TestRevocable(t *testing.T) {
 	var buf bytes.Buffer

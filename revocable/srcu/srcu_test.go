@@ -9,6 +9,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -18,7 +19,10 @@ import (
 	"github.com/drvsim/drvsim/trace"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 // syncAsync runs d.Synchronize in a goroutine and returns a channel closed
 // when it returns.

@@ -4,13 +4,17 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"go.uber.org/goleak"
 
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/sim/toy"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 // Exhaustive search finds each toy's bug.
 func Example() {

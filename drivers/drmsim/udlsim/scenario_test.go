@@ -3,6 +3,7 @@ package udlsim_test
 import (
 	"testing"
 
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -11,7 +12,10 @@ import (
 	"github.com/drvsim/drvsim/sim"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 func TestFlushVsUnplugOneRun(t *testing.T) {
 	for _, v := range []udlsim.Variant{udlsim.Classic, udlsim.Revocable} {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 	"github.com/stretchr/testify/assert"
@@ -11,7 +12,10 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 type host struct{ log *trace.Log }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/drvsim/drvsim/drivers/usbsim/ksync"
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
@@ -14,7 +15,10 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 type host struct {
 	log *trace.Log

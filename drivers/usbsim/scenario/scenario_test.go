@@ -10,6 +10,7 @@ import (
 	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
 	"github.com/drvsim/drvsim/drivers/usbsim/scenario"
 	"github.com/drvsim/drvsim/drivers/usbsim/skel"
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 	"github.com/stretchr/testify/assert"
@@ -17,7 +18,10 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 var correct = []skel.Variant{skel.Classic, skel.Revocable}
 

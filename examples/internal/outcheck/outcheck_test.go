@@ -5,11 +5,15 @@ import (
 	"io"
 	"testing"
 
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/assert"
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 // recorder is a testing.TB that records a failure instead of stopping the
 // test, so the checks' failures can be asserted.

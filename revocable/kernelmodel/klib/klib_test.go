@@ -3,6 +3,7 @@ package klib_test
 import (
 	"testing"
 
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/klib"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/stretchr/testify/assert"
@@ -10,7 +11,10 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 // TestSRCUWaitsForReader: a reader that found the data published inside
 // its section can use it until it leaves, in every interleaving (the

@@ -4,15 +4,19 @@ import (
 	"testing"
 
 	"github.com/drvsim/drvsim/devres"
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/klib"
-	"github.com/drvsim/drvsim/revocable/kernelmodel/v3"
+	v3 "github.com/drvsim/drvsim/revocable/kernelmodel/v3"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 // TestDevmProviderFreedOnUnbind: the devm variant frees the provider when
 // the device's devres list is released; a consumer handle keeps the
