@@ -350,7 +350,7 @@ func TestExploreMatchesPredictions(t *testing.T) {
 	require.Equal(t, 0, rc, out)
 	assert.Contains(t, out, "space exhausted, no failure")
 
-	rc, out, _ = runCLI("explore", "usb-skel-revocable")
+	rc, out, _ = runCLI("explore", "-preemptions", "1", "usb-skel-revocable")
 	require.Equal(t, 0, rc, out)
 	assert.Contains(t, out, "space exhausted, no failure")
 
