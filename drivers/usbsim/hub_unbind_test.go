@@ -491,30 +491,11 @@ func TestUnbindExternalHubDriver(t *testing.T) {
 // other finds it claimed (usb_disconnect runs once per device); the URB
 // completes once, nothing is warned about, everything is released.
 func TestUnbindHubRacingUnplugExhaustive(t *testing.T) {
-	var cores []*bus.Core
-	defer func() {
-		for _, c := range cores {
-			c.Close()
-		}
-	}()
-	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 100000, MaxPreemptions: 2,
-		Config: sim.EnvConfig(t.Name(), 0)}, func(s *sim.Sim) {
-		c := bus.NewCore(s.Log())
-		cores = append(cores, c)
-		c.SetScheduler(s)
-		u, err := usbsim.Init(c, usbsim.WithMemory(s.Memory()))
-		if err != nil {
-			panic(err)
-		}
-		h, err := u.AddHCD(2)
-		if err != nil {
-			panic(err)
-		}
+	exploreHubRace(t, func(s *sim.Sim, c *bus.Core, u *usbsim.USB, root *usbsim.Device) {
 		d := &intDriver{}
 		if err := u.Register(d.driver(u)); err != nil {
 			panic(err)
 		}
-		root := h.RootHub()
 		child, err := root.Plug(1, intGadget(usbsim.NewLoopback(0)))
 		if err != nil {
 			panic(err)
@@ -544,23 +525,17 @@ func TestUnbindHubRacingUnplugExhaustive(t *testing.T) {
 			if got := d.got(); len(got) != 1 || !errors.Is(got[0], usbsim.ErrShutdown) {
 				bad = append(bad, fmt.Sprintf("URB completions %v, want one -ESHUTDOWN", got))
 			}
-			for _, e := range trace.Filter(s.Log().Events(), trace.OfKind(trace.Warn)) {
-				bad = append(bad, "warning: "+e.Short())
-			}
-			return bad
+			return append(bad, warnings(s)...)
 		})
 	})
-	require.False(t, res.Failed(), res.String())
-	assert.True(t, res.Exhausted)
-	t.Logf("%s", res)
 }
 
-// Binding the hub driver again (its hub_wq work enumerating the device
-// still plugged in) racing the cable being pulled, in every interleaving:
-// the device is enumerated and disconnected again, or never enumerated;
-// either way nothing is left on the port or the bus, the hub is bound, and
-// nothing is warned about.
-func TestRebindHubRacingUnplugExhaustive(t *testing.T) {
+// exploreHubRace explores scenario exhaustively with at most two
+// preemptions. Every run gets a fresh driver core, scheduled by the run,
+// with the USB core on it and a host controller whose root hub has two
+// ports; the cores are closed when the test ends.
+func exploreHubRace(t *testing.T, scenario func(s *sim.Sim, c *bus.Core, u *usbsim.USB, root *usbsim.Device)) {
+	t.Helper()
 	var cores []*bus.Core
 	defer func() {
 		for _, c := range cores {
@@ -580,11 +555,33 @@ func TestRebindHubRacingUnplugExhaustive(t *testing.T) {
 		if err != nil {
 			panic(err)
 		}
+		scenario(s, c, u, h.RootHub())
+	})
+	require.False(t, res.Failed(), res.String())
+	assert.True(t, res.Exhausted)
+	t.Logf("%s", res)
+}
+
+// warnings lists the WARN events of a run, for a leak check.
+func warnings(s *sim.Sim) []string {
+	var out []string
+	for _, e := range trace.Filter(s.Log().Events(), trace.OfKind(trace.Warn)) {
+		out = append(out, "warning: "+e.Short())
+	}
+	return out
+}
+
+// Binding the hub driver again (its hub_wq work enumerating the device
+// still plugged in) racing the cable being pulled, in every interleaving:
+// the device is enumerated and disconnected again, or never enumerated;
+// either way nothing is left on the port or the bus, the hub is bound, and
+// nothing is warned about.
+func TestRebindHubRacingUnplugExhaustive(t *testing.T) {
+	exploreHubRace(t, func(s *sim.Sim, c *bus.Core, u *usbsim.USB, root *usbsim.Device) {
 		var rec recorder
 		if err := u.Register(rec.driver("t", usbsim.ID(0xfff0, 0xfff0))); err != nil {
 			panic(err)
 		}
-		root := h.RootHub()
 		if _, err := root.Plug(1, usbsim.BulkGadget(0xfff0, 0xfff0, 64, usbsim.NewLoopback(0))); err != nil {
 			panic(err)
 		}
@@ -629,13 +626,7 @@ func TestRebindHubRacingUnplugExhaustive(t *testing.T) {
 			if probes != disconnects || probes < 1 || probes > 2 {
 				bad = append(bad, fmt.Sprintf("driver calls %v", rec.get()))
 			}
-			for _, e := range trace.Filter(s.Log().Events(), trace.OfKind(trace.Warn)) {
-				bad = append(bad, "warning: "+e.Short())
-			}
-			return bad
+			return append(bad, warnings(s)...)
 		})
 	})
-	require.False(t, res.Failed(), res.String())
-	assert.True(t, res.Exhausted)
-	t.Logf("%s", res)
 }
