@@ -478,9 +478,9 @@ func TestSchedulerPointsAndTaskLockdep(t *testing.T) {
 	require.NoError(t, c.Close())
 
 	assert.Equal(t, []string{
-		"srcu_read_lock srcu_read_lock s",
+		"srcu_read_lock s",
 		"revoke revocable_provider_revoke s",
-		"srcu_read_unlock srcu_read_unlock s",
+		"srcu_read_unlock s",
 	}, fs.points)
 	assert.Equal(t, []string{"synchronize_srcu s"}, fs.waits)
 }

@@ -27,10 +27,11 @@ type Point struct {
 	Obj string
 }
 
-// String renders the point as "kind func obj".
+// String renders the point as "kind func obj", with func left out when it
+// repeats kind ("mutex_lock io_mutex", not "mutex_lock mutex_lock io_mutex").
 func (p Point) String() string {
 	s := p.Kind
-	if p.Func != "" {
+	if p.Func != "" && p.Func != p.Kind {
 		s += " " + p.Func
 	}
 	if p.Obj != "" {

@@ -20,3 +20,9 @@ func TestPointString(t *testing.T) {
 		sched.Point{Kind: "device_lock", Func: "really_probe", Obj: "/sys/devices/platform/a"}.String())
 	assert.Equal(t, "probe:uart", sched.Probe("uart"))
 }
+
+func TestPointStringDropsRepeatedFunc(t *testing.T) {
+	assert.Equal(t, "mutex_lock io_mutex", sched.Point{Kind: "mutex_lock", Func: "mutex_lock", Obj: "io_mutex"}.String())
+	assert.Equal(t, "probe call_driver_probe /sys/devices/x", sched.Point{Kind: "probe", Func: "call_driver_probe", Obj: "/sys/devices/x"}.String())
+	assert.Equal(t, "yield", sched.Point{Kind: "yield"}.String())
+}

@@ -298,7 +298,7 @@ func TestSchedulerSeamAndTrace(t *testing.T) {
 	}, 5*time.Second, time.Millisecond)
 	g.Unlock()
 	requireDone(t, done)
-	assert.Equal(t, []string{"srcu_read_lock srcu_read_lock prov", "srcu_read_unlock srcu_read_unlock prov"}, fs.points)
+	assert.Equal(t, []string{"srcu_read_lock prov", "srcu_read_unlock prov"}, fs.points)
 	assert.Equal(t, []string{"synchronize_srcu prov"}, fs.waits)
 	assert.Equal(t, []string{
 		"synchronize_srcu prov: grace period 1 start",
