@@ -14,6 +14,8 @@ type Errno struct {
 	Desc string
 }
 
+// Error renders the errno as the description with the kernel name, e.g.
+// "probe deferred (-EPROBE_DEFER)", as strerror plus errname would.
 func (e *Errno) Error() string { return fmt.Sprintf("%s (-%s)", e.Desc, e.Name) }
 
 // Sentinel errors named after the kernel errnos the driver core returns.
