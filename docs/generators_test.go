@@ -2,7 +2,10 @@ package docs_test
 
 import (
 	"fmt"
+	"os"
+	"slices"
 	"strings"
+	"testing"
 
 	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/bus/platform"
@@ -48,6 +51,11 @@ var generators = map[string]generator{
 	"testing-fault-sweep":     testingFaultSweep,
 	"testing-replay-seed":     testingReplaySeed,
 	"testing-replay-schedule": testingReplaySchedule,
+	// testing.md, "Asynchronous probe under the explorer" (async_test.go)
+	"testing-async-unregister":        asyncTrace("driver_unregister"),
+	"testing-async-unregister-replay": asyncReplay("driver_unregister"),
+	"testing-async-removal":           asyncTrace("device_del"),
+	"testing-async-removal-replay":    asyncReplay("device_del"),
 	// design-lab.md
 	"lab-v3-shared-handle":       labV3SharedHandle,
 	"lab-merged-shared-handle":   labMergedSharedHandle,
@@ -315,4 +323,45 @@ func labDrvsimImmune() (string, error) {
 		fmt.Fprintf(&b, "%s: %s", name, res)
 	}
 	return b.String(), nil
+}
+
+// TestReadmeExcerpt keeps the trace excerpt on the first screen of the
+// top-level README.md honest: every line of its ```text blocks must be a
+// line of the default demo's output (cmd/drvsim/testdata/default-demo.golden,
+// which cmd/drvsim's tests hold to the command's real output), in the same
+// order. When it fails, update the excerpt and the event numbers the prose
+// under it cites.
+func TestReadmeExcerpt(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile("../cmd/drvsim/testdata/default-demo.golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo := strings.Split(string(golden), "\n")
+	in, pos, lines := false, 0, 0
+	for n, l := range strings.Split(string(readme), "\n") {
+		switch {
+		case !in && l == "```text":
+			in = true
+			continue
+		case in && l == "```":
+			in = false
+			continue
+		case !in || strings.TrimSpace(l) == "":
+			continue
+		}
+		lines++
+		i := slices.Index(demo[pos:], l)
+		if i < 0 {
+			t.Errorf("README.md:%d: not a line of the default demo's output (after line %d of default-demo.golden): %s", n+1, pos, l)
+			continue
+		}
+		pos += i + 1
+	}
+	if lines == 0 {
+		t.Error("README.md has no ```text excerpt of the default demo")
+	}
 }
