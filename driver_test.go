@@ -914,7 +914,7 @@ func TestDevresWithoutDriverReleasedAtDelAndRelease(t *testing.T) {
 	require.NoError(t, held.Put())
 	assert.Equal(t, []string{"clk_put", "iounmap", "late", "release"}, ran)
 	assert.Equal(t, []string{
-		"devres_release_all /sys/devices/platform/gadget: 1 actions",
+		"devres_release_all /sys/devices/platform/gadget: 1 action",
 		"devm_action_release /sys/devices/platform/gadget: late",
 		"device_release /sys/devices/platform/gadget",
 	}, since(sys, seq))

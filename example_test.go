@@ -54,7 +54,7 @@ func Example() {
 	// device_del /sys/devices/platform/uart
 	// __device_release_driver /sys/devices/platform/uart: driver=uart
 	// device_remove /sys/devices/platform/uart: driver=uart
-	// devres_release_all /sys/devices/platform/uart: 1 actions
+	// devres_release_all /sys/devices/platform/uart: 1 action
 	// devm_action_release /sys/devices/platform/uart: clk_disable
 	// device_release /sys/devices/platform/uart
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/devres"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -182,7 +183,7 @@ func (c *Core) DeleteDevice(dev *device.Device) error {
 	// kernel calls it unconditionally; an empty list does nothing, and
 	// drvsim then records nothing).
 	if l := dev.Devres(); !l.Empty() {
-		c.emit(trace.DevresRelease, dev.Path(), "devres_release_all", fmt.Sprintf("%d actions", l.Len()))
+		c.emit(trace.DevresRelease, dev.Path(), "devres_release_all", devres.Count(l.Len()))
 		l.ReleaseAll()
 	}
 	if p.bus != nil {

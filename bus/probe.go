@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/devres"
 	"github.com/drvsim/drvsim/driver"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
@@ -213,7 +214,7 @@ func (c *Core) unbindCleanup(dev *device.Device) {
 	if !l.Empty() {
 		c.markLockOwner(dev)
 	}
-	c.emit(trace.DevresRelease, dev.Path(), "devres_release_all", fmt.Sprintf("%d actions", l.Len()))
+	c.emit(trace.DevresRelease, dev.Path(), "devres_release_all", devres.Count(l.Len()))
 	l.ReleaseAll()
 	dev.Core().SetDriver(nil)
 	dev.SetDrvdata(nil)

@@ -3,6 +3,7 @@ package device
 import (
 	"fmt"
 
+	"github.com/drvsim/drvsim/devres"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -71,7 +72,7 @@ func (d *Device) Released() bool {
 // callback runs, or the kernel's complaint is emitted when there is none.
 func (d *Device) doRelease() {
 	if n := d.devres.Len(); !d.devres.Empty() {
-		d.emit(trace.DevresRelease, "devres_release_all", fmt.Sprintf("%d actions", n))
+		d.emit(trace.DevresRelease, "devres_release_all", devres.Count(n))
 		d.devres.ReleaseAll()
 	}
 	if d.release == nil {

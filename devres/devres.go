@@ -20,6 +20,7 @@ package devres
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 
 	"github.com/drvsim/drvsim/sched"
@@ -437,4 +438,13 @@ func (l *List) ReleaseGroup(g *Group) (int, error) {
 	l.mu.Unlock()
 	l.emit(trace.DevresGroup, "devres_release_group", g.name)
 	return l.runTodo("devres_release_group", todo), nil
+}
+
+// Count renders n actions as devres_release_all's trace line says it:
+// "0 actions", "1 action", "3 actions".
+func Count(n int) string {
+	if n == 1 {
+		return "1 action"
+	}
+	return strconv.Itoa(n) + " actions"
 }

@@ -282,3 +282,9 @@ func ExampleList() {
 	// clock off
 	// released 2
 }
+
+func TestCount(t *testing.T) {
+	assert.Equal(t, "0 actions", devres.Count(0))
+	assert.Equal(t, "1 action", devres.Count(1))
+	assert.Equal(t, "3 actions", devres.Count(3))
+}

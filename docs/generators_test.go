@@ -28,6 +28,10 @@ type generator func() (string, error)
 // The page each one is quoted on is in the comment.
 var generators = map[string]generator{
 	// tutorial.md (examples/firstdriver)
+	// shell.md: the unplug lesson's transcript, as its golden file holds it
+	// (cmd/drvsim's TestShellGolden keeps the golden file current)
+	"shell-unplug-lesson": fileText("../cmd/drvsim/testdata/shell-unplug-lesson.golden"),
+
 	"tutorial-step1": tutorialStep("1"),
 	"tutorial-step2": tutorialStep("2"),
 	"tutorial-step3": tutorialStep("3"),
@@ -363,5 +367,14 @@ func TestReadmeExcerpt(t *testing.T) {
 	}
 	if lines == 0 {
 		t.Error("README.md has no ```text excerpt of the default demo")
+	}
+}
+
+// fileText returns a generator giving the contents of a file another test
+// keeps current (a golden transcript).
+func fileText(path string) generator {
+	return func() (string, error) {
+		data, err := os.ReadFile(path)
+		return string(data), err
 	}
 }

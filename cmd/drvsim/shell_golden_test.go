@@ -46,20 +46,6 @@ func readShellFile(t *testing.T, path string) string {
 	return string(b)
 }
 
-// docs/shell.md quotes the unplug lesson's transcript in full, after the
-// marker <!-- shell-transcript: unplug-lesson -->; the quote must be the
-// golden file.
-func TestShellDoc(t *testing.T) {
-	page := readShellFile(t, filepath.Join("..", "..", "docs", "shell.md"))
-	const marker = "<!-- shell-transcript: unplug-lesson -->\n```text\n"
-	_, rest, ok := strings.Cut(page, marker)
-	require.True(t, ok, "docs/shell.md lost its marker")
-	quoted, _, ok := strings.Cut(rest, "\n```\n")
-	require.True(t, ok, "unterminated block")
-	assert.Equal(t, readShellFile(t, filepath.Join("testdata", "shell-unplug-lesson.golden")), quoted+"\n",
-		"copy testdata/shell-unplug-lesson.golden into docs/shell.md")
-}
-
 // `drvsim shell` reaches runShell through run.
 func TestShellFromMain(t *testing.T) {
 	var out, errb bytes.Buffer

@@ -184,7 +184,7 @@ func (u *USB) probeInterface(intf *Interface, d *Driver) error {
 	if !ok {
 		return fmt.Errorf("usb_probe_interface %s: no id matches: %w", intf.Name(), ErrNoDevice)
 	}
-	u.emit(KindDriver, intf.Path(), "usb_probe_interface", "driver="+d.Name+" id="+id.String())
+	u.emit(KindDriver, intf.Path(), "usb_probe_interface", "driver="+d.Name+", matched id "+id.String())
 	intf.setCond(Binding)
 	u.mu.Lock()
 	intf.driver = d

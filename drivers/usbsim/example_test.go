@@ -68,7 +68,7 @@ func Example() {
 	// usb_set_configuration /sys/devices/usb1/1-1: config #1, 1 interface(s)
 	// usb_set_device_state /sys/devices/usb1/1-1: addressed -> configured
 	// usb_set_configuration /sys/devices/usb1/1-1/1-1:1.0: adding interface
-	// usb_probe_interface /sys/devices/usb1/1-1/1-1:1.0: driver=blink id=flags=0x0003 v1234p0001 d00 i00/00/00
+	// usb_probe_interface /sys/devices/usb1/1-1/1-1:1.0: driver=blink, matched id flags=0x0003 v1234p0001 d00 i00/00/00
 	//   blink_probe 1-1:1.0
 	// == unplug 1-1
 	// hub_port_connect_change /sys/devices/usb1: port 1: connect change, device gone

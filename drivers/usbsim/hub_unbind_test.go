@@ -179,7 +179,7 @@ func TestUnbindHubDriverDisconnectsChild(t *testing.T) {
 	ev := usbEvents(sys, seq)
 	require.GreaterOrEqual(t, len(ev), 6)
 	assert.Equal(t, []string{
-		"usb_probe_interface /sys/devices/usb1/usb1:1.0: driver=hub id=flags=0x0010 v0000p0000 d09 i00/00/00",
+		"usb_probe_interface /sys/devices/usb1/usb1:1.0: driver=hub, matched id flags=0x0010 v0000p0000 d09 i00/00/00",
 		"hub_probe /sys/devices/usb1/usb1:1.0: 4 port(s) detected",
 		"hub_activate /sys/devices/usb1/usb1:1.0: HUB_INIT: port 1: connection, no device: change bit set, kick_hub_wq",
 		"hub_event /sys/devices/usb1/usb1:1.0: port 1: connect change (hub_wq work, run inline as usb_probe_interface usb1:1.0 returns)",

@@ -83,7 +83,7 @@ func TestDisconnectUnplugsThenDropsUSB(t *testing.T) {
 		"kfree: udl urb 0 buffer (object #3)",
 		"kfree: udl urb 1 buffer (object #4)",
 		"usb_unbind_interface " + intf + ": unbound",
-		"devres_release_all " + intf + ": 1 actions",
+		"devres_release_all " + intf + ": 1 action",
 		"devm_action_release " + intf + ": devm_drm_dev_init_release card0",
 		"drm_dev_put " + card + ": refs=1",
 		"devres_release_all /sys/devices/usb1/1-1: 0 actions", // the usb_device, unbound from "usb"
