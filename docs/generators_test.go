@@ -1,10 +1,14 @@
 package docs_test
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/drvsim/drvsim"
@@ -65,6 +69,22 @@ var generators = map[string]generator{
 	"lab-merged-shared-handle":   labMergedSharedHandle,
 	"lab-merged-copied-provider": labMergedCopiedProvider,
 	"lab-drvsim-immune":          labDrvsimImmune,
+	// cli.md (cmd/drvsim, cli_test.go)
+	"cli-usage":         cliUsage,
+	"cli-default-demo":  cliDefaultDemo,
+	"cli-demo-list":     cliDemoList,
+	"cli-probe-failure": cliProbeFailure,
+	"cli-device-links":  cliDeviceLinks,
+	"cli-json-head":     cliJSONHead,
+	"cli-mermaid-phase": cliMermaidPhase,
+	"cli-explore":       cliExplore,
+	// examples.md (examples/*, examples_test.go)
+	"example-platform-unbind":        examplePlatformUnbind,
+	"example-platform-probe-failure": examplePlatformProbeFailure,
+	"example-revocable":              exampleRevocable,
+	"example-usb-unplug":             exampleUSBUnplug,
+	"example-drm-unplug":             exampleDRMUnplug,
+	"example-lifecycle-test":         exampleLifecycleTest,
 }
 
 // lifecycle.md, worked example 1 (driver_test.go's scenario 2): a probe
@@ -376,5 +396,280 @@ func fileText(path string) generator {
 	return func() (string, error) {
 		data, err := os.ReadFile(path)
 		return string(data), err
+	}
+}
+
+// runs caches the runs of output and transcript: a page may quote several
+// parts of one run, and twice calls every generator two times. Two runs of
+// a program print the same bytes (cmd/drvsim's and every example's own
+// tests check it), so one run per test binary is enough.
+var runs struct {
+	sync.Mutex
+	m map[string]ranProgram
+}
+
+type ranProgram struct {
+	out    string
+	status int
+	err    error
+}
+
+// output is runProgram(pkg, args...), run once per test binary: the
+// program's standard output, a non-zero exit being an error.
+func output(pkg string, args ...string) (string, error) {
+	r := cachedRun(false, pkg, args)
+	return r.out, r.err
+}
+
+// transcript runs the program built from pkg with args, once per test
+// binary, as a terminal would show it: standard output and standard error
+// interleaved in the order the program wrote them, and the exit status,
+// which is not an error.
+func transcript(pkg string, args ...string) (string, int, error) {
+	r := cachedRun(true, pkg, args)
+	return r.out, r.status, r.err
+}
+
+func cachedRun(combined bool, pkg string, args []string) ranProgram {
+	key := fmt.Sprintf("%t %s %q", combined, pkg, args)
+	runs.Lock()
+	defer runs.Unlock()
+	if r, ok := runs.m[key]; ok {
+		return r
+	}
+	var r ranProgram
+	if combined {
+		r.out, r.status, r.err = runTranscript(pkg, args...)
+	} else {
+		r.out, r.err = runProgram(pkg, args...)
+	}
+	if runs.m == nil {
+		runs.m = map[string]ranProgram{}
+	}
+	runs.m[key] = r
+	return r
+}
+
+func runTranscript(pkg string, args ...string) (string, int, error) {
+	bin, err := program(pkg)
+	if err != nil {
+		return "", 0, err
+	}
+	var out bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = ".."                      // the module root, as runProgram
+	cmd.Stdout, cmd.Stderr = &out, &out // the same writer: one pipe, the program's order
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return out.String(), exit.ExitCode(), nil
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("%s %v: %v", pkg, args, err)
+	}
+	return out.String(), 0, nil
+}
+
+// excerpt cuts a program's output to what a page quotes. Its methods pick
+// runs of lines in order, each searched from where the previous pick
+// ended, and text returns them. Two picks that follow each other in the
+// output join, with the blank lines between them if there are only blank
+// lines; otherwise a "..." line (see elide) stands for the lines left out.
+// Lines before the first pick and after the last are left out without a
+// mark, unless more marks them. A pick that finds nothing makes text fail:
+// a page cannot go on quoting lines the program no longer prints.
+type excerpt struct {
+	lines  []string
+	pos    int // lines[:pos] are behind the last pick
+	dots   string
+	marked bool // a dots line already stands for the lines from pos on
+	out    []string
+	err    error
+}
+
+func newExcerpt(text string) *excerpt {
+	return &excerpt{lines: strings.Split(strings.TrimSuffix(text, "\n"), "\n"), dots: "..."}
+}
+
+// elide sets the line standing for lines left out ("..." by default).
+func (e *excerpt) elide(dots string) *excerpt {
+	e.dots = dots
+	return e
+}
+
+// find returns the index of the first line at or after from for which
+// match holds, or -1 after recording an error naming what.
+func (e *excerpt) find(from int, what string, match func(string) bool) int {
+	if e.err != nil {
+		return -1
+	}
+	for i := from; i < len(e.lines); i++ {
+		if match(e.lines[i]) {
+			return i
+		}
+	}
+	e.err = fmt.Errorf("excerpt: no %s from line %d of the output on", what, from+1)
+	return -1
+}
+
+func (e *excerpt) findText(from int, s string) int {
+	return e.find(from, fmt.Sprintf("line containing %q", s), func(l string) bool { return strings.Contains(l, s) })
+}
+
+// add appends lines[lo:hi], or shown in their place when it is not nil.
+func (e *excerpt) add(lo, hi int, shown []string) *excerpt {
+	switch {
+	case e.err != nil:
+		return e
+	case lo < e.pos || hi > len(e.lines) || lo >= hi:
+		e.err = fmt.Errorf("excerpt: lines %d-%d of %d are not after the last pick (line %d)", lo+1, hi, len(e.lines), e.pos)
+		return e
+	}
+	if shown == nil {
+		shown = e.lines[lo:hi]
+	}
+	if lo > e.pos && len(e.out) > 0 && !e.marked {
+		gap := e.lines[e.pos:lo]
+		if slices.ContainsFunc(gap, func(l string) bool { return strings.TrimSpace(l) != "" }) {
+			e.out = append(e.out, e.dots)
+		} else {
+			e.out = append(e.out, gap...)
+		}
+	}
+	e.out = append(e.out, shown...)
+	e.pos, e.marked = hi, false
+	return e
+}
+
+// head picks the next n lines.
+func (e *excerpt) head(n int) *excerpt {
+	return e.add(e.pos, e.pos+n, nil)
+}
+
+// from picks the first line containing s and the n lines after it.
+func (e *excerpt) from(s string, n int) *excerpt {
+	if i := e.findText(e.pos, s); i >= 0 {
+		return e.add(i, i+1+n, nil)
+	}
+	return e
+}
+
+// line picks the first line containing s.
+func (e *excerpt) line(s string) *excerpt {
+	return e.from(s, 0)
+}
+
+// span picks the lines from the first containing from to the first
+// containing to (which may be the same line); with to "", to the end.
+func (e *excerpt) span(from, to string) *excerpt {
+	i := e.findText(e.pos, from)
+	if i < 0 {
+		return e
+	}
+	j := len(e.lines) - 1
+	if to != "" {
+		j = e.findText(i, to)
+	}
+	if j < 0 {
+		return e
+	}
+	return e.add(i, j+1, nil)
+}
+
+// section picks a "== heading" section, whose heading line starts with
+// "== "+heading: up to the next heading or the end, without the blank
+// lines that end it.
+func (e *excerpt) section(heading string) *excerpt {
+	i := e.find(e.pos, fmt.Sprintf("heading %q", "== "+heading), func(l string) bool { return strings.HasPrefix(l, "== "+heading) })
+	if i < 0 {
+		return e
+	}
+	j := i + 1
+	for j < len(e.lines) && !strings.HasPrefix(e.lines[j], "== ") {
+		j++
+	}
+	for j > i+1 && strings.TrimSpace(e.lines[j-1]) == "" {
+		j--
+	}
+	return e.add(i, j, nil)
+}
+
+// report picks the next sanitizer report, from its opening ruler line to
+// its closing one, cut by reportExcerpt to at most access, alloc and free
+// call sites.
+func (e *excerpt) report(access, alloc, free int) *excerpt {
+	ruler := func(l string) bool { return strings.HasPrefix(l, "=====") }
+	i := e.find(e.pos, "report ruler", ruler)
+	if i < 0 {
+		return e
+	}
+	j := e.find(i+1, "closing report ruler", ruler)
+	if j < 0 {
+		return e
+	}
+	cut := reportExcerpt(strings.Join(e.lines[i:j+1], "\n"), true, access, alloc, free)
+	return e.add(i, j+1, strings.Split(strings.TrimSuffix(cut, "\n"), "\n"))
+}
+
+// rest picks the lines from the last pick to the end.
+func (e *excerpt) rest() *excerpt {
+	return e.add(e.pos, len(e.lines), nil)
+}
+
+// tail picks the last n lines of the output.
+func (e *excerpt) tail(n int) *excerpt {
+	return e.add(len(e.lines)-n, len(e.lines), nil)
+}
+
+// more marks the lines from the last pick on as left out, with a dots line,
+// if there are any: at the end, the rest of the output; at the start, the
+// lines before the first pick.
+func (e *excerpt) more() *excerpt {
+	if e.err == nil && !e.marked && e.pos < len(e.lines) {
+		e.out = append(e.out, e.dots)
+		e.marked = true
+	}
+	return e
+}
+
+// text returns the picked lines, each ended by a newline.
+func (e *excerpt) text() (string, error) {
+	if e.err != nil {
+		return "", e.err
+	}
+	return strings.Join(e.out, "\n") + "\n", nil
+}
+
+func TestExcerpt(t *testing.T) {
+	out := "title\n\n== 1. one\na\nb\n\n== 2. two\nc\nd\ne\n\n== 3. three\nf\n"
+	for _, c := range []struct {
+		name string
+		e    *excerpt
+		want string
+	}{
+		{"head, blank gap kept, section", newExcerpt(out).head(1).section("1."), "title\n\n== 1. one\na\nb\n"},
+		{"adjacent sections", newExcerpt(out).section("1.").section("2."), "== 1. one\na\nb\n\n== 2. two\nc\nd\ne\n"},
+		{"elided gap", newExcerpt(out).from("== 1.", 1).line("d").tail(1), "== 1. one\na\n...\nd\n...\nf\n"},
+		{"span to the end, own dots", newExcerpt(out).elide(" ...").line("a").span("== 3.", ""), "a\n ...\n== 3. three\nf\n"},
+		{"span within one line", newExcerpt(out).span("c", "c").more(), "c\n...\n"},
+		{"more at the start", newExcerpt(out).more().tail(2), "...\n== 3. three\nf\n"},
+		{"nothing left for more", newExcerpt(out).section("3.").more(), "== 3. three\nf\n"},
+		{"rest", newExcerpt(out).section("2.").rest(), "== 2. two\nc\nd\ne\n\n== 3. three\nf\n"},
+	} {
+		got, err := c.e.text()
+		if err != nil || got != c.want {
+			t.Errorf("%s: got %q, %v; want %q", c.name, got, err, c.want)
+		}
+	}
+	for name, e := range map[string]*excerpt{
+		"missing line":    newExcerpt(out).line("zzz"),
+		"out of order":    newExcerpt(out).section("2.").section("1."),
+		"past the end":    newExcerpt(out).from("f", 1),
+		"tail overlaps":   newExcerpt(out).section("3.").tail(3),
+		"missing heading": newExcerpt(out).section("a"),
+	} {
+		if _, err := e.text(); err == nil {
+			t.Errorf("%s: no error", name)
+		}
 	}
 }
