@@ -13,6 +13,7 @@ import (
 	"github.com/drvsim/drvsim/bus/platform"
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/driver"
+	"github.com/drvsim/drvsim/lifecycle"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -71,15 +72,6 @@ func (w *wifi) driver() *driver.Driver {
 	}
 }
 
-// balanced describes what is wrong with the driver's bookkeeping.
-func (w *wifi) balanced() []string {
-	var bad []string
-	if w.probes != w.removes || w.probes != w.released {
-		bad = append(bad, fmt.Sprintf("wifi: %d probes, %d removes, %d devres releases", w.probes, w.removes, w.released))
-	}
-	return bad
-}
-
 func hasEvent(events []trace.Event, fn, msgPart string) bool {
 	for _, e := range events {
 		if e.Func == fn && strings.Contains(e.Msg, msgPart) {
@@ -89,152 +81,51 @@ func hasEvent(events []trace.Event, fn, msgPart string) bool {
 	return false
 }
 
-// asyncVsRemoval: an asynchronous driver is registered and the device
-// added during setup, so its probe is queued (an async_probe task); the
-// unplug task unregisters the device. The end-of-run check fails the run
-// unless the device ends unbound, removed and released, every probe undone.
-// outcome records, per run, whether the probe ran or was skipped.
-func asyncVsRemoval(t *testing.T, sc *simCores, outcome func(string)) func(*sim.Sim) {
-	return func(s *sim.Sim) {
-		c, b := sc.new(t, s)
-		w := &wifi{}
-		if err := c.RegisterDriver(w.driver()); err != nil {
-			panic(err)
-		}
-		dev := platform.NewDevice(b, "wifi")
-		if err := c.RegisterDevice(dev); err != nil {
-			panic(err)
-		}
-		s.Go("unplug", func() {
-			if err := c.UnregisterDevice(dev); err != nil {
-				panic(err)
-			}
-		})
-		s.AddLeakCheck("async-vs-removal", func() []string {
-			bad := w.balanced()
-			if dev.Driver() != nil {
-				bad = append(bad, "device still bound to "+dev.DriverName()+" after device_del")
-			}
-			if dev.State() != device.StateRemoved {
-				bad = append(bad, "device state "+dev.State().String())
-			}
-			if dev.Refs() != 0 || !dev.Released() {
-				bad = append(bad, fmt.Sprintf("device has %d references, released=%v", dev.Refs(), dev.Released()))
-			}
-			if !dev.Devres().Empty() {
-				bad = append(bad, "devres left: "+strings.Join(dev.Devres().Names(), ", "))
-			}
-			skipped := hasEvent(s.Log().Events(), "__device_attach_async_helper", "device removed before the asynchronous probe ran")
-			switch {
-			case w.probes == 1 && !skipped:
-				outcome("probed, then unbound by device_del")
-			case w.probes == 0 && skipped:
-				outcome("skipped: device dead")
-			default:
-				bad = append(bad, fmt.Sprintf("unexpected outcome: %d probes, skipped=%v", w.probes, skipped))
-			}
-			return bad
-		})
-	}
-}
+// The race scenarios, asynchronous probe against device_del and against
+// driver_unregister, are package lifecycle's: their end-of-run checks fail
+// a run unless the device ends consistent and every probe is undone, and
+// their Outcomes count which ending each run had.
 
-func TestAsyncProbeVsDeviceRemoval(t *testing.T) {
-	sc := &simCores{}
-	outcomes := map[string]int{}
+// exploreEndings explores scenario exhaustively (at most 2 preemptions):
+// no schedule may fail. Unless DRVSIM_SCHEDULE replays one schedule, the
+// search must cover the whole space, in more than one schedule, and reach
+// every one of endings.
+func exploreEndings(t *testing.T, scenario func(*lifecycle.Outcomes) func(*sim.Sim), endings ...lifecycle.Ending) {
+	t.Helper()
+	o := &lifecycle.Outcomes{}
+	defer o.Close()
 	cfg := sim.EnvConfig(t.Name(), 0)
-	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, MaxPreemptions: 2, Schedules: 2000, Config: cfg},
-		asyncVsRemoval(t, sc, func(o string) { outcomes[o]++ }))
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, MaxPreemptions: 2, Schedules: 2000, Config: cfg}, scenario(o))
 	require.False(t, res.Failed(), res.String())
 	if cfg.Replay != nil {
 		return // DRVSIM_SCHEDULE replays one schedule
 	}
 	assert.True(t, res.Exhausted, res.String())
 	assert.Greater(t, res.Schedules, 1)
-	assert.Positive(t, outcomes["probed, then unbound by device_del"], outcomes)
-	assert.Positive(t, outcomes["skipped: device dead"], outcomes)
-	t.Logf("%s outcomes: %v", strings.TrimSpace(res.String()), outcomes)
-}
-
-// asyncVsUnregister: the asynchronous probe is queued during setup, by
-// device_add (driver registered first: __device_attach_async_helper) or by
-// driver_register (device added first: __driver_attach_async_helper); the
-// rmmod task unregisters the driver. driver_detach's async_synchronize_full
-// must keep a probe already running from binding the device after the
-// driver is gone.
-func asyncVsUnregister(t *testing.T, sc *simCores, deviceFirst bool, outcome func(string)) func(*sim.Sim) {
-	return func(s *sim.Sim) {
-		c, b := sc.new(t, s)
-		w := &wifi{}
-		drv := w.driver()
-		dev := platform.NewDevice(b, "wifi")
-		if deviceFirst {
-			if err := c.RegisterDevice(dev); err != nil {
-				panic(err)
-			}
-		}
-		if err := c.RegisterDriver(drv); err != nil {
-			panic(err)
-		}
-		if !deviceFirst {
-			if err := c.RegisterDevice(dev); err != nil {
-				panic(err)
-			}
-		}
-		s.Go("rmmod", func() {
-			if err := c.UnregisterDriver(drv); err != nil {
-				panic(err)
-			}
-		})
-		s.AddLeakCheck("async-vs-unregister", func() []string {
-			bad := w.balanced()
-			if dev.Driver() != nil {
-				bad = append(bad, "device still bound to "+dev.DriverName()+" after driver_unregister")
-			}
-			if dev.State() != device.StateAdded {
-				bad = append(bad, "device state "+dev.State().String())
-			}
-			if dev.Refs() != 1 {
-				bad = append(bad, fmt.Sprintf("device has %d references, want 1 (device_initialize's)", dev.Refs()))
-			}
-			if len(c.BoundDevices(drv)) != 0 {
-				bad = append(bad, "driver still lists bound devices")
-			}
-			switch w.probes {
-			case 1:
-				outcome("probed, then detached by driver_unregister")
-			case 0:
-				outcome("not probed: driver gone")
-			default:
-				bad = append(bad, fmt.Sprintf("%d probes", w.probes))
-			}
-			return bad
-		})
+	for _, e := range endings {
+		assert.Positive(t, o.Count(e), "%s: %s", e, o)
 	}
+	t.Logf("%s outcomes: %s", strings.TrimSpace(res.String()), o)
 }
 
+// The probe either ran and was undone by device_del, or was skipped
+// because the device was dead.
+func TestAsyncProbeVsDeviceRemoval(t *testing.T) {
+	exploreEndings(t, lifecycle.AsyncProbeVsRemoval, lifecycle.ProbedThenDeleted, lifecycle.SkippedDeviceDead)
+}
+
+// The asynchronous probe is queued during setup by device_add (driver
+// registered first: __device_attach_async_helper) or by driver_register
+// (device added first: __driver_attach_async_helper); the rmmod task
+// unregisters the driver. The probe either ran and was detached, or never
+// ran.
 func TestAsyncProbeVsDriverUnregister(t *testing.T) {
-	for _, deviceFirst := range []bool{false, true} {
-		name := "device_attach_async"
-		if deviceFirst {
-			name = "driver_attach_async"
-		}
-		t.Run(name, func(t *testing.T) {
-			sc := &simCores{}
-			outcomes := map[string]int{}
-			cfg := sim.EnvConfig(t.Name(), 0)
-			res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, MaxPreemptions: 2, Schedules: 2000, Config: cfg},
-				asyncVsUnregister(t, sc, deviceFirst, func(o string) { outcomes[o]++ }))
-			require.False(t, res.Failed(), res.String())
-			if cfg.Replay != nil {
-				return // DRVSIM_SCHEDULE replays one schedule
-			}
-			assert.True(t, res.Exhausted, res.String())
-			assert.Greater(t, res.Schedules, 1)
-			assert.Positive(t, outcomes["probed, then detached by driver_unregister"], outcomes)
-			assert.Positive(t, outcomes["not probed: driver gone"], outcomes)
-			t.Logf("%s outcomes: %v", strings.TrimSpace(res.String()), outcomes)
-		})
-	}
+	t.Run("device_attach_async", func(t *testing.T) {
+		exploreEndings(t, lifecycle.AsyncProbeVsUnregister, lifecycle.ProbedThenDetached, lifecycle.NotProbedDriverGone)
+	})
+	t.Run("driver_attach_async", func(t *testing.T) {
+		exploreEndings(t, lifecycle.AsyncAttachVsUnregister, lifecycle.ProbedThenDetached, lifecycle.NotProbedDriverGone)
+	})
 }
 
 // The interleaving that needs driver_detach's async_synchronize_full: the
@@ -243,8 +134,9 @@ func TestAsyncProbeVsDriverUnregister(t *testing.T) {
 // the driver's device list, else the device would stay bound to a driver
 // that is gone. This schedule forces it and shows the wait in the trace.
 func TestDriverUnregisterWaitsForRunningAsyncProbe(t *testing.T) {
-	sc := &simCores{}
-	scenario := asyncVsUnregister(t, sc, false, func(string) {})
+	o := &lifecycle.Outcomes{}
+	defer o.Close()
+	scenario := lifecycle.AsyncProbeVsUnregister(o)
 	// Find a schedule where rmmod waits in async_synchronize_full while
 	// the probe binds.
 	var found []trace.Event
@@ -276,11 +168,12 @@ func TestDriverUnregisterWaitsForRunningAsyncProbe(t *testing.T) {
 // checks that the probe runs as a task, is stamped as such in the trace and
 // that the explorer interleaves it with unplug.
 func TestAsyncProbeRunsAsSimTask(t *testing.T) {
-	sc := &simCores{}
+	o := &lifecycle.Outcomes{}
+	defer o.Close()
 	var schedulesWithAsyncFirst, schedulesWithUnplugFirst int
 	var traceText string
 	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, MaxPreemptions: 1}, func(s *sim.Sim) {
-		asyncVsRemoval(t, sc, func(string) {})(s)
+		lifecycle.AsyncProbeVsRemoval(o)(s)
 		s.AddLeakCheck("order", func() []string {
 			for _, e := range s.Log().Events() {
 				if e.Kind == trace.Sched && e.Func == "schedule" && strings.HasPrefix(e.Msg, "start -> ") {
@@ -310,8 +203,9 @@ func TestAsyncProbeRunsAsSimTask(t *testing.T) {
 // The same seed gives the same schedule and trace, byte for byte; a
 // recorded schedule replays exactly.
 func TestAsyncProbeSameSeedSameTrace(t *testing.T) {
-	sc := &simCores{}
-	scenario := asyncVsRemoval(t, sc, func(string) {})
+	o := &lifecycle.Outcomes{}
+	defer o.Close()
+	scenario := lifecycle.AsyncProbeVsRemoval(o)
 	seen := map[string]bool{}
 	for seed := uint64(0); seed < 8; seed++ {
 		a := sim.Run(sim.Config{Seed: seed}, scenario)

@@ -1,154 +1,26 @@
 package docs_test
 
-// testing.md, "Asynchronous probe under the explorer": the scenarios of
-// bus/async_sim_test.go rebuilt with the public API only, the generators
-// of the page's two trace excerpts and their replay commands, and the test
-// those commands run.
+// testing.md, "Asynchronous probe under the explorer": the generators of
+// the page's two trace excerpts, taken from package lifecycle's scenarios
+// (which bus/async_sim_test.go explores too), their replay commands, and
+// the test those commands run.
 
 import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/drvsim/drvsim"
-	"github.com/drvsim/drvsim/bus"
-	"github.com/drvsim/drvsim/bus/platform"
-	"github.com/drvsim/drvsim/device"
-	"github.com/drvsim/drvsim/driver"
+	"github.com/drvsim/drvsim/lifecycle"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
-
-// asyncRig builds one System per run of an exploration and closes them all
-// at the end (Close stops a System's async worker goroutine).
-type asyncRig struct {
-	mu      sync.Mutex
-	systems []*drvsim.System
-}
-
-// system is drvsim.NewSystem on the Sim: the System records into the
-// Sim's trace, and with the Sim as its scheduler every asynchronous probe
-// runs as a task named async_probe.
-func (r *asyncRig) system(s *sim.Sim) *drvsim.System {
-	sys := &drvsim.System{Core: bus.NewCore(s.Log()), Platform: platform.NewBus()}
-	sys.SetScheduler(s) // before any asynchronous probe is queued
-	if err := sys.RegisterBus(sys.Platform); err != nil {
-		panic(err)
-	}
-	r.mu.Lock()
-	r.systems = append(r.systems, sys)
-	r.mu.Unlock()
-	return sys
-}
-
-func (r *asyncRig) close() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, sys := range r.systems {
-		sys.Close()
-	}
-	r.systems = nil
-}
-
-// wifi is an asynchronous platform driver whose probe takes one devm
-// action; it counts probes, removes and releases so that a run can check
-// that every probe was undone.
-type wifi struct {
-	probes, removes, released int
-}
-
-func (w *wifi) driver() *driver.Driver {
-	drv := platform.NewDriver("wifi", func(dev *device.Device) error {
-		w.probes++
-		_, err := dev.Devres().AddOrReset("wifi_power_off", func() { w.released++ })
-		return err
-	}, func(*device.Device) { w.removes++ })
-	drv.ProbeType = driver.ProbePreferAsynchronous // PROBE_PREFER_ASYNCHRONOUS
-	return drv
-}
-
-// unbalanced describes what is wrong with the driver's bookkeeping.
-func (w *wifi) unbalanced() []string {
-	if w.probes != w.removes || w.probes != w.released {
-		return []string{fmt.Sprintf("wifi: %d probes, %d removes, %d devres releases", w.probes, w.removes, w.released)}
-	}
-	return nil
-}
-
-// asyncVsUnregister: the driver is registered and the device added during
-// setup, so device_add queues an asynchronous probe (an async_probe task
-// running __device_attach_async_helper); the rmmod task unregisters the
-// driver. Every run must end with the device unbound and the driver's
-// probe undone. done, if set, sees the Sim at the end of a passing run.
-func asyncVsUnregister(rig *asyncRig, done func(*sim.Sim)) func(*sim.Sim) {
-	return func(s *sim.Sim) {
-		sys := rig.system(s)
-		w := &wifi{}
-		drv := w.driver()
-		if err := sys.RegisterDriver(drv); err != nil {
-			panic(err)
-		}
-		dev := sys.NewPlatformDevice("wifi")
-		if err := sys.RegisterDevice(dev); err != nil { // queues async_probe
-			panic(err)
-		}
-		s.Go("rmmod", func() {
-			if err := sys.UnregisterDriver(drv); err != nil {
-				panic(err)
-			}
-		})
-		s.AddLeakCheck("wifi after rmmod", func() []string { // checked when the run ends
-			bad := w.unbalanced()
-			if dev.Driver() != nil {
-				bad = append(bad, "device still bound to "+dev.DriverName()+" after driver_unregister")
-			}
-			if len(bad) == 0 && done != nil {
-				done(s)
-			}
-			return bad
-		})
-	}
-}
-
-// asyncVsRemoval: as asyncVsUnregister, but the unplug task unregisters
-// the device. Every run must end with the device unbound, removed and
-// released.
-func asyncVsRemoval(rig *asyncRig, done func(*sim.Sim)) func(*sim.Sim) {
-	return func(s *sim.Sim) {
-		sys := rig.system(s)
-		w := &wifi{}
-		if err := sys.RegisterDriver(w.driver()); err != nil {
-			panic(err)
-		}
-		dev := sys.NewPlatformDevice("wifi")
-		if err := sys.RegisterDevice(dev); err != nil { // queues async_probe
-			panic(err)
-		}
-		s.Go("unplug", func() {
-			if err := sys.UnregisterDevice(dev); err != nil {
-				panic(err)
-			}
-		})
-		s.AddLeakCheck("wifi after unplug", func() []string {
-			bad := w.unbalanced()
-			if dev.Driver() != nil || dev.State() != device.StateRemoved || !dev.Released() {
-				bad = append(bad, fmt.Sprintf("device: driver=%q state=%s released=%v", dev.DriverName(), dev.State(), dev.Released()))
-			}
-			if len(bad) == 0 && done != nil {
-				done(s)
-			}
-			return bad
-		})
-	}
-}
 
 // asyncExcerpt describes one excerpt of the page: the scenario, the first
 // schedule of the exhaustive search (at most 2 preemptions) whose trace
 // matches, and the test its replay command runs.
 type asyncExcerpt struct {
-	scenario func(*asyncRig, func(*sim.Sim)) func(*sim.Sim)
+	scenario func(*lifecycle.Outcomes) func(*sim.Sim)
 	match    func(events []trace.Event) bool
 	test     string // the -run pattern of the replay command
 }
@@ -157,7 +29,7 @@ var asyncExcerpts = map[string]asyncExcerpt{
 	// rmmod blocks in async_synchronize_full while the probe binds the
 	// device, then driver_detach unbinds it.
 	"driver_unregister": {
-		scenario: asyncVsUnregister,
+		scenario: lifecycle.AsyncProbeVsUnregister,
 		match: func(ev []trace.Event) bool {
 			wait := eventIndex(ev, 0, "async_synchronize_full", "waiting for asynchronous probes")
 			return wait >= 0 && eventIndex(ev, wait, "driver_bound", "") >= 0
@@ -166,7 +38,7 @@ var asyncExcerpts = map[string]asyncExcerpt{
 	},
 	// device_del wins the device lock; the helper skips the dead device.
 	"device_del": {
-		scenario: asyncVsRemoval,
+		scenario: lifecycle.AsyncProbeVsRemoval,
 		match: func(ev []trace.Event) bool {
 			return eventIndex(ev, 0, "__device_attach_async_helper", "device removed before the asynchronous probe ran") >= 0
 		},
@@ -192,10 +64,10 @@ const errFound = "docs: the excerpt's schedule"
 // find explores the excerpt's scenario exhaustively and returns the first
 // run that matches, replayed on its own: its schedule and trace.
 func (x asyncExcerpt) find() (*sim.Result, error) {
-	rig := &asyncRig{}
-	defer rig.close()
+	o := &lifecycle.Outcomes{}
+	defer o.Close()
 	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, MaxPreemptions: 2, Schedules: 2000}, func(s *sim.Sim) {
-		x.scenario(rig, nil)(s)
+		x.scenario(o)(s)
 		s.AddLeakCheck("find", func() []string {
 			if x.match(s.Log().Events()) {
 				return []string{errFound}
@@ -208,11 +80,23 @@ func (x asyncExcerpt) find() (*sim.Result, error) {
 	}
 	// The same schedule on the scenario alone passes and gives the trace
 	// the page quotes.
-	run := sim.Run(sim.Config{Replay: res.Failure.Schedule()}, x.scenario(rig, nil))
+	run := sim.Run(sim.Config{Replay: res.Failure.Schedule()}, x.scenario(o))
 	if run.Failed() {
 		return nil, fmt.Errorf("replaying %s: %s", sim.FormatSchedule(res.Failure.Schedule()), run)
 	}
 	return run, nil
+}
+
+// traced is the excerpt's scenario, keeping in *out, at the end of
+// every passing run, the run's trace from its first schedule point.
+func (x asyncExcerpt) traced(o *lifecycle.Outcomes, out *string) func(*sim.Sim) {
+	return func(s *sim.Sim) {
+		x.scenario(o)(s)
+		s.AddLeakCheck("trace", func() []string {
+			*out = fromFirstSchedulePoint(s.Log().Events())
+			return nil
+		})
+	}
 }
 
 // fromFirstSchedulePoint renders the events from the first context switch
@@ -257,12 +141,12 @@ func TestAsyncProbeSchedules(t *testing.T) {
 	for _, name := range []string{"driver_unregister", "device_del"} {
 		t.Run(name, func(t *testing.T) {
 			x := asyncExcerpts[name]
-			rig := &asyncRig{}
-			defer rig.close()
+			o := &lifecycle.Outcomes{}
+			defer o.Close()
 			var last string
 			cfg := sim.EnvConfig(t.Name(), 0) // DRVSIM_SCHEDULE: run that one schedule
 			res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, MaxPreemptions: 2, Schedules: 2000, Config: cfg},
-				x.scenario(rig, func(s *sim.Sim) { last = fromFirstSchedulePoint(s.Log().Events()) }))
+				x.traced(o, &last))
 			if res.Failed() {
 				t.Fatal(res)
 			}
@@ -270,10 +154,10 @@ func TestAsyncProbeSchedules(t *testing.T) {
 				t.Logf("schedule %s:\n%s", sim.FormatSchedule(cfg.Replay), last)
 				return
 			}
-			if !res.Exhausted || res.Schedules < 2 {
-				t.Errorf("want an exhausted search of several schedules: %s", res)
+			if !res.Exhausted || res.Schedules < 2 || len(o.Counts()) != 2 {
+				t.Errorf("want an exhausted search of several schedules with both endings: %s; %s", res, o)
 			}
-			t.Log(strings.TrimSpace(res.String()))
+			t.Logf("%s outcomes: %s", strings.TrimSpace(res.String()), o)
 		})
 	}
 }
@@ -292,11 +176,11 @@ func TestAsyncExcerptReplays(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Setenv(sim.EnvSchedule, sim.FormatSchedule(run.Schedule()))
-		rig := &asyncRig{}
+		o := &lifecycle.Outcomes{}
 		var got string
 		res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, MaxPreemptions: 2, Config: sim.EnvConfig(name, 0)},
-			x.scenario(rig, func(s *sim.Sim) { got = fromFirstSchedulePoint(s.Log().Events()) }))
-		rig.close()
+			x.traced(o, &got))
+		o.Close()
 		if res.Failed() || res.Schedules != 1 {
 			t.Fatalf("%s: %s", name, res)
 		}
@@ -306,18 +190,25 @@ func TestAsyncExcerptReplays(t *testing.T) {
 	}
 }
 
-// TestAsyncCodeExcerpt checks that the Go excerpt of testing.md's section
-// on asynchronous probe is still in this file: every line of its ```go
-// block, apart from "..." elisions, must be a line of async_test.go
-// (compared without leading and trailing blanks).
+// asyncExcerptSources are the files the Go excerpts of testing.md's
+// section on asynchronous probe quote: the scenario and the test that
+// explores it.
+var asyncExcerptSources = []string{"../lifecycle/lifecycle.go", "../lifecycle/async.go", "async_test.go"}
+
+// TestAsyncCodeExcerpt checks that the Go excerpts of testing.md's section
+// on asynchronous probe are still in the code: every line of its ```go
+// blocks, apart from "..." elisions, must be a line of one of
+// asyncExcerptSources (compared without leading and trailing blanks).
 func TestAsyncCodeExcerpt(t *testing.T) {
-	src, err := os.ReadFile("async_test.go")
-	if err != nil {
-		t.Fatal(err)
-	}
 	have := map[string]bool{}
-	for _, l := range strings.Split(string(src), "\n") {
-		have[strings.TrimSpace(l)] = true
+	for _, f := range asyncExcerptSources {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(src), "\n") {
+			have[strings.TrimSpace(l)] = true
+		}
 	}
 	page, err := os.ReadFile("testing.md")
 	if err != nil {
@@ -347,7 +238,7 @@ func TestAsyncCodeExcerpt(t *testing.T) {
 		}
 		lines++
 		if !have[s] {
-			t.Errorf("testing.md, %s: not a line of docs/async_test.go: %s", heading, s)
+			t.Errorf("testing.md, %s: not a line of %s: %s", heading, strings.Join(asyncExcerptSources, ", "), s)
 		}
 	}
 	if lines == 0 {

@@ -9,17 +9,18 @@ import (
 
 	"github.com/drvsim/drvsim/drivers/usbsim/scenario"
 	"github.com/drvsim/drvsim/drivers/usbsim/skel"
+	"github.com/drvsim/drvsim/lifecycle"
 	"github.com/drvsim/drvsim/revocable/kernelmodel"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
 
 // exploreScenario is one scenario `drvsim explore` runs: a design-lab
-// experiment (revocable/kernelmodel) or a USB skeleton unplugged mid-read
-// (drivers/usbsim/scenario).
+// experiment (revocable/kernelmodel), a USB skeleton unplugged mid-read
+// (drivers/usbsim/scenario) or a driver-core lifecycle race (lifecycle).
 type exploreScenario struct {
 	name  string
-	under string // what runs: "merged design", "skel-broken driver"
+	under string // what runs: "merged design", "skel-broken driver", "driver core"
 	about string
 	// want is the kind of bug exploration must find; "" for none.
 	want sim.BugKind
@@ -35,7 +36,8 @@ type exploreScenario struct {
 // broken driver: the demo's replay command names it.
 const usbBrokenScenario = "usb-skel-broken"
 
-// exploreScenarios returns the scenarios, design-lab ones first.
+// exploreScenarios returns the scenarios: the design lab's, the USB
+// ones, then the driver core's.
 func exploreScenarios() []exploreScenario {
 	var out []exploreScenario
 	for _, sc := range kernelmodel.Scenarios() {
@@ -53,7 +55,7 @@ func exploreScenarios() []exploreScenario {
 			},
 		}
 	}
-	return append(out,
+	out = append(out,
 		usb("usb-skel-classic", skel.Classic, "",
 			"A process reads the usb-skeleton device while it is unplugged and the device feeds data; the classic "+
 				"driver (kref, io mutex) survives every schedule."),
@@ -64,6 +66,16 @@ func exploreScenarios() []exploreScenario {
 			"The same race on the broken skeleton: it does its I/O after dropping the io mutex, with a bulk-in "+
 				"buffer devres frees at unbind; a read racing the unplug touches freed memory: a use-after-free."),
 	)
+	for _, sc := range lifecycle.Scenarios() {
+		out = append(out, exploreScenario{
+			name: sc.Name, under: "driver core", about: sc.Description,
+			setup: func() (func(*sim.Sim), func()) {
+				o := &lifecycle.Outcomes{}
+				return sc.New(o), o.Close
+			},
+		})
+	}
+	return out
 }
 
 // lookupScenario returns the explore scenario named name.

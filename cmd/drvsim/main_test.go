@@ -364,6 +364,29 @@ func TestExploreMatchesPredictions(t *testing.T) {
 	checkMermaidExplore(t, out)
 }
 
+// The driver core's lifecycle scenarios (package lifecycle) are listed and
+// explore exhaustively with no failing schedule; the schedule
+// docs/testing.md quotes for device_del replays from the command line.
+func TestExploreLifecycleScenarios(t *testing.T) {
+	_, help, _ := runCLI("help", "explore")
+	for _, name := range []string{"async-probe-vs-rmmod", "async-probe-vs-unplug"} {
+		assert.Contains(t, help, "\n  "+name+" ")
+		rc, out, errs := runCLI("explore", name)
+		require.Equal(t, 0, rc, "%s: %s%s", name, out, errs)
+		assert.Contains(t, out, "== "+name+" (driver core): ")
+		assert.Contains(t, out, "space exhausted, no failure")
+		assert.Contains(t, out, "as predicted: no schedule fails")
+		assert.Empty(t, errs)
+
+		rc, out, errs = runCLI("explore", "-mode", "random", "-schedules", "20", name)
+		require.Equal(t, 0, rc, "%s: %s%s", name, out, errs)
+		assert.Contains(t, out, "explore (random): 20 schedules, no failure")
+	}
+	rc, out, errs := runCLI("explore", "-schedule", "async_probe,unplug*3,async_probe", "async-probe-vs-unplug")
+	require.Equal(t, 0, rc, out+errs)
+	assert.Contains(t, out, "explore (exhaustive): 1 schedules, no failure")
+}
+
 func checkMermaidExplore(t *testing.T, out string) {
 	t.Helper()
 	assert.True(t, strings.HasPrefix(out, "# drvsim explore merged-copied-provider\n"))
