@@ -200,16 +200,6 @@ var asyncExcerptSources = []string{"../lifecycle/lifecycle.go", "../lifecycle/as
 // blocks, apart from "..." elisions, must be a line of one of
 // asyncExcerptSources (compared without leading and trailing blanks).
 func TestAsyncCodeExcerpt(t *testing.T) {
-	have := map[string]bool{}
-	for _, f := range asyncExcerptSources {
-		src, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, l := range strings.Split(string(src), "\n") {
-			have[strings.TrimSpace(l)] = true
-		}
-	}
 	page, err := os.ReadFile("testing.md")
 	if err != nil {
 		t.Fatal(err)
@@ -220,28 +210,15 @@ func TestAsyncCodeExcerpt(t *testing.T) {
 		t.Fatalf("testing.md has no %q section", heading)
 	}
 	section, _, _ = strings.Cut(section, "\n## ")
-	in, lines := false, 0
-	for _, l := range strings.Split(section, "\n") {
-		switch {
-		case !in && l == "```go":
-			in = true
-			continue
-		case in && l == "```":
-			in = false
-			continue
-		case !in:
-			continue
-		}
-		s := strings.TrimSpace(l)
-		if s == "" || s == "..." {
-			continue
-		}
-		lines++
-		if !have[s] {
-			t.Errorf("testing.md, %s: not a line of %s: %s", heading, strings.Join(asyncExcerptSources, ", "), s)
-		}
-	}
-	if lines == 0 {
+	lines := goExcerptLines(section, 1)
+	if len(lines) == 0 {
 		t.Errorf("testing.md, %s: no ```go excerpt", heading)
+	}
+	bad, err := missingFromSources("testing.md, "+heading+", excerpt line", lines, asyncExcerptSources...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bad {
+		t.Error(b)
 	}
 }

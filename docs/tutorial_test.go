@@ -1,7 +1,6 @@
 package docs_test
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,46 +48,19 @@ func TestTutorialCodeExcerpts(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no sources in %s: %v", firstdriver, err)
 	}
-	src := map[string]bool{}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, l := range strings.Split(string(data), "\n") {
-			src[strings.TrimSpace(l)] = true
-		}
-	}
-	page, err := os.Open("tutorial.md")
+	page, err := os.ReadFile("tutorial.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer page.Close()
-	sc := bufio.NewScanner(page)
-	in, n, blocks := false, 0, 0
-	for sc.Scan() {
-		n++
-		l := sc.Text()
-		switch {
-		case !in && l == "```go":
-			in = true
-			blocks++
-			continue
-		case in && l == "```":
-			in = false
-			continue
-		case !in:
-			continue
-		}
-		s := strings.TrimSpace(l)
-		if s == "" || s == "..." || s == "// ..." {
-			continue
-		}
-		if !src[s] {
-			t.Errorf("tutorial.md:%d: not in %s/*.go: %s", n, firstdriver, s)
-		}
-	}
-	if blocks == 0 {
+	lines := goExcerptLines(string(page), 1)
+	if len(lines) == 0 {
 		t.Error("tutorial.md has no ```go excerpt")
+	}
+	bad, err := missingFromSources("tutorial.md", lines, files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bad {
+		t.Error(b)
 	}
 }
