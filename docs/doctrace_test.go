@@ -201,6 +201,8 @@ func checkDocs(dir string, gens map[string]generator, update bool) (problems, re
 // TestDocTraces regenerates every marked trace block of docs/*.md and
 // compares it with the page (or rewrites it, with -update).
 func TestDocTraces(t *testing.T) {
+	prebuild(drvsimCmd, firstdriver, "./examples/platform-driver", "./examples/revocable",
+		"./examples/usb-unplug", "./examples/drm-unplug", "./examples/lifecycle-test")
 	problems, rewritten, err := checkDocs(".", twice(generators), *update)
 	if err != nil {
 		t.Fatal(err)

@@ -12,9 +12,15 @@ import (
 // builds holds the programs runProgram built, once per test binary.
 var builds struct {
 	sync.Mutex
-	dir  string
-	bins map[string]string // package path -> binary
-	errs map[string]error
+	dir     string
+	entries map[string]*build // package path -> its build
+}
+
+// build is one program's build, done once.
+type build struct {
+	once sync.Once
+	bin  string
+	err  error
 }
 
 // removeBuildDir removes the binaries built by program (TestMain's cleanup).
@@ -28,36 +34,55 @@ func removeBuildDir() {
 }
 
 // program builds the main package pkg (relative to the module root, e.g.
-// "./examples/firstdriver") once and returns the binary's path.
+// "./examples/firstdriver") once and returns the binary's path. Builds of
+// different programs may run at the same time (see prebuild).
 func program(pkg string) (string, error) {
 	builds.Lock()
-	defer builds.Unlock()
-	if bin, ok := builds.bins[pkg]; ok {
-		return bin, builds.errs[pkg]
-	}
-	if builds.bins == nil {
-		builds.bins, builds.errs = map[string]string{}, map[string]error{}
+	if builds.entries == nil {
+		builds.entries = map[string]*build{}
 	}
 	if builds.dir == "" {
 		dir, err := os.MkdirTemp("", "drvsim-doctrace-")
 		if err != nil {
+			builds.Unlock()
 			return "", err
 		}
 		builds.dir = dir
 	}
-	bin := filepath.Join(builds.dir, filepath.Base(pkg))
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		args = append(args, "-race")
+	b := builds.entries[pkg]
+	if b == nil {
+		b = &build{}
+		builds.entries[pkg] = b
 	}
-	cmd := exec.Command("go", append(args, pkg)...) // go test puts its own go first on PATH
-	cmd.Dir = ".."                                  // the module root
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+	dir := builds.dir
+	builds.Unlock()
+	b.once.Do(func() {
+		b.bin = filepath.Join(dir, filepath.Base(pkg))
+		args := []string{"build", "-o", b.bin}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		cmd := exec.Command("go", append(args, pkg)...) // go test puts its own go first on PATH
+		cmd.Dir = ".."                                  // the module root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+		}
+	})
+	return b.bin, b.err
+}
+
+// prebuild builds the programs concurrently and waits for them: linking is
+// most of a build's time, and one link does not use both cores.
+func prebuild(pkgs ...string) {
+	var wg sync.WaitGroup
+	for _, pkg := range pkgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = program(pkg) // an error is reported by the caller that needs it
+		}()
 	}
-	builds.bins[pkg], builds.errs[pkg] = bin, err
-	return bin, err
+	wg.Wait()
 }
 
 // runProgram runs the program built from pkg with args, from the module root, as
