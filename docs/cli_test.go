@@ -2,16 +2,53 @@ package docs_test
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
 // cli.md quotes the drvsim command, run as the reader runs it:
-// go run ./cmd/drvsim ARGS.
-const drvsimCmd = "./cmd/drvsim"
+// go run ./cmd/drvsim ARGS. The command's own tests run each quoted
+// command line in-process and keep its output in a golden file (see
+// cliGoldens in cmd/drvsim/cli_golden_test.go); the generators below cut
+// the page's excerpts from those files.
+
+// cliOutput returns the standard output of drvsim ARGS, as its golden file
+// holds it: cmd/drvsim/testdata/cli-NAME.golden, NAME being the arguments
+// without the dashes that start flags, joined by '-' (the rule of
+// cmd/drvsim's cliGoldenName); default-demo.golden without arguments.
+func cliOutput(args ...string) (string, error) {
+	name := "default-demo"
+	if len(args) > 0 {
+		parts := make([]string, len(args))
+		for i, a := range args {
+			parts[i] = strings.TrimLeft(a, "-")
+		}
+		name = "cli-" + strings.Join(parts, "-")
+	}
+	return fileText("../cmd/drvsim/testdata/" + name + ".golden")()
+}
+
+// cliTranscript is what a terminal shows of drvsim ARGS (standard output
+// and standard error interleaved) and its exit status, as its golden file
+// (named as by cliOutput) holds them: the transcript, then a last line
+// "exit status N".
+func cliTranscript(args ...string) (string, int, error) {
+	text, err := cliOutput(args...)
+	if err != nil {
+		return "", 0, err
+	}
+	i := strings.LastIndex(strings.TrimSuffix(text, "\n"), "\n") + 1
+	n, ok := strings.CutPrefix(strings.TrimSuffix(text[i:], "\n"), "exit status ")
+	status, err := strconv.Atoi(n)
+	if !ok || err != nil {
+		return "", 0, fmt.Errorf("drvsim %s: the golden transcript has no last line \"exit status N\": %q", strings.Join(args, " "), text[i:])
+	}
+	return text[:i], status, nil
+}
 
 // cliUsage: the usage lines of drvsim help.
 func cliUsage() (string, error) {
-	out, err := output(drvsimCmd, "help")
+	out, err := cliOutput("help")
 	if err != nil {
 		return "", err
 	}
@@ -21,7 +58,7 @@ func cliUsage() (string, error) {
 // cliDefaultDemo: the default demo's title, the start of phase 1, phases
 // 5 and 8 and the replay commands of phase 11.
 func cliDefaultDemo() (string, error) {
-	out, err := output(drvsimCmd)
+	out, err := cliOutput()
 	if err != nil {
 		return "", err
 	}
@@ -30,13 +67,13 @@ func cliDefaultDemo() (string, error) {
 
 // cliDemoList: drvsim demo, the list of demos.
 func cliDemoList() (string, error) {
-	return output(drvsimCmd, "demo")
+	return cliOutput("demo")
 }
 
 // cliProbeFailure: the failing probe and the unbound device of drvsim
 // demo probe-failure.
 func cliProbeFailure() (string, error) {
-	out, err := output(drvsimCmd, "demo", "probe-failure")
+	out, err := cliOutput("demo", "probe-failure")
 	if err != nil {
 		return "", err
 	}
@@ -46,7 +83,7 @@ func cliProbeFailure() (string, error) {
 // cliDeviceLinks: the unbind of the supplier in drvsim demo device-links,
 // from the consumer's release to the supplier's.
 func cliDeviceLinks() (string, error) {
-	out, err := output(drvsimCmd, "demo", "device-links")
+	out, err := cliOutput("demo", "device-links")
 	if err != nil {
 		return "", err
 	}
@@ -55,7 +92,7 @@ func cliDeviceLinks() (string, error) {
 
 // cliJSONHead: drvsim --format json 2>/dev/null | head -2, with the command.
 func cliJSONHead() (string, error) {
-	out, err := output(drvsimCmd, "--format", "json")
+	out, err := cliOutput("--format", "json")
 	if err != nil {
 		return "", err
 	}
@@ -67,7 +104,7 @@ func cliJSONHead() (string, error) {
 // excerpt ends inside the phase's ```mermaid block: a page's marked block
 // cannot hold a line that is exactly ```.
 func cliMermaidPhase() (string, error) {
-	out, err := output(drvsimCmd, "-format", "mermaid")
+	out, err := cliOutput("-format", "mermaid")
 	if err != nil {
 		return "", err
 	}
@@ -93,7 +130,7 @@ func cliExplore() (string, error) {
 	var b strings.Builder
 	for i, r := range cmds {
 		args := append([]string{"explore"}, r.args...)
-		out, status, err := transcript(drvsimCmd, args...)
+		out, status, err := cliTranscript(args...)
 		if err != nil {
 			return "", err
 		}

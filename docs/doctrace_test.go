@@ -13,7 +13,10 @@
 // function in this package that performs a real run through drvsim's public
 // API and renders its output, filtered as the page quotes it) and fails
 // with a line diff when a block differs from what the generator prints
-// now. Every marker must name a registered generator, and every generator
+// now. The generators of the drvsim command's and the example programs'
+// outputs do not build and run the programs: they read the golden
+// transcripts the programs' own tests keep equal to a real run
+// (cmd/drvsim/testdata/*.golden, examples/*/testdata/*.golden). Every marker must name a registered generator, and every generator
 // must be used by exactly one marker.
 //
 // To rewrite the blocks from the generators:
@@ -41,10 +44,7 @@ var update = flag.Bool("update", false, "rewrite the marked trace blocks of docs
 
 func TestMain(m *testing.M) {
 	raceexit.NoSleep()
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		removeBuildDir()
-		os.Exit(code)
-	}))
+	goleak.VerifyTestMain(m)
 }
 
 // markerRe matches a marker line; the name is its first group.
@@ -201,8 +201,6 @@ func checkDocs(dir string, gens map[string]generator, update bool) (problems, re
 // TestDocTraces regenerates every marked trace block of docs/*.md and
 // compares it with the page (or rewrites it, with -update).
 func TestDocTraces(t *testing.T) {
-	prebuild(drvsimCmd, firstdriver, "./examples/platform-driver", "./examples/revocable",
-		"./examples/usb-unplug", "./examples/drm-unplug", "./examples/lifecycle-test")
 	problems, rewritten, err := checkDocs(".", twice(generators), *update)
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,19 @@
 package docs_test
 
 // examples.md quotes the example programs, run as the reader runs them:
-// go run ./examples/NAME.
+// go run ./examples/NAME. Each example's own test keeps the program's
+// output in examples/NAME/testdata/output.golden; the generators below
+// cut the page's excerpts from those files.
+
+// exampleOutput is the output of go run ./examples/NAME, as its golden file
+// holds it.
+func exampleOutput(name string) (string, error) {
+	return fileText("../examples/" + name + "/testdata/output.golden")()
+}
 
 // examplePlatformUnbind: platform-driver's unbind section.
 func examplePlatformUnbind() (string, error) {
-	out, err := output("./examples/platform-driver")
+	out, err := exampleOutput("platform-driver")
 	if err != nil {
 		return "", err
 	}
@@ -16,7 +24,7 @@ func examplePlatformUnbind() (string, error) {
 // devm action to its state after the failed probe, and the board check
 // that ends the program.
 func examplePlatformProbeFailure() (string, error) {
-	out, err := output("./examples/platform-driver")
+	out, err := exampleOutput("platform-driver")
 	if err != nil {
 		return "", err
 	}
@@ -28,7 +36,7 @@ func examplePlatformProbeFailure() (string, error) {
 // exampleRevocable: revocable's step 3 (the revoke waiting for the reader)
 // and step 4, to the end.
 func exampleRevocable() (string, error) {
-	out, err := output("./examples/revocable")
+	out, err := exampleOutput("revocable")
 	if err != nil {
 		return "", err
 	}
@@ -39,7 +47,7 @@ func exampleRevocable() (string, error) {
 // the unplug up to the frees, the failed open, the read, ioctl and close
 // on the open file.
 func exampleUSBUnplug() (string, error) {
-	out, err := output("./examples/usb-unplug")
+	out, err := exampleOutput("usb-unplug")
 	if err != nil {
 		return "", err
 	}
@@ -52,7 +60,7 @@ func exampleUSBUnplug() (string, error) {
 // exampleDRMUnplug: drm-unplug's last three sections: the unplug, the open
 // file after it, the close.
 func exampleDRMUnplug() (string, error) {
-	out, err := output("./examples/drm-unplug")
+	out, err := exampleOutput("drm-unplug")
 	if err != nil {
 		return "", err
 	}
@@ -62,7 +70,7 @@ func exampleDRMUnplug() (string, error) {
 // exampleLifecycleTest: lifecycle-test's four sections, the report cut to
 // a few call sites, its schedule and trace to the trace's last events.
 func exampleLifecycleTest() (string, error) {
-	out, err := output("./examples/lifecycle-test")
+	out, err := exampleOutput("lifecycle-test")
 	if err != nil {
 		return "", err
 	}

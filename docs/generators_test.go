@@ -1,14 +1,10 @@
 package docs_test
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/drvsim/drvsim"
@@ -397,77 +393,6 @@ func fileText(path string) generator {
 		data, err := os.ReadFile(path)
 		return string(data), err
 	}
-}
-
-// runs caches the runs of output and transcript: a page may quote several
-// parts of one run, and twice calls every generator two times. Two runs of
-// a program print the same bytes (cmd/drvsim's and every example's own
-// tests check it), so one run per test binary is enough.
-var runs struct {
-	sync.Mutex
-	m map[string]ranProgram
-}
-
-type ranProgram struct {
-	out    string
-	status int
-	err    error
-}
-
-// output is runProgram(pkg, args...), run once per test binary: the
-// program's standard output, a non-zero exit being an error.
-func output(pkg string, args ...string) (string, error) {
-	r := cachedRun(false, pkg, args)
-	return r.out, r.err
-}
-
-// transcript runs the program built from pkg with args, once per test
-// binary, as a terminal would show it: standard output and standard error
-// interleaved in the order the program wrote them, and the exit status,
-// which is not an error.
-func transcript(pkg string, args ...string) (string, int, error) {
-	r := cachedRun(true, pkg, args)
-	return r.out, r.status, r.err
-}
-
-func cachedRun(combined bool, pkg string, args []string) ranProgram {
-	key := fmt.Sprintf("%t %s %q", combined, pkg, args)
-	runs.Lock()
-	defer runs.Unlock()
-	if r, ok := runs.m[key]; ok {
-		return r
-	}
-	var r ranProgram
-	if combined {
-		r.out, r.status, r.err = runTranscript(pkg, args...)
-	} else {
-		r.out, r.err = runProgram(pkg, args...)
-	}
-	if runs.m == nil {
-		runs.m = map[string]ranProgram{}
-	}
-	runs.m[key] = r
-	return r
-}
-
-func runTranscript(pkg string, args ...string) (string, int, error) {
-	bin, err := program(pkg)
-	if err != nil {
-		return "", 0, err
-	}
-	var out bytes.Buffer
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = ".."                      // the module root, as runProgram
-	cmd.Stdout, cmd.Stderr = &out, &out // the same writer: one pipe, the program's order
-	err = cmd.Run()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		return out.String(), exit.ExitCode(), nil
-	}
-	if err != nil {
-		return "", 0, fmt.Errorf("%s %v: %v", pkg, args, err)
-	}
-	return out.String(), 0, nil
 }
 
 // excerpt cuts a program's output to what a page quotes. Its methods pick

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"flag"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,6 +13,11 @@ import (
 
 	"github.com/drvsim/drvsim/examples/internal/outcheck"
 )
+
+// update rewrites testdata/output.golden, which docs/examples.md quotes:
+//
+//	go test ./examples/drm-unplug -update
+var update = flag.Bool("update", false, "rewrite testdata/output.golden from the program's output")
 
 func TestMain(m *testing.M) {
 	raceexit.NoSleep()
@@ -59,6 +66,10 @@ func TestDRMUnplug(t *testing.T) {
 	require.Equal(t, 1, strings.Count(buf.String(), "lines sent to the panel"))
 }
 
-func TestDRMUnplugDeterministic(t *testing.T) {
-	outcheck.RunTwice(t, run)
+// The output is the same on every run, byte for byte, and is
+// testdata/output.golden, as go run prints it: docs/examples.md quotes it
+// from there.
+func TestDRMUnplugGolden(t *testing.T) {
+	out := outcheck.AsProgram(outcheck.RunTwice(t, run), "drm-unplug")
+	outcheck.Golden(t, filepath.Join("testdata", "output.golden"), out, *update)
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"flag"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -9,18 +11,30 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/drvsim/drvsim/examples/internal/outcheck"
 )
+
+// update rewrites testdata/stepN.golden, the outputs docs/tutorial.md
+// quotes:
+//
+//	go test ./examples/firstdriver -update
+var update = flag.Bool("update", false, "rewrite testdata/step*.golden from the program's output")
 
 func TestMain(m *testing.M) {
 	raceexit.NoSleep()
 	goleak.VerifyTestMain(m)
 }
 
-// output runs the given step as "go run ./examples/firstdriver N" would.
+// output runs the given step as "go run ./examples/firstdriver N" would,
+// and checks that its output, as go run prints it, is
+// testdata/stepN.golden: docs/tutorial.md quotes it from there.
+// (TestDeterministic checks that it is the same on every run.)
 func output(t *testing.T, step string) string {
 	t.Helper()
 	var b bytes.Buffer
 	require.NoError(t, run([]string{step}, &b))
+	outcheck.Golden(t, filepath.Join("testdata", "step"+step+".golden"), outcheck.AsProgram(b.String(), "firstdriver"), *update)
 	return b.String()
 }
 

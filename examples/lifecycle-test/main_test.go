@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"flag"
+	"path/filepath"
 	"testing"
 
 	"github.com/drvsim/drvsim/internal/raceexit"
@@ -11,12 +13,19 @@ import (
 	"github.com/drvsim/drvsim/examples/internal/outcheck"
 )
 
+// update rewrites testdata/output.golden, which docs/examples.md quotes:
+//
+//	go test ./examples/lifecycle-test -update
+var update = flag.Bool("update", false, "rewrite testdata/output.golden from the program's output")
+
 func TestMain(m *testing.M) {
 	raceexit.NoSleep()
 	goleak.VerifyTestMain(m)
 }
 
-// The program's story, and the same output on a second run.
+// The program's story, the same output on a second run, and that output
+// is testdata/output.golden, as go run prints it: docs/examples.md
+// quotes it from there.
 func TestRun(t *testing.T) {
 	var a, b bytes.Buffer
 	require.NoError(t, run(&a))
@@ -38,4 +47,5 @@ func TestRun(t *testing.T) {
 
 	require.NoError(t, run(&b))
 	require.Equal(t, out, b.String())
+	outcheck.Golden(t, filepath.Join("testdata", "output.golden"), outcheck.AsProgram(out, "lifecycle-test"), *update)
 }

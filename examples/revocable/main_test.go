@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"flag"
+	"path/filepath"
 	"testing"
 
 	"github.com/drvsim/drvsim/internal/raceexit"
@@ -13,6 +15,11 @@ import (
 
 	"github.com/drvsim/drvsim/sim"
 )
+
+// update rewrites testdata/output.golden, which docs/examples.md quotes:
+//
+//	go test ./examples/revocable -update
+var update = flag.Bool("update", false, "rewrite testdata/output.golden from the program's output")
 
 func TestMain(m *testing.M) {
 	raceexit.NoSleep()
@@ -50,8 +57,12 @@ func TestRevocable(t *testing.T) {
 	)
 }
 
-func TestRevocableDeterministic(t *testing.T) {
-	outcheck.RunTwice(t, run)
+// The output is the same on every run, byte for byte, and is
+// testdata/output.golden, as go run prints it: docs/examples.md quotes it
+// from there.
+func TestRevocableGolden(t *testing.T) {
+	out := outcheck.AsProgram(outcheck.RunTwice(t, run), "revocable")
+	outcheck.Golden(t, filepath.Join("testdata", "output.golden"), out, *update)
 }
 
 // The example's schedule is one of many. Every interleaving of the reader

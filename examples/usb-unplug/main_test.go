@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"flag"
+	"path/filepath"
 	"testing"
 
 	"github.com/drvsim/drvsim/internal/raceexit"
@@ -10,6 +12,11 @@ import (
 
 	"github.com/drvsim/drvsim/examples/internal/outcheck"
 )
+
+// update rewrites testdata/output.golden, which docs/examples.md quotes:
+//
+//	go test ./examples/usb-unplug -update
+var update = flag.Bool("update", false, "rewrite testdata/output.golden from the program's output")
 
 func TestMain(m *testing.M) {
 	raceexit.NoSleep()
@@ -57,6 +64,10 @@ func TestUSBUnplug(t *testing.T) {
 	)
 }
 
-func TestUSBUnplugDeterministic(t *testing.T) {
-	outcheck.RunTwice(t, run)
+// The output is the same on every run, byte for byte, and is
+// testdata/output.golden, as go run prints it: docs/examples.md quotes it
+// from there.
+func TestUSBUnplugGolden(t *testing.T) {
+	out := outcheck.AsProgram(outcheck.RunTwice(t, run), "usb-unplug")
+	outcheck.Golden(t, filepath.Join("testdata", "output.golden"), out, *update)
 }

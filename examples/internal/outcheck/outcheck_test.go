@@ -1,14 +1,21 @@
 package outcheck
 
 import (
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/assert"
 	"go.uber.org/goleak"
 )
+
+// The package has no golden file; it accepts -update so that one command
+// rewrites every example's: go test ./examples/... -update.
+var _ = flag.Bool("update", false, "accepted for go test ./examples/... -update; nothing to rewrite here")
 
 func TestMain(m *testing.M) {
 	raceexit.NoSleep()
@@ -48,4 +55,22 @@ func TestRunTwice(t *testing.T) {
 	assert.True(t, fails(func(t TestingT) {
 		RunTwice(t, func(w io.Writer) error { n++; _, err := fmt.Fprintln(w, n); return err })
 	}))
+}
+
+func TestGolden(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "testdata", "output.golden")
+	assert.True(t, fails(func(t TestingT) { Golden(t, path, "a\n", false) }), "no file yet")
+	assert.False(t, fails(func(t TestingT) { Golden(t, path, "a (x.go:1)\n", true) }), "update creates it")
+	data, err := os.ReadFile(path)
+	assert.NoError(t, err)
+	assert.Equal(t, "a (x.go:1)\n", string(data))
+	assert.False(t, fails(func(t TestingT) { Golden(t, path, "a (x.go:7)\n", false) }), "a moved line is not a change")
+	assert.True(t, fails(func(t TestingT) { Golden(t, path, "b (x.go:1)\n", false) }), "a changed line is")
+}
+
+func TestAsProgram(t *testing.T) {
+	in := "BUG: x\n    firstdriver.(*ec).xfer (step2.go:50)\n    revocable.Try (r.go:1)\nfirstdriver. says\n    main.run (main.go:3)\n"
+	want := "BUG: x\n    main.(*ec).xfer (step2.go:50)\n    revocable.Try (r.go:1)\nfirstdriver. says\n    main.run (main.go:3)\n"
+	assert.Equal(t, want, AsProgram(in, "firstdriver"))
+	assert.Equal(t, "    main.f (a.go:1)\n", AsProgram("    lifecycle-test.f (a.go:1)\n", "lifecycle-test"))
 }
