@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,11 +12,6 @@ import (
 
 	"github.com/drvsim/drvsim/examples/internal/outcheck"
 )
-
-// update rewrites testdata/output.golden, which docs/examples.md quotes:
-//
-//	go test ./examples/drm-unplug -update
-var update = flag.Bool("update", false, "rewrite testdata/output.golden from the program's output")
 
 func TestMain(m *testing.M) {
 	raceexit.NoSleep()
@@ -71,5 +65,5 @@ func TestDRMUnplug(t *testing.T) {
 // from there.
 func TestDRMUnplugGolden(t *testing.T) {
 	out := outcheck.AsProgram(outcheck.RunTwice(t, run), "drm-unplug")
-	outcheck.Golden(t, filepath.Join("testdata", "output.golden"), out, *update)
+	outcheck.Golden(t, filepath.Join("testdata", "output.golden"), out)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,12 +13,6 @@ import (
 
 	"github.com/drvsim/drvsim/examples/internal/outcheck"
 )
-
-// update rewrites testdata/stepN.golden, the outputs docs/tutorial.md
-// quotes:
-//
-//	go test ./examples/firstdriver -update
-var update = flag.Bool("update", false, "rewrite testdata/step*.golden from the program's output")
 
 func TestMain(m *testing.M) {
 	raceexit.NoSleep()
@@ -34,7 +27,7 @@ func output(t *testing.T, step string) string {
 	t.Helper()
 	var b bytes.Buffer
 	require.NoError(t, run([]string{step}, &b))
-	outcheck.Golden(t, filepath.Join("testdata", "step"+step+".golden"), outcheck.AsProgram(b.String(), "firstdriver"), *update)
+	outcheck.Golden(t, filepath.Join("testdata", "step"+step+".golden"), outcheck.AsProgram(b.String(), "firstdriver"))
 	return b.String()
 }
 

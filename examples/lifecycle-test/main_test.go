@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"path/filepath"
 	"testing"
 
@@ -12,11 +11,6 @@ import (
 
 	"github.com/drvsim/drvsim/examples/internal/outcheck"
 )
-
-// update rewrites testdata/output.golden, which docs/examples.md quotes:
-//
-//	go test ./examples/lifecycle-test -update
-var update = flag.Bool("update", false, "rewrite testdata/output.golden from the program's output")
 
 func TestMain(m *testing.M) {
 	raceexit.NoSleep()
@@ -47,5 +41,5 @@ func TestRun(t *testing.T) {
 
 	require.NoError(t, run(&b))
 	require.Equal(t, out, b.String())
-	outcheck.Golden(t, filepath.Join("testdata", "output.golden"), outcheck.AsProgram(out, "lifecycle-test"), *update)
+	outcheck.Golden(t, filepath.Join("testdata", "output.golden"), outcheck.AsProgram(out, "lifecycle-test"))
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"path/filepath"
 	"testing"
 
@@ -15,11 +14,6 @@ import (
 
 	"github.com/drvsim/drvsim/sim"
 )
-
-// update rewrites testdata/output.golden, which docs/examples.md quotes:
-//
-//	go test ./examples/revocable -update
-var update = flag.Bool("update", false, "rewrite testdata/output.golden from the program's output")
 
 func TestMain(m *testing.M) {
 	raceexit.NoSleep()
@@ -62,7 +56,7 @@ func TestRevocable(t *testing.T) {
 // from there.
 func TestRevocableGolden(t *testing.T) {
 	out := outcheck.AsProgram(outcheck.RunTwice(t, run), "revocable")
-	outcheck.Golden(t, filepath.Join("testdata", "output.golden"), out, *update)
+	outcheck.Golden(t, filepath.Join("testdata", "output.golden"), out)
 }
 
 // The example's schedule is one of many. Every interleaving of the reader

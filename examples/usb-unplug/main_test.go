@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"path/filepath"
 	"testing"
 
@@ -12,11 +11,6 @@ import (
 
 	"github.com/drvsim/drvsim/examples/internal/outcheck"
 )
-
-// update rewrites testdata/output.golden, which docs/examples.md quotes:
-//
-//	go test ./examples/usb-unplug -update
-var update = flag.Bool("update", false, "rewrite testdata/output.golden from the program's output")
 
 func TestMain(m *testing.M) {
 	raceexit.NoSleep()
@@ -69,5 +63,5 @@ func TestUSBUnplug(t *testing.T) {
 // from there.
 func TestUSBUnplugGolden(t *testing.T) {
 	out := outcheck.AsProgram(outcheck.RunTwice(t, run), "usb-unplug")
-	outcheck.Golden(t, filepath.Join("testdata", "output.golden"), out, *update)
+	outcheck.Golden(t, filepath.Join("testdata", "output.golden"), out)
 }

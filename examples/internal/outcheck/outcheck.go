@@ -6,6 +6,7 @@ package outcheck
 
 import (
 	"bytes"
+	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -56,11 +57,20 @@ func maskFrameLines(s string) string { return frameLine.ReplaceAllString(s, ".go
 
 // Golden checks that got, a program's output, is the contents of the
 // golden file path (e.g. testdata/output.golden), which docs/ quotes from.
-// With update, it first writes got to path, creating its directory.
+// With -update, it first writes got to path, creating its directory.
 // The line numbers of stack frames ("(file.go:123)") are not compared:
 // moving a line of source is not a change of the output; update still
 // refreshes them.
-func Golden(t TestingT, path, got string, update bool) {
+func Golden(t TestingT, path, got string) {
+	t.Helper()
+	golden(t, path, got, *update)
+}
+
+// update is the -update flag of every example's tests: one command,
+// go test ./examples/... -update, rewrites all their golden files.
+var update = flag.Bool("update", false, "rewrite the example's testdata/*.golden from its output")
+
+func golden(t TestingT, path, got string, update bool) {
 	t.Helper()
 	if update {
 		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))

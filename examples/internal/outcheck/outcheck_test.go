@@ -1,7 +1,6 @@
 package outcheck
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,10 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"go.uber.org/goleak"
 )
-
-// The package has no golden file; it accepts -update so that one command
-// rewrites every example's: go test ./examples/... -update.
-var _ = flag.Bool("update", false, "accepted for go test ./examples/... -update; nothing to rewrite here")
 
 func TestMain(m *testing.M) {
 	raceexit.NoSleep()
@@ -59,13 +54,13 @@ func TestRunTwice(t *testing.T) {
 
 func TestGolden(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "testdata", "output.golden")
-	assert.True(t, fails(func(t TestingT) { Golden(t, path, "a\n", false) }), "no file yet")
-	assert.False(t, fails(func(t TestingT) { Golden(t, path, "a (x.go:1)\n", true) }), "update creates it")
+	assert.True(t, fails(func(t TestingT) { golden(t, path, "a\n", false) }), "no file yet")
+	assert.False(t, fails(func(t TestingT) { golden(t, path, "a (x.go:1)\n", true) }), "update creates it")
 	data, err := os.ReadFile(path)
 	assert.NoError(t, err)
 	assert.Equal(t, "a (x.go:1)\n", string(data))
-	assert.False(t, fails(func(t TestingT) { Golden(t, path, "a (x.go:7)\n", false) }), "a moved line is not a change")
-	assert.True(t, fails(func(t TestingT) { Golden(t, path, "b (x.go:1)\n", false) }), "a changed line is")
+	assert.False(t, fails(func(t TestingT) { golden(t, path, "a (x.go:7)\n", false) }), "a moved line is not a change")
+	assert.True(t, fails(func(t TestingT) { golden(t, path, "b (x.go:1)\n", false) }), "a changed line is")
 }
 
 func TestAsProgram(t *testing.T) {
