@@ -212,10 +212,7 @@ func TestUnbindHubDriverDisconnectsChild(t *testing.T) {
 // enumerates it. A device pulled out of such a port has no usb_device:
 // nothing to disconnect, and binding the hub driver finds the port empty.
 func TestPlugUnplugUnwatchedPorts(t *testing.T) {
-	sys, u, h := newUSB(t)
-	var rec recorder
-	require.NoError(t, u.Register(rec.driver("t", usbsim.ID(0xfff0, 0xfff0))))
-	root := h.RootHub()
+	sys, _, root, rec := newRecordingUSB(t)
 	hubIntf := root.Interface(0)
 	require.NoError(t, sys.Unbind(hubIntf.Dev()))
 
@@ -266,10 +263,7 @@ func TestPlugUnplugUnwatchedPorts(t *testing.T) {
 // hub_wq work its hub_activate queued runs when Plug returns from the
 // hub's own enumeration.
 func TestReplugHubWithDeviceBehindIt(t *testing.T) {
-	sys, u, h := newUSB(t)
-	var rec recorder
-	require.NoError(t, u.Register(rec.driver("t", usbsim.ID(0xfff0, 0xfff0))))
-	root := h.RootHub()
+	sys, _, root, rec := newRecordingUSB(t)
 	hg := usbsim.HubGadget(4)
 	hub, err := root.Plug(1, hg)
 	require.NoError(t, err)
@@ -312,10 +306,7 @@ func TestReplugHubWithDeviceBehindIt(t *testing.T) {
 // released and the root hub goes back to the addressed state. bind usb
 // usb1 configures it again and the hub driver binds to the new interface.
 func TestDeconfigureHubDisconnectsChild(t *testing.T) {
-	sys, u, h := newUSB(t)
-	var rec recorder
-	require.NoError(t, u.Register(rec.driver("t", usbsim.ID(0xfff0, 0xfff0))))
-	root := h.RootHub()
+	sys, u, root, rec := newRecordingUSB(t)
 	child, err := root.Plug(2, usbsim.BulkGadget(0xfff0, 0xfff0, 64, nil))
 	require.NoError(t, err)
 	childIntf := child.Interface(0)
@@ -374,10 +365,7 @@ func TestDeconfigureHubDisconnectsChild(t *testing.T) {
 // then the external hub's own interface (its hub_disconnect finds its ports
 // empty), then the external hub.
 func TestUnbindRootHubDriverWithExternalHub(t *testing.T) {
-	sys, u, h := newUSB(t)
-	var rec recorder
-	require.NoError(t, u.Register(rec.driver("t", usbsim.ID(0xfff0, 0xfff0))))
-	root := h.RootHub()
+	sys, u, root, rec := newRecordingUSB(t)
 	hub, err := root.Plug(1, usbsim.HubGadget(4))
 	require.NoError(t, err)
 	grand, err := hub.Plug(2, usbsim.BulkGadget(0xfff0, 0xfff0, 64, nil))
@@ -438,10 +426,7 @@ func TestUnbindRootHubDriverWithExternalHub(t *testing.T) {
 // (configured, its interface unbound); unplugging the hub afterwards finds
 // nothing below it and no hub driver to call.
 func TestUnbindExternalHubDriver(t *testing.T) {
-	sys, u, h := newUSB(t)
-	var rec recorder
-	require.NoError(t, u.Register(rec.driver("t", usbsim.ID(0xfff0, 0xfff0))))
-	root := h.RootHub()
+	sys, u, root, rec := newRecordingUSB(t)
 	hub, err := root.Plug(1, usbsim.HubGadget(4))
 	require.NoError(t, err)
 	g4, err := hub.Plug(4, usbsim.BulkGadget(0xfff0, 0xfff0, 64, nil))
@@ -528,6 +513,16 @@ func TestUnbindHubRacingUnplugExhaustive(t *testing.T) {
 			return append(bad, warnings(s)...)
 		})
 	})
+}
+
+// newRecordingUSB is newUSB with a recorder driver "t" registered for
+// fff0:fff0 devices; it returns the root hub.
+func newRecordingUSB(t *testing.T) (*drvsim.System, *usbsim.USB, *usbsim.Device, *recorder) {
+	t.Helper()
+	sys, u, h := newUSB(t)
+	rec := &recorder{}
+	require.NoError(t, u.Register(rec.driver("t", usbsim.ID(0xfff0, 0xfff0))))
+	return sys, u, h.RootHub(), rec
 }
 
 // exploreHubRace explores scenario exhaustively with at most two
