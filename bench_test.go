@@ -40,9 +40,7 @@ func benchRegister(b *testing.B, n int, lockdep bool) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for it := 0; it < b.N; it++ {
-				sys := drvsim.NewSystem()
-				sys.Log().SetLimit(16)
-				sys.SetLockdep(lockdep)
+				sys := drvsim.NewSystem(drvsim.WithTraceLimit(16), drvsim.WithLockdep(lockdep))
 				drv := &driver.Driver{Name: "bench", Bus: platform.Name, Probe: func(dev *device.Device) error {
 					dev.SetDrvdata(dev.Name())
 					_, err := dev.Devres().Add("res", func() {})
@@ -97,9 +95,7 @@ func BenchmarkDeferredProbeChain(b *testing.B) {
 		b.Run("N="+strconv.Itoa(n), func(b *testing.B) {
 			var attempts uint64
 			for it := 0; it < b.N; it++ {
-				sys := drvsim.NewSystem()
-				sys.Log().SetLimit(16)
-				sys.SetLockdep(false)
+				sys := drvsim.NewSystem(drvsim.WithTraceLimit(16), drvsim.WithLockdep(false))
 				drv := &driver.Driver{Name: "chain", Bus: platform.Name, Probe: func(dev *device.Device) error {
 					i, _ := strconv.Atoi(dev.Name()[len("chain."):])
 					if i == n-1 {

@@ -255,7 +255,7 @@ func scenario4(t *testing.T) (*drvsim.System, uint64, *revocable.Provider[regs])
 	var prov *revocable.Provider[regs]
 	drv := platform.NewDriver("gpio", func(dev *device.Device) error {
 		var err error
-		prov, err = revocable.DevmProvider(dev, &regs{base: 0x1000}, revocable.WithName("gpio-regs"), revocable.WithTrace(dev.Log()))
+		prov, err = revocable.DevmProvider(dev, &regs{base: 0x1000}, revocable.WithName("gpio-regs"))
 		if err != nil {
 			return err
 		}

@@ -3,9 +3,14 @@
 // a typed event trace, for teaching, prototyping and deterministic
 // lifecycle tests.
 //
-// A System is one simulated machine. It embeds the driver core (bus.Core),
+// A System is one simulated machine, and NewSystem is the one way to build
+// it: the plain environment of real goroutines by default, or on the
+// deterministic simulator with OnSim. It embeds the driver core (bus.Core),
 // so every core operation is a System method, and registers a platform bus
-// (System.Platform) at creation:
+// (System.Platform) at creation. Subsystems attach to it
+// (usbsim.Init(sys), drmsim.NewClass(sys)), and everything a driver creates
+// for its device (locks, providers, work, memory) takes the machine's
+// environment from the device:
 //
 //	sys := drvsim.NewSystem()
 //	defer sys.Close()
@@ -22,23 +27,77 @@ import (
 	"github.com/drvsim/drvsim/bus/platform"
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/driver"
+	"github.com/drvsim/drvsim/env"
+	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
 
-// System is one simulated machine: its buses, devices and drivers, its
-// trace log, its deferred-probe lists and clock, and its async-probe
-// worker. Systems share nothing: two in one test do not see each other.
-// Call Close when done; no goroutine outlives it.
+// System is one simulated machine: its environment (trace log, scheduler,
+// memory, clock, lockdep), its buses, devices and drivers, its
+// deferred-probe lists and its async-probe worker. Systems share nothing:
+// two in one test do not see each other. Call Close when done; no goroutine
+// outlives it.
 type System struct {
 	*bus.Core
 	// Platform is the System's platform bus (platform_bus_type).
 	Platform *bus.Bus
 }
 
-// NewSystem returns a System with a fresh trace log and a registered
-// platform bus (the kernel's platform_bus_init at boot).
-func NewSystem() *System {
-	c := bus.NewCore(trace.NewLog())
+// Option configures NewSystem.
+type Option func(*config)
+
+type config struct {
+	sim        *sim.Sim
+	lockdep    *bool
+	traceLimit int
+}
+
+// OnSim builds the machine on the simulated run s: it records into the
+// run's trace, every schedule point of the core, its devices and
+// everything created for them is one of s, asynchronous probes run as
+// tasks of s, memory comes from the run's arena (its use-after-free
+// reports fail the run) and time is the run's virtual clock. Build the
+// System inside the scenario function, once per run.
+func OnSim(s *sim.Sim) Option { return func(c *config) { c.sim = s } }
+
+// WithLockdep turns lockdep on (the default) or off for the machine: the
+// device lock's and the kernel library's owner checks, sleeping in atomic
+// context, a revoke from inside its own read section. Off, misuse hangs
+// or goes unseen, as on a kernel without CONFIG_PROVE_LOCKING. A machine
+// on a simulator takes the simulator's setting (sim.Config.NoLockdep);
+// asking for another panics.
+func WithLockdep(on bool) Option { return func(c *config) { c.lockdep = &on } }
+
+// WithTraceLimit bounds the trace log to the newest n events (trace.Log
+// SetLimit); 0 keeps every event.
+func WithTraceLimit(n int) Option { return func(c *config) { c.traceLimit = n } }
+
+// NewSystem builds a machine: its environment, a driver core in it and a
+// registered platform bus (the kernel's platform_bus_init at boot). It
+// panics on contradictory options (a lockdep setting a simulator does not
+// have, a negative trace limit): they are mistakes in the calling code.
+func NewSystem(opts ...Option) *System {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.traceLimit < 0 {
+		panic("drvsim: NewSystem: negative trace limit")
+	}
+	var e *env.Env
+	if cfg.sim != nil {
+		e = cfg.sim.Env()
+		if cfg.lockdep != nil && *cfg.lockdep != e.Lockdep() {
+			panic("drvsim: NewSystem: OnSim with a lockdep setting the simulator does not have (set sim.Config.NoLockdep)")
+		}
+	} else {
+		on := cfg.lockdep == nil || *cfg.lockdep
+		e = env.New(env.WithLockdep(on))
+	}
+	if cfg.traceLimit > 0 {
+		e.Log().SetLimit(cfg.traceLimit)
+	}
+	c := bus.NewCore(e)
 	s := &System{Core: c, Platform: platform.NewBus()}
 	if err := c.RegisterBus(s.Platform); err != nil {
 		panic("drvsim: registering the platform bus: " + err.Error())
@@ -54,6 +113,10 @@ func (s *System) NewPlatformDevice(name string, opts ...device.Option) *device.D
 
 // Events returns the recorded trace events.
 func (s *System) Events() []trace.Event { return s.Log().Events() }
+
+// Memory returns the machine's memory arena (kmalloc/kfree with KASAN's
+// checks).
+func (s *System) Memory() *env.Memory { return s.Env().Memory() }
 
 // Sentinel errors, the same values as in package device and driver.
 var (
@@ -71,4 +134,5 @@ var (
 
 var _ device.Driver = (*driver.Driver)(nil)
 var _ device.Bus = (*bus.Bus)(nil)
-var _ device.Host = (*bus.Core)(nil)
+var _ bus.Machine = (*System)(nil)
+var _ env.Host = (*device.Device)(nil)

@@ -1,7 +1,7 @@
 package bus
 
 import (
-	"github.com/drvsim/drvsim/internal/goid"
+	"github.com/drvsim/drvsim/internal/gid"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -25,7 +25,7 @@ func (c *Core) queueAsync(j asyncJob) bool {
 		msg += " driver=" + j.drv.drv.Name
 	}
 	announced := false
-	if sp, ok := c.Scheduler().(sched.Spawner); ok {
+	if sp, ok := c.env.Scheduler().(sched.Spawner); ok {
 		c.mu.Lock()
 		closed := c.closed
 		c.mu.Unlock()
@@ -63,7 +63,7 @@ func (c *Core) queueAsync(j asyncJob) bool {
 // the trace is the same on every run. true: the worker runs them as soon as
 // they are queued, concurrently with the caller, as the kernel does; the
 // trace order then depends on the Go scheduler. Probes run as tasks of a
-// sched.Spawner scheduler (see SetScheduler) are always concurrent, as in
+// simulator (a System built with drvsim.OnSim) are always concurrent, as in
 // the kernel: the scheduler chooses, replayably, when they run.
 func (c *Core) SetAsyncConcurrent(on bool) {
 	c.mu.Lock()
@@ -76,7 +76,7 @@ func (c *Core) SetAsyncConcurrent(on bool) {
 // reduced to one thread so that probes run in queue order).
 func (c *Core) worker() {
 	defer c.wg.Done()
-	id := goid.Get()
+	id := gid.Get()
 	c.mu.Lock()
 	c.workerID = id
 	for {
@@ -152,7 +152,7 @@ func (c *Core) runJob(j asyncJob) {
 // them) run meanwhile. Called from setup code while async_probe tasks are
 // pending, it fails the run: the tasks cannot run before the run starts.
 func (c *Core) WaitForProbes() {
-	s := c.Scheduler()
+	s := c.env.Scheduler()
 	if _, ok := s.(sched.Spawner); ok && (s.Current() != "" || c.tasksPending()) {
 		c.mu.Lock()
 		c.kick++
@@ -219,7 +219,7 @@ func (c *Core) spawnAsync(sp sched.Spawner, j asyncJob) bool {
 // leaves the pending count right.
 func (c *Core) asyncTask(j asyncJob) {
 	name := ""
-	if s := c.Scheduler(); s != nil {
+	if s := c.env.Scheduler(); s != nil {
 		name = s.Current()
 	}
 	c.mu.Lock()
@@ -302,7 +302,7 @@ func (c *Core) inAsyncTask(s sched.Scheduler) bool {
 // UnregisterDriver.) An async_probe task unregistering a driver does not
 // wait for itself.
 func (c *Core) asyncSynchronizeForDetach(dp *drvPriv) {
-	s := c.Scheduler()
+	s := c.env.Scheduler()
 	if s == nil || !dp.drv.AllowsAsyncProbing() || !c.tasksPending() || c.inAsyncTask(s) {
 		return
 	}

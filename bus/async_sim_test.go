@@ -31,8 +31,7 @@ type simCores struct {
 }
 
 func (sc *simCores) new(t *testing.T, s *sim.Sim) (*bus.Core, *bus.Bus) {
-	c := bus.NewCore(s.Log())
-	c.SetScheduler(s)
+	c := bus.NewCore(s.Env())
 	sc.mu.Lock()
 	if sc.cores == nil {
 		t.Cleanup(sc.closeAll)

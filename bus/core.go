@@ -8,7 +8,7 @@ import (
 
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/driver"
-	"github.com/drvsim/drvsim/sched"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -23,8 +23,8 @@ const DefaultDeferredProbeTimeout = 10 * time.Second
 // two Cores never see each other. Create it with NewCore and stop its
 // worker with Close. All methods are safe for concurrent use.
 type Core struct {
+	env *env.Env
 	log *trace.Log
-	sch atomic.Pointer[schedBox]
 
 	mu       sync.Mutex
 	cond     *sync.Cond // signalled on async-queue, depth and worker changes
@@ -40,8 +40,7 @@ type Core struct {
 	depth           int  // top-level operations in flight
 	deferredRunning bool
 
-	// deferred-probe timeout on the simulated clock
-	clock        time.Duration
+	// deferred-probe timeout on the environment's clock
 	timeout      time.Duration
 	deadline     time.Duration // 0: not armed
 	timeoutFired bool
@@ -57,11 +56,8 @@ type Core struct {
 	workerID   uint64
 	tasks      asyncTasks // async probes running as scheduler tasks (async.go)
 
-	attempts  atomic.Uint64
-	noLockdep atomic.Bool
+	attempts atomic.Uint64
 }
-
-type schedBox struct{ s sched.Scheduler }
 
 // devPriv is struct device_private: the core's per-device state (dev->p).
 type devPriv struct {
@@ -88,17 +84,20 @@ type drvPriv struct {
 	registered bool
 }
 
-// NewCore returns an empty driver core recording into log (a new log when
-// nil). Its async-probe worker goroutine runs until Close.
-func NewCore(log *trace.Log) *Core {
-	if log == nil {
-		log = trace.NewLog()
+// NewCore returns an empty driver core in the environment e (nil: a fresh
+// plain one): devices it initializes live in e, and it traces into e's
+// log. drvsim.NewSystem is the usual way to get one. Its async-probe worker
+// goroutine runs until Close.
+func NewCore(e *env.Env) *Core {
+	if e == nil {
+		e = env.New()
 	}
 	c := &Core{
-		log:      log,
+		env:      e,
+		log:      e.Log(),
 		buses:    make(map[string]*Bus),
 		timeout:  DefaultDeferredProbeTimeout,
-		deadline: DefaultDeferredProbeTimeout,
+		deadline: e.Now() + DefaultDeferredProbeTimeout,
 	}
 	c.cond = sync.NewCond(&c.mu)
 	c.wg.Add(1)
@@ -109,8 +108,9 @@ func NewCore(log *trace.Log) *Core {
 // Close stops the async-probe worker (queued probes that never ran are
 // dropped, with a trace note) and waits for it to exit. Probes that would
 // be asynchronous run synchronously afterwards. Close is idempotent.
-// Asynchronous probes running as scheduler tasks (see SetScheduler) are not
-// waited for: a task that starts after Close drops its probe the same way.
+// Asynchronous probes running as simulator tasks (see WaitForProbes) are
+// not waited for: a task that starts after Close drops its probe the same
+// way.
 func (c *Core) Close() {
 	c.mu.Lock()
 	c.closed = true
@@ -119,49 +119,23 @@ func (c *Core) Close() {
 	c.wg.Wait()
 }
 
-// Log returns the trace log (part of device.Host).
+// Env returns the core's environment, where its devices live; it makes a
+// Core an env.Host.
+func (c *Core) Env() *env.Env { return c.env }
+
+// DriverCore returns c itself: a Core is a Machine.
+func (c *Core) DriverCore() *Core { return c }
+
+// Machine is anything built around one driver core: a *Core, a
+// drvsim.System. Subsystems attach to one (usbsim.Init, drmsim.NewClass).
+type Machine interface {
+	env.Host
+	// DriverCore returns the machine's driver core.
+	DriverCore() *Core
+}
+
+// Log returns the trace log of the core's environment.
 func (c *Core) Log() *trace.Log { return c.log }
-
-// Scheduler returns the installed scheduler, nil outside a controlled run
-// (part of device.Host).
-func (c *Core) Scheduler() sched.Scheduler {
-	if b := c.sch.Load(); b != nil {
-		return b.s
-	}
-	return nil
-}
-
-// SetScheduler installs the scheduler of a deterministic run (nil removes
-// it). Device locks, notifier calls, probe and remove calls and devres
-// releases become schedule points, and probes consult
-// s.Fault(sched.Probe(driverName)) so that failures can be injected. If s
-// is also a sched.Spawner (sim.Sim is), asynchronous probes queued from then
-// on run as scheduler tasks named "async_probe" instead of on the worker
-// goroutine (see WaitForProbes).
-func (c *Core) SetScheduler(s sched.Scheduler) {
-	c.sch.Store(&schedBox{s})
-	c.mu.Lock()
-	devs := c.devices.values()
-	c.mu.Unlock()
-	for _, p := range devs {
-		p.dev.Devres().Attach(c.log, s)
-	}
-}
-
-// SetLockdep turns the device-lock self-deadlock check on (the default) or
-// off. With it on, the core records which goroutine holds a device lock
-// before running driver code under it (probe, remove, shutdown, notifiers,
-// devres actions), so a driver that calls back into the core for the same
-// device gets ErrDeadlock; finding a goroutine's id costs a few
-// microseconds per callback. With it off, such a driver hangs, as a kernel
-// without lockdep would. Benchmarks of large systems turn it off.
-func (c *Core) SetLockdep(on bool) { c.noLockdep.Store(!on) }
-
-func (c *Core) markLockOwner(dev *device.Device) {
-	if !c.noLockdep.Load() {
-		dev.Core().MarkLockOwner()
-	}
-}
 
 // ProbeAttempts returns how many times a probe callback was called (or
 // failed by injection): a cost measure for deferred-probe chains.

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -145,9 +146,11 @@ func (f *faultSched) Fault(point string) error {
 }
 
 func TestSchedulerPointsAndProbeFault(t *testing.T) {
-	c, b := newCore(t)
 	s := &faultSched{fail: sched.Probe("flaky")}
-	c.SetScheduler(s)
+	c := bus.NewCore(env.New(env.WithScheduler(s)))
+	t.Cleanup(c.Close)
+	b := platform.NewBus()
+	require.NoError(t, c.RegisterBus(b))
 	called := false
 	require.NoError(t, c.RegisterDriver(platform.NewDriver("flaky", func(*device.Device) error { called = true; return nil }, nil)))
 	_, err := c.RegisterNotifier(platform.Name, func(bus.Action, *device.Device) {})
@@ -161,7 +164,6 @@ func TestSchedulerPointsAndProbeFault(t *testing.T) {
 	assert.Contains(t, s.points, "device_lock")
 	assert.Contains(t, s.points, "notify")
 	assert.Contains(t, s.points, "probe")
-	c.SetScheduler(nil)
 	s.fail = ""
 	bound, err := c.Attach(dev)
 	require.NoError(t, err)

@@ -117,25 +117,22 @@ func (c *Core) SetDeferredProbeTimeout(d time.Duration) {
 	if d <= 0 {
 		c.deadline = 0
 	} else if !c.timeoutFired {
-		c.deadline = c.clock + d
+		c.deadline = c.env.Now() + d
 	}
 	c.mu.Unlock()
 }
 
-// Now returns the simulated clock: the sum of every Advance.
-func (c *Core) Now() time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.clock
-}
+// Now returns the virtual time of the core's environment (env.Env.Now).
+func (c *Core) Now() time.Duration { return c.env.Now() }
 
-// Advance moves the simulated clock forward by d. If the deferred-probe
-// timeout falls due, it fires (TimeoutDeferred) before Advance returns.
-// drvsim never reads the wall clock.
+// Advance lets d of virtual time pass (env.Env.Advance). If the
+// deferred-probe timeout falls due, it fires (TimeoutDeferred) before
+// Advance returns. drvsim never reads the wall clock.
 func (c *Core) Advance(d time.Duration) {
+	c.env.Advance(d)
+	now := c.env.Now()
 	c.mu.Lock()
-	c.clock += d
-	due := !c.timeoutFired && c.deadline > 0 && c.clock >= c.deadline
+	due := !c.timeoutFired && c.deadline > 0 && now >= c.deadline
 	c.mu.Unlock()
 	if due {
 		c.TimeoutDeferred()

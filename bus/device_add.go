@@ -14,7 +14,7 @@ func (c *Core) InitializeDevice(dev *device.Device) error {
 	if dev == nil {
 		return fmt.Errorf("device_initialize: nil device: %w", device.ErrInvalid)
 	}
-	return dev.Core().Initialize(c)
+	return dev.Core().Initialize(c.env)
 }
 
 // RegisterDevice is device_register: InitializeDevice then AddDevice. On
@@ -67,7 +67,7 @@ func (c *Core) addDevice(dev *device.Device) error {
 	case st != device.StateInitialized:
 		return fmt.Errorf("device_add %s: already registered (state %s): %w", dev.Path(), st, device.ErrExist)
 	}
-	if h := dev.Core().Host(); h != Host(c) {
+	if dev.Env() != c.env {
 		return fmt.Errorf("device_add %s: initialized by another system: %w", dev.Path(), device.ErrInvalid)
 	}
 	var b *Bus
@@ -115,10 +115,6 @@ func (c *Core) addDevice(dev *device.Device) error {
 	c.emit(trace.DeviceAdd, dev.Path(), "device_add", msg)
 	return nil
 }
-
-// Host is device.Host, named here so the core can compare a device's host
-// with itself.
-type Host = device.Host
 
 // DeleteDevice is device_del: the device is marked dead,
 // BUS_NOTIFY_DEL_DEVICE is sent, it leaves its parent's child list, then

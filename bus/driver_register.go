@@ -5,7 +5,7 @@ import (
 
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/driver"
-	"github.com/drvsim/drvsim/internal/goid"
+	"github.com/drvsim/drvsim/internal/gid"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -52,9 +52,10 @@ func (c *Core) RegisterDriver(drv *driver.Driver) error {
 	}
 	c.emit(trace.Uevent, drv.Path(), "kobject_uevent", "add")
 	// deferred_probe_extend_timeout: a pending timeout starts over.
+	now := c.env.Now()
 	c.mu.Lock()
-	if !c.timeoutFired && c.deadline > 0 && c.clock+c.timeout > c.deadline {
-		c.deadline = c.clock + c.timeout
+	if !c.timeoutFired && c.deadline > 0 && now+c.timeout > c.deadline {
+		c.deadline = now + c.timeout
 	}
 	c.mu.Unlock()
 	return nil
@@ -85,7 +86,7 @@ func (c *Core) UnregisterDriver(drv *driver.Driver) error {
 	delete(b.p.drvByName, drv.Name)
 	// An asynchronous probe of this driver may be running: wait for it
 	// (driver_detach's async_synchronize_full), unless we are the worker.
-	if c.asyncBusy && goid.Get() != c.workerID {
+	if c.asyncBusy && gid.Get() != c.workerID {
 		for c.asyncBusy {
 			c.cond.Wait()
 		}

@@ -105,10 +105,7 @@ func (c *Core) notify(b *Bus, dev *device.Device, a Action) {
 	c.mu.Lock()
 	ns := b.p.notifiers
 	c.mu.Unlock()
-	if len(ns) > 0 {
-		c.markLockOwner(dev)
-	}
-	s := c.Scheduler()
+	s := c.env.Scheduler()
 	for _, n := range ns {
 		if s != nil {
 			s.Yield(sched.Point{Kind: "notify", Func: "bus_notify", Obj: a.String()})

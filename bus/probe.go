@@ -158,7 +158,7 @@ func (c *Core) reallyProbe(dp *drvPriv, p *devPriv) (error, bool) {
 func (c *Core) callDriverProbe(dp *drvPriv, p *devPriv) error {
 	dev, drv := p.dev, dp.drv
 	var err error
-	s := c.Scheduler()
+	s := c.env.Scheduler()
 	if s != nil {
 		s.Yield(sched.Point{Kind: "probe", Func: "call_driver_probe", Obj: dev.Path()})
 		if ferr := s.Fault(sched.Probe(drv.Name)); ferr != nil {
@@ -168,7 +168,6 @@ func (c *Core) callDriverProbe(dp *drvPriv, p *devPriv) error {
 	}
 	c.attempts.Add(1)
 	if err == nil {
-		c.markLockOwner(dev)
 		if dp.bus.Probe != nil {
 			err = dp.bus.Probe(dev, drv)
 		} else {
@@ -211,9 +210,6 @@ func (c *Core) driverBound(dp *drvPriv, p *devPriv) {
 // first out), then dev->driver and the driver data cleared.
 func (c *Core) unbindCleanup(dev *device.Device) {
 	l := dev.Devres()
-	if !l.Empty() {
-		c.markLockOwner(dev)
-	}
 	c.emit(trace.DevresRelease, dev.Path(), "devres_release_all", devres.Count(l.Len()))
 	l.ReleaseAll()
 	dev.Core().SetDriver(nil)

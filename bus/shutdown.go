@@ -25,7 +25,7 @@ func (c *Core) Shutdown() {
 	c.mu.Lock()
 	devs := c.devices.values()
 	c.mu.Unlock()
-	s := c.Scheduler()
+	s := c.env.Scheduler()
 	for i := len(devs) - 1; i >= 0; i-- {
 		p := devs[i]
 		dev := p.dev
@@ -45,7 +45,6 @@ func (c *Core) Shutdown() {
 			if s != nil {
 				s.Yield(sched.Point{Kind: "shutdown", Func: "device_shutdown", Obj: dev.Path()})
 			}
-			c.markLockOwner(dev)
 			if busShutdown {
 				p.bus.Shutdown(dev, drv)
 			} else {

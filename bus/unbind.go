@@ -66,11 +66,8 @@ func (c *Core) deviceReleaseDriverLocked(p *devPriv, drv *driver.Driver) {
 
 	// device_remove
 	c.emit(trace.Remove, dev.Path(), "device_remove", "driver="+drv.Name)
-	if s := c.Scheduler(); s != nil {
+	if s := c.env.Scheduler(); s != nil {
 		s.Yield(sched.Point{Kind: "remove", Func: "device_remove", Obj: dev.Path()})
-	}
-	if b.Remove != nil || drv.Remove != nil {
-		c.markLockOwner(dev)
 	}
 	if b.Remove != nil {
 		b.Remove(dev, drv)

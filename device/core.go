@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"fmt"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -18,9 +19,10 @@ type CoreAccess struct{ d *Device }
 func (d *Device) Core() CoreAccess { return CoreAccess{d} }
 
 // Initialize is device_initialize: one reference, StateInitialized, and the
-// device attached to its host's trace log and scheduler. Initializing twice
-// gives ErrExist and changes nothing.
-func (c CoreAccess) Initialize(h Host) error {
+// device placed in its machine's environment e (its trace log, scheduler,
+// memory and lockdep), which its devres list and everything created for it
+// use from then on. Initializing twice gives ErrExist and changes nothing.
+func (c CoreAccess) Initialize(e *env.Env) error {
 	d := c.d
 	d.mu.Lock()
 	if d.state != StateNew {
@@ -28,17 +30,14 @@ func (c CoreAccess) Initialize(h Host) error {
 		d.mu.Unlock()
 		return fmt.Errorf("device_initialize %s: already initialized (state %s): %w", d.path, st, ErrExist)
 	}
-	d.host = h
+	d.env = e
 	d.refs = 1
 	d.state = StateInitialized
 	d.mu.Unlock()
-	d.devres.Attach(h.Log(), h.Scheduler())
+	d.devres.Attach(e)
 	d.emit(trace.DeviceInit, "device_initialize", "")
 	return nil
 }
-
-// Host returns the host the device was initialized with.
-func (c CoreAccess) Host() Host { return c.d.hostOf() }
 
 // SetState sets the lifecycle state.
 func (c CoreAccess) SetState(s State) {

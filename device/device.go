@@ -5,7 +5,7 @@ import (
 	"sync"
 
 	"github.com/drvsim/drvsim/devres"
-	"github.com/drvsim/drvsim/sched"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
 	"github.com/google/uuid"
 )
@@ -27,14 +27,6 @@ type Driver interface {
 	DriverName() string
 }
 
-// Host is the simulated system a device lives in once initialized: where it
-// records trace events and which scheduler (nil outside a controlled run) its
-// schedule points report to. The driver core implements it.
-type Host interface {
-	Log() *trace.Log
-	Scheduler() sched.Scheduler
-}
-
 // Device models struct device. Create it with New; the driver core
 // initializes, adds and deletes it. All methods are safe for concurrent use.
 type Device struct {
@@ -47,7 +39,7 @@ type Device struct {
 	devres  *devres.List
 
 	mu        sync.Mutex
-	host      Host
+	env       *env.Env
 	state     State
 	dead      bool
 	refs      int64
@@ -218,27 +210,23 @@ func (d *Device) SetDriverOverride(name string) {
 	d.emit(trace.Note, "driver_set_override", "driver_override="+name)
 }
 
-func (d *Device) hostOf() Host {
+// Env returns the environment of the machine the device lives in: its
+// trace log, scheduler, memory arena and lockdep (nil before
+// device_initialize, and for a nil device). It makes a Device an env.Host:
+// whatever a driver creates for its device (a lock, a provider, a work
+// item) passes the device and lives in the same machine.
+func (d *Device) Env() *env.Env {
+	if d == nil {
+		return nil
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.host
+	return d.env
 }
 
-// Log returns the trace log of the system the device lives in (nil before
-// initialization).
-func (d *Device) Log() *trace.Log {
-	if h := d.hostOf(); h != nil {
-		return h.Log()
-	}
-	return nil
-}
-
-func (d *Device) scheduler() sched.Scheduler {
-	if h := d.hostOf(); h != nil {
-		return h.Scheduler()
-	}
-	return nil
-}
+// Log returns the trace log of the machine the device lives in (nil, which
+// records nothing, before initialization).
+func (d *Device) Log() *trace.Log { return d.Env().Log() }
 
 func (d *Device) emit(kind trace.Kind, fn, msg string) {
 	d.Log().Emit(trace.Event{Kind: kind, Dev: d.path, Func: fn, Msg: msg})

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,20 +22,12 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-type host struct {
-	log *trace.Log
-	s   sched.Scheduler
-}
-
-func (h *host) Log() *trace.Log            { return h.log }
-func (h *host) Scheduler() sched.Scheduler { return h.s }
-
 type fakeBus struct{}
 
 func (fakeBus) BusName() string     { return "fake" }
 func (fakeBus) DevicesRoot() string { return "fake" }
 
-func newHost() *host { return &host{log: trace.NewLog()} }
+func newHost() *env.Env { return env.New() }
 
 func TestPathsAndIdentity(t *testing.T) {
 	root := device.New("soc")
@@ -75,7 +69,7 @@ func TestInitializeAndRefcount(t *testing.T) {
 		"device_release /sys/devices/dev",
 		"put_device /sys/devices/dev: reference count underflow",
 		"get_device /sys/devices/dev: reference on a device with no references (not initialized or released)",
-	}, trace.Shorts(h.log.Events()))
+	}, trace.Shorts(h.Log().Events()))
 }
 
 func TestReleaseWithoutCallbackWarns(t *testing.T) {
@@ -83,7 +77,7 @@ func TestReleaseWithoutCallbackWarns(t *testing.T) {
 	d := device.New("norelease")
 	require.NoError(t, d.Core().Initialize(h))
 	require.NoError(t, d.Put())
-	warns := trace.Filter(h.log.Events(), trace.OfKind(trace.Warn))
+	warns := trace.Filter(h.Log().Events(), trace.OfKind(trace.Warn))
 	require.Len(t, warns, 1)
 	assert.Contains(t, warns[0].Msg, "does not have a release() function")
 }
@@ -149,7 +143,7 @@ func TestLockDeadlockAndContention(t *testing.T) {
 	require.NoError(t, d.Unlock())
 	require.NoError(t, <-got)
 	require.ErrorIs(t, d.Unlock(), device.ErrInvalid)
-	warns := trace.Filter(h.log.Events(), trace.OfKind(trace.Warn))
+	warns := trace.Filter(h.Log().Events(), trace.OfKind(trace.Warn))
 	require.Len(t, warns, 2)
 }
 
@@ -166,7 +160,7 @@ func (f *fakeSched) Current() string                       { return f.task }
 
 func TestLockUnderScheduler(t *testing.T) {
 	s := &fakeSched{task: "T1"}
-	h := &host{log: trace.NewLog(), s: s}
+	h := env.New(env.WithScheduler(s))
 	d := device.New("s")
 	require.NoError(t, d.Core().Initialize(h))
 	require.NoError(t, d.Lock())
@@ -198,16 +192,32 @@ func TestLinksBookkeeping(t *testing.T) {
 	assert.Empty(t, a.Consumers())
 }
 
-func TestCoreLockWithMarkedOwner(t *testing.T) {
+func TestCoreLockIsTheDeviceLock(t *testing.T) {
 	d := device.New("m")
 	require.NoError(t, d.Core().Initialize(newHost()))
 	require.NoError(t, d.Core().Lock())
-	d.Core().MarkLockOwner() // before running driver code under the lock
 	require.ErrorIs(t, d.Lock(), device.ErrDeadlock)
 	require.ErrorIs(t, d.Core().Lock(), device.ErrDeadlock)
+	assert.Equal(t, env.New().Holder().String(), d.LockHolder())
 	require.NoError(t, d.Unlock())
-	d.Core().MarkLockOwner() // not held: no-op
-	require.NoError(t, d.Core().Lock())
+	assert.Empty(t, d.LockHolder())
+}
+
+// Without lockdep the lock still excludes: another task's Lock waits until
+// the holder unlocks.
+func TestLockWithoutLockdepWaits(t *testing.T) {
+	d := device.New("nolockdep")
+	require.NoError(t, d.Core().Initialize(env.New(env.WithLockdep(false))))
+	require.NoError(t, d.Lock())
+	got := make(chan error)
+	go func() { got <- d.Lock() }()
+	select {
+	case err := <-got:
+		t.Fatalf("second Lock returned %v while the lock was held", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	require.NoError(t, d.Unlock())
+	require.NoError(t, <-got)
 	require.NoError(t, d.Unlock())
 }
 
@@ -232,5 +242,5 @@ func TestReleaseRunsLeftoverDevresFirst(t *testing.T) {
 		"devm_action_release /sys/devices/r: b",
 		"devm_action_release /sys/devices/r: a",
 		"device_release /sys/devices/r",
-	}, trace.Shorts(h.log.Events()))
+	}, trace.Shorts(h.Log().Events()))
 }

@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -98,8 +99,7 @@ type List struct {
 	owner string
 	n     int // number of actions (not markers) on the list
 
-	log   *trace.Log
-	sch   sched.Scheduler
+	e     *env.Env // nil until Attach: untraced, no schedule points
 	fault func(point string) error
 }
 
@@ -118,13 +118,20 @@ func (l *List) SetOwner(owner string) {
 	l.mu.Unlock()
 }
 
-// Attach connects the list to a trace log and a scheduler; either may be nil.
-// With a scheduler, every released action is a schedule point and Add
-// consults the scheduler's fault point sched.FaultDevresAdd.
-func (l *List) Attach(log *trace.Log, s sched.Scheduler) {
+// Attach puts the list in its device's environment (device_initialize
+// does it): the list traces into e's log and, under a simulator, every
+// released action is a schedule point and Add consults the fault point
+// sched.FaultDevresAdd. A list never attached is untraced.
+func (l *List) Attach(e *env.Env) {
 	l.mu.Lock()
-	l.log, l.sch = log, s
+	l.e = e
 	l.mu.Unlock()
+}
+
+func (l *List) env() *env.Env {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.e
 }
 
 // SetFaultHook installs a function consulted on every allocation (Add,
@@ -139,22 +146,24 @@ func (l *List) SetFaultHook(f func(point string) error) {
 
 func (l *List) emit(kind trace.Kind, fn, msg string) {
 	l.mu.Lock()
-	log, owner := l.log, l.owner
+	e, owner := l.e, l.owner
 	l.mu.Unlock()
-	log.Emit(trace.Event{Kind: kind, Dev: owner, Func: fn, Msg: msg})
+	if e != nil {
+		e.Log().Emit(trace.Event{Kind: kind, Dev: owner, Func: fn, Msg: msg})
+	}
 }
 
 // allocFails consults the fault hooks, like devres_alloc's kmalloc.
 func (l *List) allocFails(fn string) error {
 	l.mu.Lock()
-	hook, s := l.fault, l.sch
+	hook, e := l.fault, l.e
 	l.mu.Unlock()
 	var err error
 	if hook != nil {
 		err = hook(sched.FaultDevresAdd)
 	}
-	if err == nil && s != nil {
-		err = s.Fault(sched.FaultDevresAdd)
+	if err == nil && e != nil {
+		err = e.Fault(sched.FaultDevresAdd)
 	}
 	if err != nil {
 		l.emit(trace.Fault, fn, fmt.Sprintf("%s: %v", sched.FaultDevresAdd, err))
@@ -214,11 +223,8 @@ func (l *List) AddOrReset(name string, fn Action) (Handle, error) {
 }
 
 func (l *List) runAction(caller, name string, fn Action) {
-	l.mu.Lock()
-	s := l.sch
-	l.mu.Unlock()
-	if s != nil {
-		s.Yield(sched.Point{Kind: "devres", Func: caller, Obj: name})
+	if e := l.env(); e != nil {
+		e.Yield(sched.Point{Kind: "devres", Func: caller, Obj: name})
 	}
 	l.emit(trace.DevresRelease, "devm_action_release", name)
 	fn()

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/drvsim/drvsim/devres"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
@@ -98,7 +99,7 @@ func TestRemoveAndReleaseByHandle(t *testing.T) {
 func TestFaultInjectionAndAddOrReset(t *testing.T) {
 	l := devres.NewList("/sys/devices/platform/foo")
 	log := trace.NewLog()
-	l.Attach(log, nil)
+	l.Attach(env.New(env.WithLog(log)))
 	fail := true
 	var points []string
 	l.SetFaultHook(func(p string) error {
@@ -228,7 +229,7 @@ func TestReleaseAllDropsGroupMarkers(t *testing.T) {
 func TestTraceNamesEachAction(t *testing.T) {
 	log := trace.NewLog()
 	l := devres.NewList("/sys/devices/platform/foo")
-	l.Attach(log, nil)
+	l.Attach(env.New(env.WithLog(log)))
 	_, _ = l.Add("clk", func() {})
 	_, _ = l.Add("irq", func() {})
 	l.ReleaseAll()
@@ -261,7 +262,7 @@ func (f *fakeSched) Fault(point string) error {
 func TestSchedulerSeam(t *testing.T) {
 	s := &fakeSched{}
 	l := devres.NewList("")
-	l.Attach(nil, s)
+	l.Attach(env.New(env.WithScheduler(s)))
 	_, _ = l.Add("a", func() {})
 	_, _ = l.Add("b", func() {})
 	l.ReleaseAll()

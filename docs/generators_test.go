@@ -14,6 +14,7 @@ import (
 	"github.com/drvsim/drvsim/drivers/drmsim/udlsim"
 	"github.com/drvsim/drvsim/drivers/usbsim/scenario"
 	"github.com/drvsim/drvsim/drivers/usbsim/skel"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable"
 	"github.com/drvsim/drvsim/revocable/kernelmodel"
 	"github.com/drvsim/drvsim/sim"
@@ -120,8 +121,7 @@ func lifecycleUnbindRevoke() (string, error) {
 	var prov *revocable.Provider[gpioRegs]
 	drv := platform.NewDriver("gpio", func(dev *device.Device) error {
 		var err error
-		prov, err = revocable.DevmProvider(dev, &gpioRegs{base: 0x1000},
-			revocable.WithName("gpio-regs"), revocable.WithTrace(dev.Log()))
+		prov, err = revocable.DevmProvider(dev, &gpioRegs{base: 0x1000}, revocable.WithName("gpio-regs"))
 		if err != nil {
 			return err
 		}
@@ -151,9 +151,10 @@ func lifecycleUnbindRevoke() (string, error) {
 
 // devres.md: three actions on a bare list, then ReleaseAll.
 func devresReleaseOrder() (string, error) {
-	log := trace.NewLog()
+	e := env.New()
+	log := e.Log()
 	l := devres.NewList("/sys/devices/platform/serial0")
-	l.Attach(log, nil)
+	l.Attach(e)
 	if _, err := l.Add("clk_disable_unprepare", func() {}); err != nil {
 		return "", err
 	}
@@ -172,7 +173,7 @@ type ecDevice struct{ name string }
 // revocable.md: ExampleProvider's cycle (revocable/example_test.go).
 func revocableProviderCycle() (string, error) {
 	log := trace.NewLog()
-	p := revocable.NewProvider(&ecDevice{name: "cros-ec"}, revocable.WithName("ec0"), revocable.WithTrace(log))
+	p := revocable.NewProvider(env.New(env.WithLog(log)), &ecDevice{name: "cros-ec"}, revocable.WithName("ec0"))
 	c, err := revocable.New(p)
 	if err != nil {
 		return "", err

@@ -25,8 +25,6 @@ import (
 	"sync"
 
 	"github.com/drvsim/drvsim"
-	"github.com/drvsim/drvsim/bus"
-	"github.com/drvsim/drvsim/bus/platform"
 	"github.com/drvsim/drvsim/sim"
 )
 
@@ -123,11 +121,7 @@ func (o *Outcomes) check(e Ending, bad []string) []string {
 // runs as a task named async_probe. The run's end-of-run check, or
 // o.Close, closes it.
 func (o *Outcomes) system(s *sim.Sim) *drvsim.System {
-	sys := &drvsim.System{Core: bus.NewCore(s.Log()), Platform: platform.NewBus()}
-	sys.SetScheduler(s) // before any asynchronous probe is queued
-	if err := sys.RegisterBus(sys.Platform); err != nil {
-		panic(err)
-	}
+	sys := drvsim.NewSystem(drvsim.OnSim(s))
 	o.mu.Lock()
 	if o.systems == nil {
 		o.systems = map[*drvsim.System]bool{}

@@ -5,13 +5,14 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable"
 )
 
 // BenchmarkTryAccessRelease measures a read section, one Consumer per
 // goroutine (so each goroutine counts on its own slot).
 func BenchmarkTryAccessRelease(b *testing.B) {
-	p := revocable.NewProvider(&regs{val: 1})
+	p := revocable.NewProvider(env.New(env.WithLockdep(false)), &regs{val: 1})
 	b.RunParallel(func(pb *testing.PB) {
 		c, err := revocable.New(p)
 		if err != nil {
@@ -34,7 +35,7 @@ func BenchmarkTryAccessRelease(b *testing.B) {
 // BenchmarkTryAccessReleaseShared shares one Consumer among all goroutines
 // (correct, but they share the slot's cache line).
 func BenchmarkTryAccessReleaseShared(b *testing.B) {
-	p := revocable.NewProvider(&regs{val: 1})
+	p := revocable.NewProvider(env.New(env.WithLockdep(false)), &regs{val: 1})
 	c, _ := revocable.New(p)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -52,7 +53,7 @@ func BenchmarkTryAccessReleaseShared(b *testing.B) {
 
 // BenchmarkWith measures the scoped form.
 func BenchmarkWith(b *testing.B) {
-	p := revocable.NewProvider(&regs{val: 1})
+	p := revocable.NewProvider(env.New(env.WithLockdep(false)), &regs{val: 1})
 	fn := func(r *regs) error { return nil }
 	b.RunParallel(func(pb *testing.PB) {
 		c, _ := revocable.New(p)
@@ -104,7 +105,7 @@ func BenchmarkRevokeNoReaders(b *testing.B) {
 	r := &regs{}
 	b.ReportAllocs()
 	for b.Loop() {
-		p := revocable.NewProvider(r)
+		p := revocable.NewProvider(env.New(env.WithLockdep(false)), r)
 		p.Revoke()
 	}
 }
@@ -114,7 +115,7 @@ func BenchmarkRevokeNoReaders(b *testing.B) {
 func BenchmarkRevokeWithConsumer(b *testing.B) {
 	r := &regs{}
 	for b.Loop() {
-		p := revocable.NewProvider(r)
+		p := revocable.NewProvider(env.New(env.WithLockdep(false)), r)
 		c, _ := revocable.New(p)
 		p.Revoke()
 		_ = c.Close()

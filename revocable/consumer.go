@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable/srcu"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -23,6 +24,10 @@ type Consumer[T any] struct {
 	p      *Provider[T]
 	closed atomic.Bool
 }
+
+// Env returns the environment of the consumer's provider (it makes a
+// Consumer an env.Host): what a file's operations run in.
+func (c *Consumer[T]) Env() *env.Env { return c.p.e }
 
 // New returns a consumer handle on p, taking a reference on it:
 // revocable_alloc in the v3 seed, revocable_init in the merged form. It fails

@@ -65,13 +65,16 @@
 //
 // # Tracing and deterministic runs
 //
-// With WithTrace, lifecycle steps are recorded: trace.Revocable events for
+// A provider lives in the environment of the machine it is created for
+// (NewProvider's Host, DevmProvider's device; package env). Its lifecycle
+// steps are recorded in that machine's trace: trace.Revocable events for
 // revocable_provider_alloc, revocable_init, revocable_deinit and
-// revocable_provider_release, trace.Revoke events for the revoke's start and
-// end, and the SRCU domain's grace periods (trace.SRCU). TryAccess and
-// Release record nothing: they are the hot path. With WithScheduler the
-// read lock and unlock, the revoke and the grace-period wait are schedule
-// points of the deterministic scheduler.
+// revocable_provider_release, trace.Revoke events for the revoke's start
+// and end, and the SRCU domain's grace periods (trace.SRCU). TryAccess and
+// Release record nothing: they are the hot path. On the simulator the read
+// lock and unlock, the revoke and the grace-period wait are schedule
+// points; with lockdep on (the default) a Revoke from inside its own read
+// section panics instead of deadlocking.
 package revocable
 
 import "errors"

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/drvsim/drvsim/devres"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -16,8 +17,7 @@ type ecDevice struct{ name string }
 // last consumer closes.
 func ExampleProvider() {
 	log := trace.NewLog()
-	p := revocable.NewProvider(&ecDevice{name: "cros-ec"},
-		revocable.WithName("ec0"), revocable.WithTrace(log))
+	p := revocable.NewProvider(env.New(env.WithLog(log)), &ecDevice{name: "cros-ec"}, revocable.WithName("ec0"))
 	c, _ := revocable.New(p)
 
 	if ec, a := c.TryAccess(); ec != nil {
@@ -50,7 +50,7 @@ func ExampleProvider() {
 
 // With is the scoped form: the read section is left on every exit path.
 func ExampleConsumer_With() {
-	p := revocable.NewProvider(&ecDevice{name: "cros-ec"})
+	p := revocable.NewProvider(nil, &ecDevice{name: "cros-ec"})
 	c, _ := revocable.New(p)
 	defer c.Close()
 
@@ -72,14 +72,20 @@ func ExampleConsumer_With() {
 	// revoked: true
 }
 
-type platformDev struct{ res *devres.List }
+// platformDev stands for a device: a devres list in a machine's
+// environment (device.Device is one).
+type platformDev struct {
+	res *devres.List
+	e   *env.Env
+}
 
 func (d *platformDev) Devres() *devres.List { return d.res }
+func (d *platformDev) Env() *env.Env        { return d.e }
 
 // DevmProvider ties the revoke to the device's devres list: unbinding the
 // driver (devres_release_all) revokes the resource under open consumers.
 func ExampleDevmProvider() {
-	dev := &platformDev{res: devres.NewList("/sys/devices/platform/ec0")}
+	dev := &platformDev{res: devres.NewList("/sys/devices/platform/ec0"), e: env.New()}
 	p, err := revocable.DevmProvider(dev, &ecDevice{name: "cros-ec"}, revocable.WithName("ec0"))
 	if err != nil {
 		fmt.Println(err)

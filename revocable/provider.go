@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable/srcu"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
@@ -18,6 +19,7 @@ type Provider[T any] struct {
 	res  atomic.Pointer[T]
 	dom  *srcu.Domain
 	name string
+	e    *env.Env
 	log  *trace.Log
 	sch  sched.Scheduler
 
@@ -29,21 +31,24 @@ type Provider[T any] struct {
 }
 
 // NewProvider returns a provider of res holding its own reference:
-// revocable_provider_alloc. res may be nil (a provider of nothing).
-func NewProvider[T any](res *T, opts ...Option) *Provider[T] {
+// revocable_provider_alloc, in h's environment (a System, a device, a
+// simulated run; nil: an untraced one of its own). The provider traces
+// into that environment's log; under a simulator its read sections, revoke
+// and grace period are schedule points; with lockdep on, a Revoke from
+// inside one of its own read sections panics instead of deadlocking. res
+// may be nil (a provider of nothing).
+func NewProvider[T any](h env.Host, res *T, opts ...Option) *Provider[T] {
 	o := options{name: "revocable"}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	dopts := []srcu.Option{srcu.WithTrace(o.log), srcu.WithScheduler(o.sch)}
-	if o.lockdep {
-		dopts = append(dopts, srcu.WithLockdep())
-	}
+	e := env.Of(h)
 	p := &Provider[T]{
-		dom:  srcu.New(o.name, dopts...),
+		dom:  srcu.New(e, o.name),
 		name: o.name,
-		log:  o.log,
-		sch:  o.sch,
+		e:    e,
+		log:  e.Log(),
+		sch:  e.Scheduler(),
 		done: make(chan struct{}),
 	}
 	p.res.Store(res)
@@ -51,6 +56,10 @@ func NewProvider[T any](res *T, opts ...Option) *Provider[T] {
 	p.emit(trace.Revocable, "revocable_provider_alloc", "refs=1")
 	return p
 }
+
+// Env returns the environment the provider lives in (it makes a Provider
+// an env.Host).
+func (p *Provider[T]) Env() *env.Env { return p.e }
 
 // Name returns the provider's name (WithName).
 func (p *Provider[T]) Name() string { return p.name }
@@ -83,7 +92,8 @@ func (p *Provider[T]) Readers() int { return p.dom.Readers() }
 // Revoke is idempotent and safe from many goroutines: every caller returns
 // only after the first call's grace period has completed. Calling it from
 // inside a read section of the same provider deadlocks, as in the kernel;
-// with WithLockdep or WithScheduler it panics instead, naming the provider.
+// with lockdep on in its environment it panics instead, naming the
+// provider.
 // Under a scheduler the first call's schedule point "revocable_provider_revoke"
 // comes after nil is published and before the grace period starts, so that
 // no reader can get the resource once the "start" event is in the trace.

@@ -9,13 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/drvsim/drvsim/devres"
-	"github.com/drvsim/drvsim/internal/goid"
 	"github.com/drvsim/drvsim/revocable"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
@@ -34,7 +35,7 @@ type regs struct {
 func TestProviderConsumerCycle(t *testing.T) {
 	log := trace.NewLog()
 	r := &regs{val: 42}
-	p := revocable.NewProvider(r, revocable.WithName("ec0"), revocable.WithTrace(log))
+	p := revocable.NewProvider(env.New(env.WithLog(log)), r, revocable.WithName("ec0"))
 	assert.Equal(t, "ec0", p.Name())
 	assert.Equal(t, 1, p.Refs())
 
@@ -83,7 +84,7 @@ func TestProviderConsumerCycle(t *testing.T) {
 }
 
 func TestRevokeWithoutConsumersReleases(t *testing.T) {
-	p := revocable.NewProvider(&regs{})
+	p := revocable.NewProvider(nil, &regs{})
 	assert.Equal(t, "revocable", p.Name())
 	p.Revoke()
 	assert.True(t, p.Released())
@@ -96,7 +97,7 @@ func TestNewFails(t *testing.T) {
 	_, err := revocable.New[regs](nil)
 	require.ErrorIs(t, err, revocable.ErrRevoked)
 
-	p := revocable.NewProvider(&regs{})
+	p := revocable.NewProvider(nil, &regs{})
 	keep, err := revocable.New(p)
 	require.NoError(t, err)
 	p.Revoke()
@@ -115,7 +116,7 @@ func TestNewFails(t *testing.T) {
 
 func TestWith(t *testing.T) {
 	r := &regs{val: 7}
-	p := revocable.NewProvider(r)
+	p := revocable.NewProvider(nil, r)
 	c, err := revocable.New(p)
 	require.NoError(t, err)
 	defer func() { require.NoError(t, c.Close()) }()
@@ -193,7 +194,7 @@ func requireClosed(t *testing.T, done chan struct{}, what string) {
 func TestRevokeWaitsForReaders(t *testing.T) {
 	log := trace.NewLog()
 	r := &regs{val: 1}
-	p := revocable.NewProvider(r, revocable.WithName("p"), revocable.WithTrace(log))
+	p := revocable.NewProvider(env.New(env.WithLog(log)), r, revocable.WithName("p"))
 	early, err := revocable.New(p)
 	require.NoError(t, err)
 	late, err := revocable.New(p)
@@ -232,7 +233,7 @@ func TestRevokeWaitsForReaders(t *testing.T) {
 }
 
 func TestConcurrentRevokeCallersAllWait(t *testing.T) {
-	p := revocable.NewProvider(&regs{})
+	p := revocable.NewProvider(nil, &regs{})
 	c, err := revocable.New(p)
 	require.NoError(t, err)
 	_, a := c.TryAccess()
@@ -259,10 +260,10 @@ func TestConcurrentRevokeCallersAllWait(t *testing.T) {
 // stress runs readers while the provider is revoked mid-way. After Revoke
 // returns the resource is poisoned; a reader must never see a poisoned
 // resource through a non-nil pointer.
-func stress(t *testing.T, shared bool, opts ...revocable.Option) {
+func stress(t *testing.T, shared, lockdep bool) {
 	const readers = 8
 	r := &regs{val: 3}
-	p := revocable.NewProvider(r, opts...)
+	p := revocable.NewProvider(env.New(env.WithLockdep(lockdep)), r)
 	var one *revocable.Consumer[regs]
 	if shared {
 		var err error
@@ -329,16 +330,16 @@ func stress(t *testing.T, shared bool, opts ...revocable.Option) {
 	assert.Equal(t, 0, p.Readers())
 }
 
-func TestStressConsumerPerGoroutine(t *testing.T) { stress(t, false) }
+func TestStressConsumerPerGoroutine(t *testing.T) { stress(t, false, false) }
 
 // One Consumer shared by every goroutine: the kernel's version hung here.
-func TestStressSharedConsumer(t *testing.T) { stress(t, true) }
+func TestStressSharedConsumer(t *testing.T) { stress(t, true, false) }
 
-func TestStressSharedConsumerLockdep(t *testing.T) { stress(t, true, revocable.WithLockdep()) }
+func TestStressSharedConsumerLockdep(t *testing.T) { stress(t, true, true) }
 
 func TestManyRevokesSharedHandle(t *testing.T) {
 	for range 50 {
-		p := revocable.NewProvider(&regs{val: 3})
+		p := revocable.NewProvider(nil, &regs{val: 3})
 		c, err := revocable.New(p)
 		require.NoError(t, err)
 		var stop atomic.Bool
@@ -360,7 +361,7 @@ func TestManyRevokesSharedHandle(t *testing.T) {
 }
 
 func TestMisusePanics(t *testing.T) {
-	p := revocable.NewProvider(&regs{}, revocable.WithName("m"))
+	p := revocable.NewProvider(nil, &regs{}, revocable.WithName("m"))
 	c, err := revocable.New(p)
 	require.NoError(t, err)
 
@@ -387,13 +388,13 @@ func TestMisusePanics(t *testing.T) {
 }
 
 func TestRevokeInsideOwnSectionLockdep(t *testing.T) {
-	p := revocable.NewProvider(&regs{}, revocable.WithName("ld"), revocable.WithLockdep())
+	p := revocable.NewProvider(nil, &regs{}, revocable.WithName("ld"))
 	c, err := revocable.New(p)
 	require.NoError(t, err)
 	_, a := c.TryAccess()
 	assert.PanicsWithValue(t,
-		`revocable: Revoke of provider "ld" from inside a read section of the same provider (goroutine `+
-			fmt.Sprint(goid.Get())+` holds 1) would deadlock: synchronize_srcu inside srcu_read_lock`,
+		`revocable: Revoke of provider "ld" from inside a read section of the same provider (`+
+			env.New().Holder().String()+` holds 1) would deadlock: synchronize_srcu inside srcu_read_lock`,
 		p.Revoke)
 	assert.False(t, p.Revoked(), "the refused Revoke changed nothing")
 	assert.Panics(t, func() {
@@ -456,12 +457,12 @@ func (f *fakeSched) setTask(name string) {
 
 func TestSchedulerPointsAndTaskLockdep(t *testing.T) {
 	fs := &fakeSched{task: "reader"}
-	p := revocable.NewProvider(&regs{}, revocable.WithName("s"), revocable.WithScheduler(fs))
+	p := revocable.NewProvider(env.New(env.WithScheduler(fs)), &regs{}, revocable.WithName("s"))
 	c, err := revocable.New(p)
 	require.NoError(t, err)
 	_, a := c.TryAccess()
 	require.PanicsWithValue(t,
-		`revocable: Revoke of provider "s" from inside a read section of the same provider (task reader holds 1) would deadlock: synchronize_srcu inside srcu_read_lock`,
+		`revocable: Revoke of provider "s" from inside a read section of the same provider (reader holds 1) would deadlock: synchronize_srcu inside srcu_read_lock`,
 		p.Revoke)
 
 	// Another simulated task revokes: it blocks in the scheduler.
@@ -487,7 +488,7 @@ func TestSchedulerPointsAndTaskLockdep(t *testing.T) {
 
 func TestSchedulerConcurrentRevokeBlocks(t *testing.T) {
 	fs := &fakeSched{task: "t"}
-	p := revocable.NewProvider(&regs{}, revocable.WithName("s2"), revocable.WithScheduler(fs))
+	p := revocable.NewProvider(env.New(env.WithScheduler(fs)), &regs{}, revocable.WithName("s2"))
 	c, err := revocable.New(p)
 	require.NoError(t, err)
 	fs.setTask("holder")
@@ -511,7 +512,7 @@ func TestSchedulerConcurrentRevokeBlocks(t *testing.T) {
 
 func TestCloseInsideSectionWarns(t *testing.T) {
 	log := trace.NewLog()
-	p := revocable.NewProvider(&regs{}, revocable.WithName("w"), revocable.WithTrace(log))
+	p := revocable.NewProvider(env.New(env.WithLog(log)), &regs{}, revocable.WithName("w"))
 	c, err := revocable.New(p)
 	require.NoError(t, err)
 	_, a := c.TryAccess()
@@ -529,7 +530,7 @@ func TestCloseInsideSectionWarns(t *testing.T) {
 }
 
 func TestZeroAllocs(t *testing.T) {
-	p := revocable.NewProvider(&regs{})
+	p := revocable.NewProvider(nil, &regs{})
 	c, err := revocable.New(p)
 	require.NoError(t, err)
 	allocs := testing.AllocsPerRun(1000, func() {
@@ -545,15 +546,20 @@ func TestZeroAllocs(t *testing.T) {
 	p.Revoke()
 }
 
-type fakeDev struct{ l *devres.List }
+type fakeDev struct {
+	l *devres.List
+	e *env.Env
+}
 
 func (d fakeDev) Devres() *devres.List { return d.l }
+func (d fakeDev) Env() *env.Env        { return d.e }
 
 func TestDevmProviderRevokedOnRelease(t *testing.T) {
-	log := trace.NewLog()
-	dev := fakeDev{devres.NewList("/sys/devices/platform/ec0")}
-	dev.l.Attach(log, nil)
-	p, err := revocable.DevmProvider(dev, &regs{val: 5}, revocable.WithName("ec0"), revocable.WithTrace(log))
+	e := env.New()
+	log := e.Log()
+	dev := fakeDev{devres.NewList("/sys/devices/platform/ec0"), e}
+	dev.l.Attach(e)
+	p, err := revocable.DevmProvider(dev, &regs{val: 5}, revocable.WithName("ec0"))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"revocable_provider_revoke ec0"}, dev.l.Names())
 
@@ -579,7 +585,7 @@ func TestDevmProviderRevokedOnRelease(t *testing.T) {
 }
 
 func TestDevmProviderNoMemory(t *testing.T) {
-	dev := fakeDev{devres.NewList("/sys/devices/platform/ec1")}
+	dev := fakeDev{devres.NewList("/sys/devices/platform/ec1"), nil}
 	dev.l.SetFaultHook(func(string) error { return errors.New("injected") })
 	p, err := revocable.DevmProvider(dev, &regs{}, revocable.WithName("ec1"))
 	require.ErrorIs(t, err, devres.ErrNoMemory)
@@ -596,6 +602,9 @@ func TestDevmProviderNoDevice(t *testing.T) {
 	require.ErrorIs(t, err, devres.ErrInvalid)
 	_, err = revocable.DevmProvider(fakeDev{}, &regs{})
 	require.ErrorIs(t, err, devres.ErrInvalid)
+	var typedNil *device.Device
+	_, err = revocable.DevmProvider(typedNil, &regs{})
+	require.ErrorIs(t, err, devres.ErrInvalid)
 }
 
 // The revoke's schedule point comes after nil is published (and after the
@@ -605,7 +614,7 @@ func TestDevmProviderNoDevice(t *testing.T) {
 func TestRevokePointAfterPublication(t *testing.T) {
 	log := trace.NewLog()
 	fs := &fakeSched{task: "unbind"}
-	p := revocable.NewProvider(&regs{}, revocable.WithName("pub"), revocable.WithTrace(log), revocable.WithScheduler(fs))
+	p := revocable.NewProvider(env.New(env.WithLog(log), env.WithScheduler(fs)), &regs{}, revocable.WithName("pub"))
 	c, err := revocable.New(p)
 	require.NoError(t, err)
 	var seen []string

@@ -13,7 +13,10 @@
 // (kthread_run, async_schedule) implements Spawner.
 package sched
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Point describes one schedule point: which primitive reached it and which
 // kernel function it models.
@@ -74,3 +77,16 @@ const (
 
 // Probe returns the fault point name for the probe of the named driver.
 func Probe(driver string) string { return fmt.Sprintf("probe:%s", driver) }
+
+// Clock is implemented by a Scheduler with a virtual clock of its own (the
+// deterministic simulator): time that moves only when every task is
+// blocked, so that sleeps and timeouts replay exactly.
+type Clock interface {
+	// Now is the virtual time since the run started (ktime_get).
+	Now() time.Duration
+	// Sleep parks the calling task for d of virtual time (msleep).
+	Sleep(d time.Duration)
+	// BlockTimeout is Block with a timeout (wait_event_timeout): true when
+	// ready() held, false when d elapsed first.
+	BlockTimeout(w Wait, ready func() bool, d time.Duration) bool
+}

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"testing"
 
+	"github.com/drvsim/drvsim/kernel"
 	"github.com/drvsim/drvsim/sim"
 )
 
@@ -12,7 +13,7 @@ import (
 // exhaustive search runs every interleaving.
 func twoReadersOneUnplug(s *sim.Sim) {
 	dev := s.Alloc("usb_dev")
-	mu := sim.NewMutex(s, "dev_lock")
+	mu := kernel.NewMutex(s, "dev_lock")
 	gone := false
 	reader := func() {
 		s.CondResched("open")

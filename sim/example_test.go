@@ -3,6 +3,7 @@ package sim_test
 import (
 	"fmt"
 
+	"github.com/drvsim/drvsim/kernel"
 	"github.com/drvsim/drvsim/sim"
 )
 
@@ -10,7 +11,7 @@ import (
 // and the trace are the same on every run with that seed.
 func ExampleRun() {
 	res := sim.Run(sim.Config{Seed: 3}, func(s *sim.Sim) {
-		mu := sim.NewMutex(s, "dev_lock")
+		mu := kernel.NewMutex(s, "dev_lock")
 		for _, name := range []string{"open", "unplug"} {
 			s.Go(name, func() {
 				mu.Lock()
@@ -37,13 +38,14 @@ func ExampleRun() {
 	//    3 schedule: start -> unplug
 	//    4 [unplug] mutex_lock: dev_lock
 	//    5 [unplug] schedule: cond_resched critical section -> open
-	//    6 [open] schedule: block mutex dev_lock -> unplug
-	//    7 [unplug] mutex_unlock: dev_lock
-	//    8 [unplug] do_exit: unplug
-	//    9 [unplug] schedule: exit -> open
-	//   10 [open] mutex_lock: dev_lock
-	//   11 [open] mutex_unlock: dev_lock
-	//   12 [open] do_exit: open
+	//    6 [open] mutex_lock: dev_lock: waiting for unplug
+	//    7 [open] schedule: block mutex dev_lock -> unplug
+	//    8 [unplug] mutex_unlock: dev_lock
+	//    9 [unplug] do_exit: unplug
+	//   10 [unplug] schedule: exit -> open
+	//   11 [open] mutex_lock: dev_lock
+	//   12 [open] mutex_unlock: dev_lock
+	//   13 [open] do_exit: open
 }
 
 // Exploring every interleaving of a racy hot-unplug: the reader touches the

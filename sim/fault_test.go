@@ -79,7 +79,7 @@ func TestDevresFaultPoint(t *testing.T) {
 	var released []string
 	r := sim.Run(sim.Config{Faults: []sim.FaultRule{{Point: sched.FaultDevresAdd, Nth: 2}}}, func(s *sim.Sim) {
 		l := devres.NewList("/sys/devices/platform/foo")
-		l.Attach(s.Log(), s)
+		l.Attach(s.Env())
 		s.Go("probe", func() {
 			_, err := l.Add("clk", func() { released = append(released, "clk") })
 			require.NoError(t, err)

@@ -27,7 +27,7 @@ func (s *Sim) AddLeakCheck(name string, fn func() []string) {
 func (s *Sim) checkLeaks() {
 	checks := []leakCheck{}
 	if !s.cfg.NoMemoryLeakCheck {
-		checks = append(checks, leakCheck{name: "memory", fn: s.mem.Leaks})
+		checks = append(checks, leakCheck{name: "memory", fn: s.env.Memory().Leaks})
 	}
 	s.mu.Lock()
 	checks = append(checks, s.leaks...)

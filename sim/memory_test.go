@@ -3,9 +3,9 @@ package sim_test
 import (
 	"testing"
 
+	"github.com/drvsim/drvsim/kernel"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/sim/toy"
-	"github.com/drvsim/drvsim/trace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -14,7 +14,7 @@ import (
 // before it frees the device.
 func fixedDriver(s *sim.Sim) {
 	dev := s.Alloc("usb_dev")
-	mu := sim.NewMutex(s, "dev_lock")
+	mu := kernel.NewMutex(s, "dev_lock")
 	gone := false
 	s.Go("reader", func() {
 		s.CondResched("before read")
@@ -78,30 +78,6 @@ func TestDoubleFree(t *testing.T) {
 	assert.Equal(t, sim.BugDoubleFree, r.Failure.Kind)
 	assert.Equal(t, "BUG: KASAN: double-free in kfree buf", r.Failure.Title)
 	assert.Contains(t, r.Failure.Details, "First freed by task")
-}
-
-func TestStandAloneMemory(t *testing.T) {
-	log := trace.NewLog()
-	m := sim.NewMemory(log)
-	v := sim.NewValue(m, "config", 7)
-	assert.Equal(t, 7, v.Load("read config"))
-	v.Store("write config", 8)
-	v.Free()
-	assert.True(t, v.Object().Freed())
-	assert.Equal(t, 8, v.Load("stale read"), "KASAN reports and carries on")
-	require.Len(t, m.Reports(), 1)
-	assert.Equal(t, "BUG: KASAN: use-after-free in stale read", m.Reports()[0].Title)
-	assert.Contains(t, m.Reports()[0].Details, "sim_test.TestStandAloneMemory (memory_test.go:")
-	assert.Len(t, trace.Filter(log.Events(), trace.OfKind(trace.Warn)), 1)
-
-	o := m.Alloc("leaky")
-	assert.Equal(t, "leaky", o.Name())
-	require.Len(t, m.Leaks(), 1)
-	assert.Contains(t, m.Leaks()[0], "unreferenced object leaky (object #2)")
-
-	m.SetPanicOnBug(true)
-	o.Free()
-	assert.PanicsWithError(t, "BUG: KASAN: double-free in kfree leaky", o.Free)
 }
 
 func TestSimMemoryOutsideRunPanics(t *testing.T) {

@@ -6,60 +6,30 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 )
 
-// BugKind classifies a failure report.
-type BugKind string
+// BugKind classifies a failure report; it is env.BugKind.
+type BugKind = env.BugKind
 
-// Failure kinds, after the kernel facility that would report them.
+// Failure kinds, after the kernel facility that would report them (the
+// env constants, named here for tests of explorations).
 const (
-	BugUseAfterFree BugKind = "use-after-free" // KASAN: slab-use-after-free
-	BugDoubleFree   BugKind = "double-free"    // KASAN: double-free
-	BugDeadlock     BugKind = "deadlock"       // hung_task / lockdep circular locking
-	BugLockdep      BugKind = "lockdep"        // recursive locking, bad unlock
-	BugStepBound    BugKind = "step-bound"     // soft lockup / livelock
-	BugPanic        BugKind = "panic"          // Oops: a task panicked
-	BugLeak         BugKind = "leak"           // kmemleak and registered leak checks
-	BugReplay       BugKind = "replay"         // a replayed schedule diverged
+	BugUseAfterFree = env.BugUseAfterFree // KASAN: slab-use-after-free
+	BugDoubleFree   = env.BugDoubleFree   // KASAN: double-free
+	BugDeadlock     = env.BugDeadlock     // hung_task / lockdep circular locking
+	BugLockdep      = env.BugLockdep      // recursive locking, bad unlock, sleeping in atomic context
+	BugStepBound    = env.BugStepBound    // soft lockup / livelock
+	BugPanic        = env.BugPanic        // Oops: a task panicked
+	BugLeak         = env.BugLeak         // kmemleak and registered leak checks
+	BugReplay       = env.BugReplay       // a replayed schedule diverged
 )
 
-// Report is a failure of a run, printed like the kernel's splat for it.
-// It implements error.
-type Report struct {
-	// Kind classifies the failure.
-	Kind BugKind
-	// Title is the first line, e.g. "BUG: KASAN: use-after-free in read".
-	Title string
-	// Task names the task that hit the bug ("" for none or setup code).
-	Task string
-	// Details are the lines after the title: call sites, tasks, wait-for
-	// chain.
-	Details string
-	// Step is the number of schedule points taken before the failure; Seq
-	// the trace sequence number at the failure.
-	Step int
-	Seq  uint64
-}
-
-// Error returns the report's title.
-func (r *Report) Error() string { return r.Title }
-
-const ruler = "=================================================================="
-
-// String renders the report between ruler lines, as the kernel does.
-func (r *Report) String() string {
-	var b strings.Builder
-	b.WriteString(ruler + "\n")
-	b.WriteString(r.Title + "\n")
-	b.WriteString(r.Details)
-	if r.Details != "" && !strings.HasSuffix(r.Details, "\n") {
-		b.WriteByte('\n')
-	}
-	b.WriteString(ruler + "\n")
-	return b.String()
-}
+// Report is a failure of a run, printed like the kernel's splat for it; it
+// is env.Report.
+type Report = env.Report
 
 // Step is one schedule point of a run: the task that reached it, the point,
 // and the task the scheduler chose to run next.
@@ -257,7 +227,7 @@ func panicReport(task string, v any) *Report {
 	}
 	var frames []string
 	lines := strings.Split(stack, "\n")
-	for i := 0; i+1 < len(lines) && len(frames) < maxFrames; i += 2 {
+	for i := 0; i+1 < len(lines) && len(frames) < env.MaxFrames; i += 2 {
 		fn := lines[i]
 		if strings.HasPrefix(fn, "github.com/drvsim/drvsim/sim.") || strings.HasPrefix(fn, "runtime.") {
 			continue
@@ -266,7 +236,7 @@ func panicReport(task string, v any) *Report {
 		if k := strings.LastIndex(file, " +0x"); k >= 0 {
 			file = file[:k]
 		}
-		frames = append(frames, "    "+shortFunc(cutArgs(fn))+" ("+baseFile(file)+")")
+		frames = append(frames, "    "+env.ShortFunc(cutArgs(fn))+" ("+baseFile(file)+")")
 	}
 	return &Report{
 		Kind:    BugPanic,
@@ -339,4 +309,17 @@ func (s *Sim) deadlockReport(step Step) *Report {
 	}
 	return &Report{Kind: BugDeadlock, Title: fmt.Sprintf("BUG: deadlock: %d tasks blocked forever", len(s.alive)),
 		Task: step.Task, Details: b.String(), Step: step.N, Seq: s.log.Seq() + 1}
+}
+
+func baseFile(file string) string {
+	if i := strings.LastIndex(file, "/"); i >= 0 {
+		return file[i+1:]
+	}
+	return file
+}
+
+func init() {
+	// A report's call sites end where the Sim calls the scenario or a
+	// task's function.
+	env.StopFramesAt("github.com/drvsim/drvsim/sim.(*Sim).setup", "github.com/drvsim/drvsim/sim.(*Sim).taskMain")
 }

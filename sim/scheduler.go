@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -254,9 +255,4 @@ func (t *task) state() string {
 	return " (runnable)"
 }
 
-func orSetup(name string) string {
-	if name == "" {
-		return "<setup>"
-	}
-	return name
-}
+func orSetup(name string) string { return env.OrSetup(name) }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drvsim/drvsim/kernel"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
@@ -141,7 +142,7 @@ func TestStepBoundStopsALivelock(t *testing.T) {
 
 func TestPanicInTaskIsAFailure(t *testing.T) {
 	r := sim.Run(sim.Config{}, func(s *sim.Sim) {
-		mu := sim.NewMutex(s, "m")
+		mu := kernel.NewMutex(s, "m")
 		s.Go("holder", func() {
 			mu.Lock()
 			s.CondResched("hold")

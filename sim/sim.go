@@ -44,7 +44,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/drvsim/drvsim/internal/goid"
+	"github.com/drvsim/drvsim/env"
+	"github.com/drvsim/drvsim/internal/gid"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -110,6 +111,10 @@ type Config struct {
 	// NoMemoryLeakCheck turns off the end-of-run check that every Object
 	// allocated from the Sim's Memory was freed.
 	NoMemoryLeakCheck bool
+	// NoLockdep runs the environment without lockdep (env.WithLockdep):
+	// no owner checks on locks, no check of a revoke inside its own read
+	// section.
+	NoLockdep bool
 	// Test and Pkg complete the replay hint of a failure report
 	// ("DRVSIM_SEED=42 go test -run '^Test$' ./pkg"). Pkg defaults to the
 	// package directory of the running test, relative to the module root.
@@ -171,7 +176,7 @@ type Sim struct {
 	hits     map[string]int
 	hitOrder []string
 
-	mem   *Memory
+	env   *env.Env
 	leaks []leakCheck
 }
 
@@ -201,8 +206,7 @@ func New(cfg Config) *Sim {
 	if s.log == nil {
 		s.log = trace.NewLog()
 	}
-	s.log.SetTaskFunc(s.Current)
-	s.mem = &Memory{sim: s, log: s.log}
+	s.env = env.New(env.WithLog(s.log), env.WithScheduler(s), env.WithLockdep(!cfg.NoLockdep))
 	if cfg.Mode == PCT {
 		for i := 1; i < cfg.PCTDepth; i++ {
 			s.change = append(s.change, 1+s.rng.IntN(cfg.PCTSteps))
@@ -218,8 +222,26 @@ func Run(cfg Config, scenario func(s *Sim)) *Result {
 	return New(cfg).Run(scenario)
 }
 
-// Log returns the trace the Sim records into; attach components to it.
+// Log returns the trace the Sim records into.
 func (s *Sim) Log() *trace.Log { return s.log }
+
+// Env returns the environment of the run: the Sim's trace, scheduler,
+// memory arena and clock. A machine built on it (drvsim.OnSim) and every
+// kernel-library object created with the Sim as its Host live in it.
+func (s *Sim) Env() *env.Env { return s.env }
+
+// Memory returns the run's arena (KASAN): its use-after-free and double
+// free reports fail the run, and memory never freed fails the leak check
+// at the end of a successful run.
+func (s *Sim) Memory() *env.Memory { return s.env.Memory() }
+
+// Alloc allocates a simulated object from the run's arena; see
+// env.Memory.Alloc.
+func (s *Sim) Alloc(name string) *env.Object { return s.env.Memory().Alloc(name) }
+
+// Bug implements env.Bugger: r fails the run, and a calling task unwinds.
+// Outside a run it panics with r.
+func (s *Sim) Bug(r *env.Report) { s.bug(r) }
 
 // Seed returns the seed of the run.
 func (s *Sim) Seed() uint64 { return s.cfg.Seed }
@@ -233,7 +255,7 @@ func (s *Sim) Run(scenario func(s *Sim)) *Result {
 	if !s.phase.CompareAndSwap(int32(phaseNew), int32(phaseSetup)) {
 		panic("sim: Run called twice on the same Sim")
 	}
-	s.setupGID = goid.Get()
+	s.setupGID = gid.Get()
 	if scenario != nil {
 		s.setup(scenario)
 	}
@@ -303,7 +325,7 @@ func (s *Sim) Current() string {
 // panics with the abort sentinel.
 func (s *Sim) self() *task {
 	t := s.cur.Load()
-	if t == nil || t.gid.Load() != goid.Get() {
+	if t == nil || t.gid.Load() != gid.Get() {
 		return nil
 	}
 	if s.aborting {
@@ -315,7 +337,7 @@ func (s *Sim) self() *task {
 // inSetup reports whether the caller is the goroutine running the scenario
 // function, before the tasks start.
 func (s *Sim) inSetup() bool {
-	return phase(s.phase.Load()) == phaseSetup && goid.Get() == s.setupGID
+	return phase(s.phase.Load()) == phaseSetup && gid.Get() == s.setupGID
 }
 
 // abortSentinel is the panic value that unwinds a task of a failed run.

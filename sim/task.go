@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/drvsim/drvsim/internal/goid"
+	"github.com/drvsim/drvsim/internal/gid"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -106,7 +106,7 @@ func (s *Sim) switchTo(t, next *task) {
 }
 
 func (s *Sim) taskMain(t *task) {
-	t.gid.Store(goid.Get())
+	t.gid.Store(gid.Get())
 	defer s.taskExit(t)
 	t.fn()
 }

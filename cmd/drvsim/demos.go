@@ -8,6 +8,7 @@ import (
 	"github.com/drvsim/drvsim/devres"
 	"github.com/drvsim/drvsim/drivers/drmsim/udlsim"
 	"github.com/drvsim/drvsim/drivers/usbsim/scenario"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -141,9 +142,10 @@ func demoDRM(s *story) error {
 
 // demoDevres tells the story of managed resources released in reverse.
 func demoDevres(s *story) error {
-	log := trace.NewLog()
+	e := env.New()
+	log := e.Log()
 	l := devres.NewList("/sys/devices/platform/serial0")
-	l.Attach(log, nil)
+	l.Attach(e)
 	s.step("a driver acquires three resources with devm_* helpers")
 	for _, n := range []string{"clk_disable_unprepare", "free_irq", "iounmap"} {
 		if _, err := l.Add(n, func() {}); err != nil {

@@ -130,7 +130,7 @@ func (m *shellMachine) close() {
 // drmClass returns the DRM core, creating it on first use (drm_core_init).
 func (m *shellMachine) drmClass() *drmsim.Class {
 	if m.drm == nil {
-		m.drm = drmsim.NewClass(m.usb, drmsim.WithMemory(m.usb.Memory()))
+		m.drm = drmsim.NewClass(m.usb)
 	}
 	return m.drm
 }

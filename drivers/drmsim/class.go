@@ -5,82 +5,39 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/drvsim/drvsim/bus"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/sched"
-	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
 
-// Host is where the DRM core finds its trace log and scheduler (nil outside
-// a controlled run). *bus.Core, drvsim.System and *usbsim.USB implement it,
-// as device.Host.
-type Host interface {
-	Log() *trace.Log
-	Scheduler() sched.Scheduler
-}
-
-// Class is the DRM core of one simulated system: what the kernel keeps in
+// Class is the DRM core of one simulated machine: what the kernel keeps in
 // globals set up by drm_core_init (drm_class, the minor xarray
 // drm_minors_xa). It numbers minors ("card0", "card1", ...) and resolves
 // opens of device nodes. Create it with NewClass. Classes share nothing.
 type Class struct {
-	host Host
-	mem  *sim.Memory
+	core *bus.Core
 
 	mu     sync.Mutex
-	next   int
 	minors map[int]*Minor // reserved at drm_dev_init; Registered set at drm_dev_register
-	own    *sim.Memory
 }
 
-// ClassOption configures NewClass.
-type ClassOption func(*Class)
-
-// WithMemory makes the drm_device, drm_file, GEM object and drmm_kzalloc
-// allocations of the class simulated allocations of m, checked like KASAN.
-// By default the Memory of the host's scheduler is used when it is a
-// *sim.Sim, and a stand-alone arena on the host's log otherwise.
-func WithMemory(m *sim.Memory) ClassOption { return func(c *Class) { c.mem = m } }
-
-// NewClass is drm_core_init: an empty DRM core on host.
-func NewClass(h Host, opts ...ClassOption) *Class {
-	c := &Class{host: h, minors: map[int]*Minor{}}
-	for _, o := range opts {
-		o(c)
-	}
-	return c
+// NewClass is drm_core_init on machine m (a drvsim.System, a *bus.Core, a
+// *usbsim.USB): an empty DRM core in m's environment, whose drm_device,
+// drm_file, GEM object and drmm_kzalloc allocations come from the
+// machine's memory arena.
+func NewClass(m bus.Machine) *Class {
+	return &Class{core: m.DriverCore(), minors: map[int]*Minor{}}
 }
 
-// Log returns the host's trace log.
-func (c *Class) Log() *trace.Log {
-	if c.host == nil {
-		return nil
-	}
-	return c.host.Log()
-}
+// Env returns the machine's environment (it makes a Class an env.Host).
+func (c *Class) Env() *env.Env { return c.core.Env() }
 
-// Scheduler returns the host's scheduler (nil outside a controlled run).
-func (c *Class) Scheduler() sched.Scheduler {
-	if c.host == nil {
-		return nil
-	}
-	return c.host.Scheduler()
-}
+// Log returns the machine's trace log.
+func (c *Class) Log() *trace.Log { return c.Env().Log() }
 
-// Memory returns the arena the class allocates from (see WithMemory).
-func (c *Class) Memory() *sim.Memory {
-	if c.mem != nil {
-		return c.mem
-	}
-	if s, ok := c.Scheduler().(*sim.Sim); ok {
-		return s.Memory()
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.own == nil {
-		c.own = sim.NewMemory(c.Log())
-	}
-	return c.own
-}
+// Memory returns the machine's memory arena.
+func (c *Class) Memory() *env.Memory { return c.Env().Memory() }
 
 // allocMinor is drm_minor_alloc's xa_alloc: the lowest free index.
 func (c *Class) allocMinor(d *Device) *Minor {
@@ -137,9 +94,7 @@ func (c *Class) Nodes() []string {
 // unplugged. The File holds a reference on the drm device until its last
 // close.
 func (c *Class) Open(name string) (*File, error) {
-	if s := c.Scheduler(); s != nil {
-		s.Yield(sched.Point{Kind: "drm_open", Func: "drm_open", Obj: name})
-	}
+	c.Env().Yield(sched.Point{Kind: "drm_open", Func: "drm_open", Obj: name})
 	m, d := c.acquire(name)
 	if m == nil {
 		c.Log().Emit(trace.Event{Kind: KindFile, Func: "drm_open", Msg: "/dev/dri/" + name + ": ret=-ENODEV (no such minor)"})

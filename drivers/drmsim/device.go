@@ -6,9 +6,9 @@ import (
 	"sync/atomic"
 
 	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable"
 	"github.com/drvsim/drvsim/sched"
-	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -31,10 +31,9 @@ type Device struct {
 	drv     *Driver
 	parent  *device.Device
 	path    string
+	e       *env.Env
 	log     *trace.Log
-	sch     sched.Scheduler
-	mem     *sim.Memory
-	obj     *sim.Object // the struct drm_device allocation, freed at release
+	obj     *env.Object // the struct drm_device allocation, freed at release
 	primary *Minor
 
 	pres *revocable.Provider[Presence]
@@ -71,17 +70,13 @@ func DevAlloc(c *Class, drv *Driver, parent *device.Device) (*Device, error) {
 	if c == nil || drv == nil || drv.Name == "" || parent == nil {
 		return nil, fmt.Errorf("drm_dev_init: class, named driver and parent required: %w", ErrInvalid)
 	}
-	d := &Device{class: c, drv: drv, parent: parent, log: c.Log(), sch: c.Scheduler(), mem: c.Memory()}
+	d := &Device{class: c, drv: drv, parent: parent, e: c.Env(), log: c.Log()}
 	d.primary = c.allocMinor(d)
 	d.path = parent.Path() + "/drm/" + d.primary.name
-	d.obj = d.mem.Alloc("drm_device " + d.primary.name)
+	d.obj = d.e.Memory().Alloc("drm_device " + d.primary.name)
 	d.refs.Store(1)
 	parent.Get()
-	opts := []revocable.Option{revocable.WithName(d.path), revocable.WithTrace(d.log)}
-	if d.sch != nil {
-		opts = append(opts, revocable.WithScheduler(d.sch))
-	}
-	d.pres = revocable.NewProvider(&Presence{Dev: d}, opts...)
+	d.pres = revocable.NewProvider(d.e, &Presence{Dev: d}, revocable.WithName(d.path))
 	self, err := revocable.New(d.pres)
 	if err != nil { // cannot happen: a fresh provider is neither revoked nor released
 		panic(err)
@@ -116,14 +111,14 @@ func (d *Device) Path() string { return d.path }
 // String returns the path.
 func (d *Device) String() string { return d.path }
 
-// Memory returns the arena the device's allocations come from.
-func (d *Device) Memory() *sim.Memory { return d.mem }
+// Env returns the machine's environment (it makes a Device an env.Host).
+func (d *Device) Env() *env.Env { return d.e }
+
+// Memory returns the machine's memory arena.
+func (d *Device) Memory() *env.Memory { return d.e.Memory() }
 
 // Log returns the trace log.
 func (d *Device) Log() *trace.Log { return d.log }
-
-// Scheduler returns the scheduler (nil outside a controlled run).
-func (d *Device) Scheduler() sched.Scheduler { return d.sch }
 
 // SetPrivate stores the driver's data (the kernel embeds struct drm_device
 // in the driver's struct and uses container_of; dev->dev_private in older
@@ -197,9 +192,7 @@ func (d *Device) release() {
 func (d *Device) touch(what string) { d.obj.Access(what) }
 
 func (d *Device) yield(kind, fn string) {
-	if d.sch != nil {
-		d.sch.Yield(sched.Point{Kind: kind, Func: fn, Obj: d.path})
-	}
+	d.e.Yield(sched.Point{Kind: kind, Func: fn, Obj: d.path})
 }
 
 func (d *Device) emit(kind trace.Kind, fn, msg string) {

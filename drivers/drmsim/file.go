@@ -5,7 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/env"
 )
 
 // File is struct drm_file behind an open struct file of /dev/dri/cardN:
@@ -20,7 +20,7 @@ type File struct {
 	dev   *Device
 	minor *Minor
 	id    int
-	obj   *sim.Object // the struct drm_file allocation
+	obj   *env.Object // the struct drm_file allocation
 
 	refs atomic.Int64 // f_count
 
@@ -48,7 +48,7 @@ func (d *Device) open(m *Minor) (*File, error) {
 	id := d.seq
 	d.mu.Unlock()
 	f := &File{dev: d, minor: m, id: id, handles: map[uint32]*GEMObject{}}
-	f.obj = d.mem.Alloc(fmt.Sprintf("drm_file %d", id))
+	f.obj = d.e.Memory().Alloc(fmt.Sprintf("drm_file %d", id))
 	f.refs.Store(1)
 	if d.drv.Open != nil {
 		if err := d.drv.Open(f); err != nil {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/env"
 )
 
 // GEMObject is struct drm_gem_object with its shmem backing: a buffer
@@ -16,7 +16,7 @@ type GEMObject struct {
 	id                   int
 	width, height, pitch int
 	offset               uint64
-	obj                  *sim.Object
+	obj                  *env.Object
 	data                 []byte
 
 	mu   sync.Mutex
@@ -78,7 +78,7 @@ func (f *File) createDumb(a *CreateDumbArgs) error {
 	d.mu.Unlock()
 	o := &GEMObject{dev: d, id: id, width: int(a.Width), height: int(a.Height), pitch: pitch,
 		offset: uint64(id) << 12, data: make([]byte, pitch*int(a.Height)), refs: 1}
-	o.obj = d.mem.Alloc(o.Name())
+	o.obj = d.e.Memory().Alloc(o.Name())
 	d.emit(KindGEM, "drm_gem_object_init", fmt.Sprintf("%s size=%d", o.Name(), len(o.data)))
 	f.mu.Lock()
 	f.nextHandle++

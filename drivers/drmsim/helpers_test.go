@@ -4,16 +4,16 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/internal/raceexit"
+	"github.com/drvsim/drvsim/kernel"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/drvsim/drvsim"
-	"github.com/drvsim/drvsim/bus"
 	"github.com/drvsim/drvsim/bus/platform"
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/drivers/drmsim"
-	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 // it inside drm_dev_enter/exit, and its remove unplugs the drm device.
 type gpu struct {
 	drm     *drmsim.Device
-	regs    *sim.Object
+	regs    *env.Object
 	flushes int
 	broken  bool // no drm_dev_enter around the hardware access
 	log     []string
@@ -44,21 +44,14 @@ type rig struct {
 // newRig builds a system with the gpu driver bound to platform device
 // "gpu". With s non-nil it runs under the Sim.
 func newRig(t testing.TB, s *sim.Sim, broken bool) *rig {
-	sys := drvsim.NewSystem()
+	var sys *drvsim.System
 	if s != nil {
-		// the System records into the Sim's trace, so a failure report
-		// shows the drm events
-		sys.Close()
-		sys = &drvsim.System{Core: bus.NewCore(s.Log()), Platform: platform.NewBus()}
-		require.NoError(t, sys.RegisterBus(sys.Platform))
-		sys.SetScheduler(s)
+		sys = drvsim.NewSystem(drvsim.OnSim(s))
+	} else {
+		sys = drvsim.NewSystem()
 	}
 	r := &rig{sys: sys}
-	var opts []drmsim.ClassOption
-	if s != nil {
-		opts = append(opts, drmsim.WithMemory(s.Memory()))
-	}
-	r.class = drmsim.NewClass(sys, opts...)
+	r.class = drmsim.NewClass(sys)
 	g := &gpu{broken: broken}
 	r.g = g
 	drv := &drmsim.Driver{Name: "gpu", Desc: "toy gpu", Major: 1, Minor: 2, Patchlevel: 3, Dirty: g.dirty}
@@ -97,9 +90,7 @@ func (g *gpu) dirty(f *drmsim.File, bo *drmsim.GEMObject, clip drmsim.Rect) erro
 		defer d.Exit(idx)
 	}
 	_ = bo.Bytes("gpu flush: read buffer")
-	if s := d.Scheduler(); s != nil {
-		s.Yield(schedPoint("gpu flush: between register writes"))
-	}
+	kernel.CondResched(d, "gpu flush: between register writes")
 	g.regs.Access("gpu flush: write framebuffer registers")
 	g.flushes++
 	return nil
@@ -113,10 +104,6 @@ func openBuffer(t testing.TB, c *drmsim.Class) (*drmsim.File, uint32) {
 	cd := &drmsim.CreateDumbArgs{Width: 64, Height: 4, BPP: 32}
 	require.NoError(t, f.Ioctl(drmsim.IoctlCreateDumb, cd))
 	return f, cd.Handle
-}
-
-func schedPoint(what string) sched.Point {
-	return sched.Point{Kind: "yield", Func: "cond_resched", Obj: what}
 }
 
 // shorts keeps the events of the given kinds, in Short form.

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable/srcu"
 )
 
@@ -19,7 +20,7 @@ type kernelUnplug struct {
 }
 
 func newKernelUnplug() *kernelUnplug {
-	d := srcu.New("drm_unplug_srcu")
+	d := srcu.New(env.New(env.WithLockdep(false)), "drm_unplug_srcu")
 	return &kernelUnplug{dom: d, slot: d.NewSlot()}
 }
 

@@ -3,8 +3,8 @@ package drmsim
 import (
 	"fmt"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/sched"
-	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -43,13 +43,13 @@ func (d *Device) AddActionOrReset(name string, fn func()) error {
 
 // Kzalloc is drmm_kzalloc: a zero-valued T as a simulated allocation of the
 // device's arena, freed when the drm device is released. Touch it through
-// sim.Value's Load and Store, which report a use after that release.
-func Kzalloc[T any](d *Device, name string) (*sim.Value[T], error) {
+// env.Value's Load and Store, which report a use after that release.
+func Kzalloc[T any](d *Device, name string) (*env.Value[T], error) {
 	if err := d.drmmFault("drmm_kzalloc", name); err != nil {
 		return nil, err
 	}
 	var zero T
-	v := sim.NewValue(d.mem, name, zero)
+	v := env.NewValue(d.e.Memory(), name, zero)
 	if err := d.addManaged("kfree "+name, v.Free, false); err != nil {
 		v.Free()
 		return nil, err
@@ -59,10 +59,7 @@ func Kzalloc[T any](d *Device, name string) (*sim.Value[T], error) {
 }
 
 func (d *Device) drmmFault(fn, name string) error {
-	if d.sch == nil {
-		return nil
-	}
-	if err := d.sch.Fault(FaultDrmmAdd); err != nil {
+	if err := d.e.Fault(FaultDrmmAdd); err != nil {
 		d.emit(trace.Fault, fn, fmt.Sprintf("%s %s: %v", FaultDrmmAdd, name, err))
 		return fmt.Errorf("%s %s: %w: %w", fn, name, ErrNoMemory, err)
 	}
@@ -107,9 +104,7 @@ func (d *Device) managedRelease() {
 	d.emit(KindManaged, "drm_managed_release", fmt.Sprintf("%d entries", len(todo)))
 	for i := len(todo) - 1; i >= 0; i-- {
 		r := todo[i]
-		if d.sch != nil {
-			d.sch.Yield(sched.Point{Kind: "drmm", Func: "drm_managed_release", Obj: r.name})
-		}
+		d.e.Yield(sched.Point{Kind: "drmm", Func: "drm_managed_release", Obj: r.name})
 		d.emit(KindManaged, "drm_managed_release", "REL "+r.name)
 		r.fn()
 	}

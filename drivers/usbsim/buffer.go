@@ -1,13 +1,13 @@
 package usbsim
 
-import "github.com/drvsim/drvsim/sim"
+import "github.com/drvsim/drvsim/env"
 
 // Buffer is an URB's transfer buffer. A Buffer allocated with
-// USB.AllocBuffer is a simulated allocation of the USB's sim.Memory, so that
+// USB.AllocBuffer is a simulated allocation of the USB's the machine's memory arena, so that
 // the host controller touching it after it was freed, or a driver reading it
 // after its free, is reported the way KASAN reports a use-after-free.
 type Buffer struct {
-	obj  *sim.Object
+	obj  *env.Object
 	data []byte
 }
 
@@ -19,8 +19,8 @@ func NewBuffer(data []byte) *Buffer { return &Buffer{data: data} }
 // (usb_alloc_coherent, kmalloc).
 func (u *USB) AllocBuffer(name string, size int) *Buffer {
 	b := &Buffer{data: make([]byte, size)}
-	if u.mem != nil {
-		b.obj = u.mem.Alloc(name)
+	if m := u.Memory(); m != nil {
+		b.obj = m.Alloc(name)
 	}
 	return b
 }
@@ -37,7 +37,7 @@ func (b *Buffer) Len() int { return len(b.data) }
 
 // Object returns the simulated allocation behind the buffer (nil for an
 // unchecked buffer).
-func (b *Buffer) Object() *sim.Object { return b.obj }
+func (b *Buffer) Object() *env.Object { return b.obj }
 
 // Free frees the buffer (usb_free_coherent, kfree): later accesses are
 // use-after-free, a second Free a double free.

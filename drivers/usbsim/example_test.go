@@ -18,7 +18,7 @@ import (
 func Example() {
 	sys := drvsim.NewSystem()
 	defer sys.Close()
-	usb, err := usbsim.Init(sys.Core) // usb_init: the usb bus, hub and generic drivers
+	usb, err := usbsim.Init(sys) // usb_init: the usb bus, hub and generic drivers
 	if err != nil {
 		panic(err)
 	}

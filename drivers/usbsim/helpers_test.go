@@ -22,7 +22,7 @@ func newUSB(t *testing.T) (*drvsim.System, *usbsim.USB, *usbsim.HCD) {
 	t.Helper()
 	sys := drvsim.NewSystem()
 	t.Cleanup(sys.Close)
-	u, err := usbsim.Init(sys.Core)
+	u, err := usbsim.Init(sys)
 	require.NoError(t, err)
 	h, err := u.AddHCD(4)
 	require.NoError(t, err)

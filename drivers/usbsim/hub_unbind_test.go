@@ -539,10 +539,9 @@ func exploreHubRace(t *testing.T, scenario func(s *sim.Sim, c *bus.Core, u *usbs
 	}()
 	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 100000, MaxPreemptions: 2,
 		Config: sim.EnvConfig(t.Name(), 0)}, func(s *sim.Sim) {
-		c := bus.NewCore(s.Log())
+		c := bus.NewCore(s.Env())
 		cores = append(cores, c)
-		c.SetScheduler(s)
-		u, err := usbsim.Init(c, usbsim.WithMemory(s.Memory()))
+		u, err := usbsim.Init(c)
 		if err != nil {
 			panic(err)
 		}

@@ -2,14 +2,15 @@ package usbsim
 
 import (
 	"fmt"
+	"reflect"
 	"sync"
 
 	"github.com/drvsim/drvsim/bus"
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/driver"
-	"github.com/drvsim/drvsim/drivers/usbsim/ksync"
+	"github.com/drvsim/drvsim/env"
+	"github.com/drvsim/drvsim/kernel"
 	"github.com/drvsim/drvsim/sched"
-	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -26,8 +27,7 @@ type USB struct {
 	bus     *bus.Bus
 	generic *driver.Driver
 	hub     *Driver
-	mem     *sim.Memory
-	killq   *ksync.WaitQueue // usb_kill_urb_queue
+	killq   *kernel.WaitQueue // usb_kill_urb_queue
 
 	mu      sync.Mutex
 	devs    map[*device.Device]*Device
@@ -48,21 +48,17 @@ type USB struct {
 	wq        []*Device // hubs with port change bits set (hub->event_list)
 }
 
-// Option configures Init.
-type Option func(*USB)
-
-// WithMemory makes URB buffers and drivers' simulated state allocations of
-// m (the sanitizer arena): sim.Sim.Memory under a controlled run. The
-// default is a stand-alone arena recording into the core's trace.
-func WithMemory(m *sim.Memory) Option { return func(u *USB) { u.mem = m } }
-
-// Init is usb_init: it registers the "usb" bus on core, then the hub driver
+// Init is usb_init on machine m (a drvsim.System or a *bus.Core): it
+// registers the "usb" bus on m's driver core, then the hub driver
 // (usb_hub_init) and the generic device driver "usb"
-// (usb_register_device_driver).
-func Init(core *bus.Core, opts ...Option) (*USB, error) {
-	if core == nil {
-		return nil, fmt.Errorf("usb_init: no driver core: %w", ErrInvalid)
+// (usb_register_device_driver). The USB core lives in m's environment: its
+// URB buffers and drivers' state come from the machine's memory arena, its
+// locks and waits are the machine's.
+func Init(m bus.Machine) (*USB, error) {
+	if m == nil || isNil(m) {
+		return nil, fmt.Errorf("usb_init: no machine: %w", ErrInvalid)
 	}
+	core := m.DriverCore()
 	u := &USB{
 		core:    core,
 		devs:    map[*device.Device]*Device{},
@@ -71,13 +67,7 @@ func Init(core *bus.Core, opts ...Option) (*USB, error) {
 		ports:   map[*Gadget][]*Gadget{},
 		at:      map[*Gadget]hwPort{},
 	}
-	for _, o := range opts {
-		o(u)
-	}
-	if u.mem == nil {
-		u.mem = sim.NewMemory(core.Log())
-	}
-	u.killq = ksync.NewWaitQueue(core, "usb_kill_urb_queue")
+	u.killq = kernel.NewWaitQueue(core, "usb_kill_urb_queue")
 	u.bus = &bus.Bus{Name: BusName, Match: u.match, Probe: u.probe, Remove: u.remove, Uevent: u.uevent}
 	if err := core.RegisterBus(u.bus); err != nil {
 		return nil, fmt.Errorf("usb_init: %w", err)
@@ -100,14 +90,19 @@ func (u *USB) Core() *bus.Core { return u.core }
 // Bus returns the usb bus (usb_bus_type).
 func (u *USB) Bus() *bus.Bus { return u.bus }
 
-// Memory returns the sanitizer arena of buffers and driver state.
-func (u *USB) Memory() *sim.Memory { return u.mem }
+// Env returns the machine's environment (it makes a USB an env.Host).
+func (u *USB) Env() *env.Env { return u.core.Env() }
+
+// DriverCore returns the driver core the USB bus is registered on (it
+// makes a USB a bus.Machine).
+func (u *USB) DriverCore() *bus.Core { return u.core }
+
+// Memory returns the machine's memory arena, where URB buffers and
+// drivers' state are allocated.
+func (u *USB) Memory() *env.Memory { return u.core.Env().Memory() }
 
 // Log returns the trace log.
 func (u *USB) Log() *trace.Log { return u.core.Log() }
-
-// Scheduler returns the scheduler of a controlled run, nil outside one.
-func (u *USB) Scheduler() sched.Scheduler { return u.core.Scheduler() }
 
 // HCDs returns the host controllers in order of AddHCD.
 func (u *USB) HCDs() []*HCD {
@@ -137,9 +132,7 @@ func (u *USB) emit(kind trace.Kind, dev, fn, msg string) {
 }
 
 func (u *USB) yield(kind, fn, obj string) {
-	if s := u.Scheduler(); s != nil {
-		s.Yield(sched.Point{Kind: kind, Func: fn, Obj: obj})
-	}
+	u.Env().Yield(sched.Point{Kind: kind, Func: fn, Obj: obj})
 }
 
 // match is usb_device_match: usb_devices match the generic device driver
@@ -213,4 +206,11 @@ func (u *USB) uevent(dev *device.Device) []string {
 				d.VendorID, d.ProductID, d.BcdDevice, d.Class, d.SubClass, d.Protocol, i.Class, i.SubClass, i.Protocol, i.Number)}
 	}
 	return nil
+}
+
+// isNil reports whether v holds a nil pointer (a typed nil in an
+// interface).
+func isNil(v any) bool {
+	r := reflect.ValueOf(v)
+	return r.Kind() == reflect.Pointer && r.IsNil()
 }

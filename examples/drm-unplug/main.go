@@ -34,7 +34,7 @@ import (
 	"github.com/drvsim/drvsim/bus/platform"
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/drivers/drmsim"
-	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -50,7 +50,7 @@ type lcdc struct {
 	drm *drmsim.Device
 	// regs stands for the ioremap'ed registers: a simulated allocation,
 	// so a write after iounmap would be reported, KASAN style.
-	regs *sim.Object
+	regs *env.Object
 }
 
 // drmDriver is struct drm_driver: what DRM_IOCTL_VERSION reports, and the
@@ -129,7 +129,7 @@ func run(w io.Writer) error {
 		for _, e := range sys.Log().Since(seen) {
 			switch e.Kind {
 			case drmsim.KindDevice, drmsim.KindManaged, drmsim.KindFile, drmsim.KindIoctl, drmsim.KindGEM,
-				trace.DevresAdd, trace.DevresRelease, sim.Mem, trace.Revoke, trace.SRCU, trace.Note:
+				trace.DevresAdd, trace.DevresRelease, env.Mem, trace.Revoke, trace.SRCU, trace.Note:
 				fmt.Fprintln(w, e)
 			}
 		}

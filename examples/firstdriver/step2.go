@@ -7,8 +7,7 @@ import (
 	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/bus/platform"
 	"github.com/drvsim/drvsim/device"
-	"github.com/drvsim/drvsim/sched"
-	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -17,19 +16,18 @@ import (
 // checked like KASAN checks the kernel's: touching the registers after
 // iounmap is reported as a use-after-free.
 type board struct {
-	mem  *sim.Memory
+	mem  *env.Memory
 	mute map[string]bool // ECs that do not answer the handshake
 
 	clkUsers, irqs int // what is switched on now
 
 	// Set by steps 3 and 4.
-	sched     sched.Scheduler        // the deterministic scheduler (step 4)
 	busy      func(cmd string)       // called while the EC works on a command
 	providers map[string]*ecProvider // what open() finds, by device name
 }
 
-func newBoard(log *trace.Log) *board {
-	mem := sim.NewMemory(log)
+func newBoard(sys *drvsim.System) *board {
+	mem := sys.Memory()     // the machine's memory: KASAN-checked
 	mem.SetPanicOnBug(true) // outside a simulation a use-after-free panics
 	return &board{mem: mem, mute: map[string]bool{}, providers: map[string]*ecProvider{}}
 }
@@ -38,7 +36,7 @@ func newBoard(log *trace.Log) *board {
 // probe and keep in drvdata.
 type ec struct {
 	b    *board
-	regs *sim.Object // the mapped registers: every use goes through Access
+	regs *env.Object // the mapped registers: every use goes through Access
 }
 
 // xfer sends cmd to the EC and reads its answer through the registers.
@@ -84,7 +82,7 @@ func (b *board) setup(dev *device.Device) (*ec, error) {
 func step2(w io.Writer) error {
 	sys := drvsim.NewSystem()
 	defer sys.Close()
-	b := newBoard(sys.Log())
+	b := newBoard(sys)
 	b.mute["ec.1"] = true
 
 	probe := func(dev *device.Device) error { _, err := b.setup(dev); return err }
@@ -106,6 +104,6 @@ func step2(w io.Writer) error {
 	fmt.Fprintf(w, "ec.0 unbound: state=%s\n", devs[0].State())
 	fmt.Fprintf(w, "left on: clock users=%d irqs=%d mapped=%d\n", b.clkUsers, b.irqs, len(b.mem.Live()))
 	fmt.Fprint(w, trace.Text(trace.Filter(sys.Events(), trace.OfKind(
-		trace.ProbeStart, trace.ProbeResult, trace.DevresAdd, trace.DevresRelease, trace.Unbind, sim.Mem))))
+		trace.ProbeStart, trace.ProbeResult, trace.DevresAdd, trace.DevresRelease, trace.Unbind, env.Mem))))
 	return nil
 }

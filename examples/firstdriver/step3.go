@@ -27,8 +27,7 @@ func (b *board) probe(dev *device.Device) error {
 	if err != nil {
 		return err
 	}
-	p, err := revocable.DevmProvider(dev, e, revocable.WithName(dev.Name()),
-		revocable.WithTrace(dev.Log()), revocable.WithScheduler(b.sched))
+	p, err := revocable.DevmProvider(dev, e, revocable.WithName(dev.Name()))
 	if err != nil {
 		return err
 	}
@@ -76,7 +75,7 @@ func (f *ecFile) close() error { return f.c.Close() }
 func step3(w io.Writer) error {
 	sys := drvsim.NewSystem()
 	defer sys.Close()
-	b := newBoard(sys.Log())
+	b := newBoard(sys)
 	if err := sys.RegisterDriver(platform.NewDriver("ec", b.probe, nil)); err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/drvsim/drvsim"
-	"github.com/drvsim/drvsim/bus"
 	"github.com/drvsim/drvsim/bus/platform"
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/sim"
@@ -47,11 +46,9 @@ type readVsUnbind struct {
 // run sets one run up on s: build, bind and open in setup, then start the
 // tasks. The checks are panics: a panic fails the run, with its schedule.
 func (r *readVsUnbind) run(s *sim.Sim) {
-	sys := newSimSystem(s)
+	sys := drvsim.NewSystem(drvsim.OnSim(s))
 	r.systems = append(r.systems, sys)
-	b := newBoard(s.Log())
-	b.mem = s.Memory()     // the Sim's KASAN: a use-after-free fails the run
-	b.sched = s            // the provider's read lock and grace period are schedule points
+	b := newBoard(sys)     // the run's memory: a use-after-free fails the run
 	b.busy = s.CondResched // the EC's latency is one too
 	if err := sys.RegisterDriver(platform.NewDriver("ec", b.probe, nil)); err != nil {
 		panic(err)
@@ -96,17 +93,6 @@ func (r *readVsUnbind) close() {
 		sys.Close()
 	}
 	r.systems = nil
-}
-
-// newSimSystem is drvsim.NewSystem for a simulated run: the System records
-// into the Sim's trace and reports its schedule points to the Sim.
-func newSimSystem(s *sim.Sim) *drvsim.System {
-	sys := &drvsim.System{Core: bus.NewCore(s.Log()), Platform: platform.NewBus()}
-	sys.SetScheduler(s)
-	if err := sys.RegisterBus(sys.Platform); err != nil {
-		panic(err)
-	}
-	return sys
 }
 
 // explore runs the scenario under cfg. The replay hints of its reports

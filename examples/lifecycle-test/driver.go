@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/drvsim/drvsim/bus"
+	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/bus/platform"
 	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/env"
+	"github.com/drvsim/drvsim/kernel"
 	"github.com/drvsim/drvsim/revocable"
-	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/sim"
 )
 
@@ -28,16 +29,12 @@ import (
 // sensor is the hardware state: the ioremap'ed registers, a simulated
 // allocation that reports any access after it is freed (KASAN).
 type sensor struct {
-	regs *sim.Object
+	regs *env.Object
 }
 
 // myDriver is the platform driver "mysensor".
 type myDriver struct {
 	buggy bool
-	// s is the deterministic scheduler of a test run (nil in normal use);
-	// mem is where the registers are allocated.
-	s   sched.Scheduler
-	mem *sim.Memory
 }
 
 // state is the driver's per-device data (dev_set_drvdata).
@@ -47,7 +44,7 @@ type state struct {
 
 // probe maps the registers and publishes them through a provider.
 func (d *myDriver) probe(dev *device.Device) error {
-	hw := &sensor{regs: d.mem.Alloc("mysensor registers")} // devm_ioremap
+	hw := &sensor{regs: dev.Env().Memory().Alloc("mysensor registers")} // devm_ioremap
 	iounmap := func() { hw.regs.Free() }
 
 	if !d.buggy {
@@ -57,10 +54,7 @@ func (d *myDriver) probe(dev *device.Device) error {
 		}
 	}
 	// devm_revocable_provider_alloc: revoked when devres is released.
-	prov, err := revocable.DevmProvider(dev, hw,
-		revocable.WithName("mysensor"),
-		revocable.WithTrace(dev.Log()),
-		revocable.WithScheduler(d.s))
+	prov, err := revocable.DevmProvider(dev, hw, revocable.WithName("mysensor"))
 	if err != nil {
 		return err
 	}
@@ -98,7 +92,7 @@ func (d *myDriver) open(dev *device.Device) (*file, error) {
 // device may go away meanwhile.
 func (f *file) read() error {
 	err := f.c.With(func(hw *sensor) error {
-		f.d.sleep("i2c_transfer") // the transfer waits for the bus
+		kernel.CondResched(f.c, "i2c_transfer") // the transfer waits for the bus
 		hw.regs.Access("read TEMP register")
 		return nil
 	})
@@ -111,14 +105,6 @@ func (f *file) read() error {
 // close is the last close of the file.
 func (f *file) close() error { return f.c.Close() }
 
-// sleep is a point where the task may sleep, and so where another task
-// may run (a schedule point in a test run).
-func (d *myDriver) sleep(what string) {
-	if d.s != nil {
-		d.s.Yield(sched.Point{Kind: "sleep", Func: what, Obj: "mysensor"})
-	}
-}
-
 // unplugRace is the lifecycle scenario the tests explore: a process has
 // /dev/mysensor open and reads while the sensor is unplugged (its platform
 // device deleted). Checked in every run: each read returns a value or
@@ -126,25 +112,23 @@ func (d *myDriver) sleep(what string) {
 // been freed exactly once (the Sim's KASAN and kmemleak checks).
 type unplugRace struct {
 	buggy bool
-	// cores are the driver cores of the runs so far: Close stops them.
-	cores []*bus.Core
+	// systems are the machines of the runs so far: Close stops them.
+	systems []*drvsim.System
 }
 
 // scenario sets up one run on s: a machine, the driver bound to one
 // sensor, the file open, and two tasks. It is a sim scenario: Explore
 // calls it once per schedule.
 func (u *unplugRace) scenario(s *sim.Sim) {
-	// A driver core recording into the run's trace, with a platform bus.
-	core := bus.NewCore(s.Log())
-	u.cores = append(u.cores, core)
-	pbus := platform.NewBus()
-	must(core.RegisterBus(pbus))
-	core.SetScheduler(s) // device locks, probes, devres: schedule points
+	// A machine on the run: its trace, schedule points, memory and clock
+	// are the run's.
+	sys := drvsim.NewSystem(drvsim.OnSim(s))
+	u.systems = append(u.systems, sys)
 
-	d := &myDriver{buggy: u.buggy, s: s, mem: s.Memory()}
-	must(core.RegisterDriver(platform.NewDriver("mysensor", d.probe, nil)))
-	dev := platform.NewDevice(pbus, "mysensor")
-	must(core.RegisterDevice(dev)) // binds: probe runs here, in setup
+	d := &myDriver{buggy: u.buggy}
+	must(sys.RegisterDriver(platform.NewDriver("mysensor", d.probe, nil)))
+	dev := sys.NewPlatformDevice("mysensor")
+	must(sys.RegisterDevice(dev)) // binds: probe runs here, in setup
 	f, err := d.open(dev)
 	must(err)
 
@@ -157,16 +141,16 @@ func (u *unplugRace) scenario(s *sim.Sim) {
 		must(f.close())
 	})
 	s.Go("unplug", func() {
-		must(core.UnregisterDevice(dev)) // device_del: unbind, devres
+		must(sys.UnregisterDevice(dev)) // device_del: unbind, devres
 	})
 }
 
-// Close stops the driver cores of the runs so far.
+// Close closes the machines of the runs so far.
 func (u *unplugRace) Close() {
-	for _, c := range u.cores {
+	for _, c := range u.systems {
 		c.Close()
 	}
-	u.cores = nil
+	u.systems = nil
 }
 
 // explore runs the scenario under cfg and stops the machines afterwards.

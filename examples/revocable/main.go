@@ -32,6 +32,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/drvsim/drvsim/env"
+	"github.com/drvsim/drvsim/kernel"
 	"github.com/drvsim/drvsim/revocable"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
@@ -49,7 +51,7 @@ type ec struct {
 	name string
 	// regs stands for the ioremap'ed registers: a simulated allocation
 	// that every access checks.
-	regs *sim.Object
+	regs *env.Object
 }
 
 // seed picks the schedule. Any seed gives a correct run (that is the
@@ -80,14 +82,11 @@ func scenario(s *sim.Sim) {
 	}
 
 	// 1. The driver's probe maps the registers (ioremap) and creates the
-	//    provider: revocable_provider_alloc. WithScheduler makes its read
-	//    sections and its grace period schedule points of s.
+	//    provider: revocable_provider_alloc, in the run's environment: its
+	//    read sections and its grace period are schedule points of s.
 	say("1. probe: map the EC registers and publish them through a provider")
 	dev := &ec{name: "cros-ec", regs: s.Alloc("cros_ec registers")}
-	prov := revocable.NewProvider(dev,
-		revocable.WithName("cros_ec"),
-		revocable.WithTrace(s.Log()),
-		revocable.WithScheduler(s))
+	prov := revocable.NewProvider(s, dev, revocable.WithName("cros_ec"))
 
 	// Two processes open /dev/cros_ec: each open file gets a consumer
 	// handle (revocable_init), which holds a reference on the provider.
@@ -120,8 +119,8 @@ func scenario(s *sim.Sim) {
 	say(fmt.Sprintf("file B: With returned %v", err))
 
 	// 3. A long EC command in file A races the controller's removal.
-	inside := sim.NewCompletion(s, "reader inside")
-	gone := sim.NewCompletion(s, "EC removed")
+	inside := kernel.NewCompletion(s, "reader inside")
+	gone := kernel.NewCompletion(s, "EC removed")
 
 	s.Go("reader", func() {
 		e, a := fileA.TryAccess() // enter the section: the EC is there

@@ -38,11 +38,13 @@ import (
 	"os"
 	"strings"
 
-	"github.com/drvsim/drvsim/bus"
+	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/drivers/usbsim"
 	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
 	"github.com/drvsim/drvsim/drivers/usbsim/skel"
+	"github.com/drvsim/drvsim/env"
+	"github.com/drvsim/drvsim/kernel"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -55,7 +57,7 @@ func main() {
 }
 
 func run(w io.Writer) error {
-	var core *bus.Core // to stop its worker goroutine after the run
+	var sys *drvsim.System // to close after the run
 
 	// Mode Exhaustive without a Replay schedule is the schedule without
 	// preemptions: a task runs until it blocks or exits.
@@ -69,13 +71,11 @@ func run(w io.Writer) error {
 			}
 		}
 
-		// 1. The machine. The driver core records into the Sim's trace
-		//    and reports its schedule points to the Sim; the USB core
-		//    allocates from the Sim's checked memory.
+		// 1. The machine, on the Sim: its trace, schedule points,
+		//    checked memory and clock are the run's.
 		say("1. the machine: driver core, USB core, a host controller, skel-revocable registered")
-		core = bus.NewCore(s.Log())
-		core.SetScheduler(s)
-		usb, err := usbsim.Init(core, usbsim.WithMemory(s.Memory())) // usb_init
+		sys = drvsim.NewSystem(drvsim.OnSim(s))
+		usb, err := usbsim.Init(sys) // usb_init
 		must(err)
 		hcd, err := usb.AddHCD(4) // usb_add_hcd: root hub usb1, 4 ports
 		must(err)
@@ -98,7 +98,7 @@ func run(w io.Writer) error {
 
 		// The process learns that the device is gone from the remove
 		// uevent; in the simulation, a completion.
-		gone := sim.NewCompletion(s, "remove uevent")
+		gone := kernel.NewCompletion(s, "remove uevent")
 
 		s.Go("process", func() {
 			// 4. write, read it back, read again.
@@ -136,8 +136,8 @@ func run(w io.Writer) error {
 			gone.Complete()
 		})
 	})
-	if core != nil {
-		core.Close()
+	if sys != nil {
+		sys.Close()
 	}
 
 	// The trace, cut down to what tells the story.
@@ -168,7 +168,7 @@ func keep(e trace.Event) bool {
 		// the skeleton's interface, not the root hub's
 		return (e.Func == "usb_probe_interface" || e.Func == "usb_unbind_interface") &&
 			!strings.Contains(e.Msg, "driver=hub")
-	case sim.Mem:
+	case env.Mem:
 		return true // kmalloc and kfree
 	case trace.Sched:
 		return e.Func == "schedule" && strings.Contains(e.Msg, "block")

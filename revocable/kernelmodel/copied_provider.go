@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/klib"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/merged"
@@ -38,7 +39,7 @@ func MergedCopiedProvider(s *sim.Sim) {
 		klib.Kfree(regs)
 	})
 	s.Go(taskRead, func() {
-		merged.REVOCABLE_TRY_ACCESS_WITH(k, filp.privateData, func(res *sim.Object) {
+		merged.REVOCABLE_TRY_ACCESS_WITH(k, filp.privateData, func(res *env.Object) {
 			if res == nil {
 				return // -ENODEV
 			}
@@ -50,8 +51,8 @@ func MergedCopiedProvider(s *sim.Sim) {
 // drvsimFile is the struct file of the experiment on drvsim's design: the
 // copied provider pointer, and a Consumer opened at open().
 type drvsimFile struct {
-	privateData *revocable.Provider[sim.Object]
-	c           *revocable.Consumer[sim.Object]
+	privateData *revocable.Provider[env.Object]
+	c           *revocable.Consumer[env.Object]
 }
 
 // DrvsimCopiedProvider is the copied-pointer experiment on drvsim's own
@@ -65,8 +66,7 @@ type drvsimFile struct {
 // a leak check asserts it was released at the end.
 func DrvsimCopiedProvider(s *sim.Sim) {
 	regs := s.Alloc("ec_regs")
-	p := revocable.NewProvider(regs, revocable.WithName("ec"),
-		revocable.WithScheduler(s), revocable.WithTrace(s.Log()))
+	p := revocable.NewProvider(s, regs, revocable.WithName("ec"))
 	c, err := revocable.New(p)
 	if err != nil {
 		panic(fmt.Sprintf("revocable.New at open: %v", err))
@@ -83,12 +83,12 @@ func DrvsimCopiedProvider(s *sim.Sim) {
 				panic(fmt.Sprintf("New on the copied provider: %v (revoked=%v)", err, rp.Revoked()))
 			}
 		} else {
-			_ = c2.With(func(res *sim.Object) error { res.Access("ec_cmd_xfer"); return nil })
+			_ = c2.With(func(res *env.Object) error { res.Access("ec_cmd_xfer"); return nil })
 			if err := c2.Close(); err != nil {
 				panic(err)
 			}
 		}
-		err := filp.c.With(func(res *sim.Object) error { res.Access("ec_cmd_xfer"); return nil })
+		err := filp.c.With(func(res *env.Object) error { res.Access("ec_cmd_xfer"); return nil })
 		if err != nil && !errors.Is(err, revocable.ErrRevoked) {
 			panic(fmt.Sprintf("With after revoke: %v", err))
 		}

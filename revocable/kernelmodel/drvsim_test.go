@@ -40,7 +40,7 @@ type ecRegs struct{ val int }
 // a refcounted provider, New on it after Revoke fails with ErrRevoked, and
 // the provider is released only when its last Consumer closes.
 func TestDrvsimCopiedProviderOutlivesHandle(t *testing.T) {
-	p := revocable.NewProvider(&ecRegs{val: 1}, revocable.WithName("ec"))
+	p := revocable.NewProvider(nil, &ecRegs{val: 1}, revocable.WithName("ec"))
 	c, err := revocable.New(p) // the file's Consumer, opened at open()
 	require.NoError(t, err)
 	privateData := p // the copied pointer

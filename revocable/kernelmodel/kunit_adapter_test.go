@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/klib"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/merged"
-	"github.com/drvsim/drvsim/revocable/kernelmodel/v3"
+	v3 "github.com/drvsim/drvsim/revocable/kernelmodel/v3"
 	"github.com/drvsim/drvsim/sim"
 )
 
@@ -17,7 +18,7 @@ import (
 type design interface {
 	name() string
 	// alloc sets up a provider of res (revocable_provider_alloc).
-	alloc(s *sim.Sim, k *klib.Kernel, res *sim.Object) provider
+	alloc(s *sim.Sim, k *klib.Kernel, res *env.Object) provider
 }
 
 // provider is one design's provider side, plus the consumer entry points
@@ -37,17 +38,17 @@ type provider interface {
 	revoking() bool
 	// with runs body with the resource, nil when gone:
 	// REVOCABLE_TRY_ACCESS_WITH (v3: REVOCABLE, drvsim: New + With).
-	with(body func(res *sim.Object))
+	with(body func(res *env.Object))
 	// scoped is REVOCABLE_TRY_ACCESS_SCOPED (v3: REVOCABLE, drvsim: New +
 	// With); body runs even when the resource is gone.
-	scoped(body func(res *sim.Object))
+	scoped(body func(res *env.Object))
 	// cleanup drops what the adapter itself holds.
 	cleanup()
 }
 
 // consumer is one design's consumer handle.
 type consumer interface {
-	tryAccess() *sim.Object // revocable_try_access
+	tryAccess() *env.Object // revocable_try_access
 	withdraw()              // revocable_withdraw_access (v3: revocable_release)
 	deinit()                // revocable_deinit (v3: revocable_free)
 }
@@ -60,7 +61,7 @@ type v3Design struct{}
 
 func (v3Design) name() string { return "v3" }
 
-func (v3Design) alloc(_ *sim.Sim, k *klib.Kernel, res *sim.Object) provider {
+func (v3Design) alloc(_ *sim.Sim, k *klib.Kernel, res *env.Object) provider {
 	return &v3Provider{k: k, rp: v3.RevocableProviderAlloc(k, res)}
 }
 
@@ -90,14 +91,14 @@ func (p *v3Provider) initReleasing() error {
 func (p *v3Provider) revoke()        { v3.RevocableProviderFree(p.rp) }
 func (p *v3Provider) revoking() bool { return p.rp.Res() == nil }
 
-func (p *v3Provider) with(body func(*sim.Object)) {
+func (p *v3Provider) with(body func(*env.Object)) {
 	if p.held == nil {
 		p.held = v3.RevocableAlloc(p.k, p.rp)
 	}
 	v3.REVOCABLE(p.held, body)
 }
 
-func (p *v3Provider) scoped(body func(*sim.Object)) { p.with(body) }
+func (p *v3Provider) scoped(body func(*env.Object)) { p.with(body) }
 
 func (p *v3Provider) cleanup() {
 	if p.held != nil {
@@ -107,7 +108,7 @@ func (p *v3Provider) cleanup() {
 
 type v3Consumer struct{ rev *v3.Revocable }
 
-func (c v3Consumer) tryAccess() *sim.Object { return v3.RevocableTryAccess(c.rev) }
+func (c v3Consumer) tryAccess() *env.Object { return v3.RevocableTryAccess(c.rev) }
 func (c v3Consumer) withdraw()              { v3.RevocableRelease(c.rev) }
 func (c v3Consumer) deinit()                { v3.RevocableFree(c.rev) }
 
@@ -117,7 +118,7 @@ type mergedDesign struct{}
 
 func (mergedDesign) name() string { return "merged" }
 
-func (mergedDesign) alloc(_ *sim.Sim, k *klib.Kernel, res *sim.Object) provider {
+func (mergedDesign) alloc(_ *sim.Sim, k *klib.Kernel, res *env.Object) provider {
 	return &mergedProvider{k: k, rp: merged.RevocableProviderAlloc(k, res)}
 }
 
@@ -159,11 +160,11 @@ func (p *mergedProvider) revoke() {
 
 func (p *mergedProvider) revoking() bool { return p.rp.IsNull() }
 
-func (p *mergedProvider) with(body func(*sim.Object)) {
+func (p *mergedProvider) with(body func(*env.Object)) {
 	merged.REVOCABLE_TRY_ACCESS_WITH(p.k, p.rp, body)
 }
 
-func (p *mergedProvider) scoped(body func(*sim.Object)) {
+func (p *mergedProvider) scoped(body func(*env.Object)) {
 	merged.REVOCABLE_TRY_ACCESS_SCOPED(p.k, p.rp, body)
 }
 
@@ -171,7 +172,7 @@ func (p *mergedProvider) cleanup() {}
 
 type mergedConsumer struct{ rev merged.Revocable }
 
-func (c *mergedConsumer) tryAccess() *sim.Object { return merged.RevocableTryAccess(&c.rev) }
+func (c *mergedConsumer) tryAccess() *env.Object { return merged.RevocableTryAccess(&c.rev) }
 func (c *mergedConsumer) withdraw()              { merged.RevocableWithdrawAccess(&c.rev) }
 func (c *mergedConsumer) deinit()                { merged.RevocableDeinit(&c.rev) }
 
@@ -181,18 +182,17 @@ type drvsimDesign struct{}
 
 func (drvsimDesign) name() string { return "drvsim" }
 
-func (drvsimDesign) alloc(s *sim.Sim, _ *klib.Kernel, res *sim.Object) provider {
+func (drvsimDesign) alloc(s *sim.Sim, _ *klib.Kernel, res *env.Object) provider {
 	return &drvsimProvider{s: s, p: newDrvsimProvider(s, res)}
 }
 
-func newDrvsimProvider(s *sim.Sim, res *sim.Object) *revocable.Provider[sim.Object] {
-	return revocable.NewProvider(res, revocable.WithName("ec"),
-		revocable.WithScheduler(s), revocable.WithTrace(s.Log()))
+func newDrvsimProvider(s *sim.Sim, res *env.Object) *revocable.Provider[env.Object] {
+	return revocable.NewProvider(s, res, revocable.WithName("ec"))
 }
 
 type drvsimProvider struct {
 	s *sim.Sim
-	p *revocable.Provider[sim.Object]
+	p *revocable.Provider[env.Object]
 }
 
 func (p *drvsimProvider) init() (consumer, error) {
@@ -204,7 +204,7 @@ func (p *drvsimProvider) init() (consumer, error) {
 }
 
 func (p *drvsimProvider) initNull() error {
-	_, err := revocable.New[sim.Object](nil)
+	_, err := revocable.New[env.Object](nil)
 	return err
 }
 
@@ -224,28 +224,28 @@ func (p *drvsimProvider) initReleasing() error {
 func (p *drvsimProvider) revoke()        { p.p.Revoke() }
 func (p *drvsimProvider) revoking() bool { return p.p.Revoked() }
 
-func (p *drvsimProvider) with(body func(*sim.Object)) {
+func (p *drvsimProvider) with(body func(*env.Object)) {
 	c, err := revocable.New(p.p)
 	if err != nil {
 		body(nil)
 		return
 	}
 	defer func() { _ = c.Close() }()
-	err = c.With(func(res *sim.Object) error { body(res); return nil })
+	err = c.With(func(res *env.Object) error { body(res); return nil })
 	if errors.Is(err, revocable.ErrRevoked) {
 		body(nil)
 	}
 }
 
-func (p *drvsimProvider) scoped(body func(*sim.Object)) { p.with(body) }
+func (p *drvsimProvider) scoped(body func(*env.Object)) { p.with(body) }
 func (p *drvsimProvider) cleanup()                      {}
 
 type drvsimConsumer struct {
-	c *revocable.Consumer[sim.Object]
+	c *revocable.Consumer[env.Object]
 	a revocable.Access
 }
 
-func (c *drvsimConsumer) tryAccess() *sim.Object {
+func (c *drvsimConsumer) tryAccess() *env.Object {
 	res, a := c.c.TryAccess()
 	c.a = a
 	return res

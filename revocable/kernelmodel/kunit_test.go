@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/klib"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/sim"
@@ -15,7 +16,7 @@ import (
 type kunit struct {
 	s    *sim.Sim
 	p    provider
-	regs *sim.Object // the resource (real_res)
+	regs *env.Object // the resource (real_res)
 }
 
 // expect fails the run (a panic in the task) unless ok.
@@ -54,17 +55,17 @@ var kunitCases = []kunitCase{
 		c.deinit()
 	}},
 	{name: "try_access_macro", run: func(k *kunit) {
-		k.p.with(func(res *sim.Object) { expect(res == k.regs, "res == real_res") })
+		k.p.with(func(res *env.Object) { expect(res == k.regs, "res == real_res") })
 		k.p.revoke()
-		k.p.with(func(res *sim.Object) { expect(res == nil, "res == NULL after revoke") })
+		k.p.with(func(res *env.Object) { expect(res == nil, "res == NULL after revoke") })
 	}},
 	{name: "try_access_macro2", run: func(k *kunit) {
 		accessed := false
-		k.p.scoped(func(res *sim.Object) { expect(res == k.regs, "res == real_res"); accessed = true })
+		k.p.scoped(func(res *env.Object) { expect(res == k.regs, "res == real_res"); accessed = true })
 		expect(accessed, "body ran")
 		k.p.revoke()
 		accessed = false
-		k.p.scoped(func(res *sim.Object) { expect(res == nil, "res == NULL after revoke"); accessed = true })
+		k.p.scoped(func(res *env.Object) { expect(res == nil, "res == NULL after revoke"); accessed = true })
 		expect(accessed, "body ran after revoke")
 	}},
 	{name: "init_null_provider", run: func(k *kunit) {

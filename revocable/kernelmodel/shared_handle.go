@@ -3,10 +3,11 @@ package kernelmodel
 import (
 	"fmt"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/klib"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/merged"
-	"github.com/drvsim/drvsim/revocable/kernelmodel/v3"
+	v3 "github.com/drvsim/drvsim/revocable/kernelmodel/v3"
 	"github.com/drvsim/drvsim/sim"
 )
 
@@ -20,7 +21,7 @@ const (
 // useRegs is a reader's use of the resource inside its read section: two
 // checked accesses around a schedule point (a command to the device that
 // sleeps), so a resource freed while a reader is inside is reported.
-func useRegs(s *sim.Sim, regs *sim.Object) {
+func useRegs(s *sim.Sim, regs *env.Object) {
 	regs.Access("ec_cmd_xfer")
 	s.CondResched("ec_cmd_xfer")
 	regs.Access("ec_cmd_xfer")
@@ -86,14 +87,13 @@ func MergedSharedHandle(s *sim.Sim) {
 }
 
 // DrvsimSharedHandle is the shared-handle experiment on drvsim's own
-// revocable, run under the Sim (revocable.WithScheduler): one Consumer,
+// revocable, in the Sim's environment (NewProvider(s, ...)): one Consumer,
 // opened at open, is used by two reader tasks at once; unbind revokes and
 // then frees the registers; the last reader closes the Consumer. A leak
 // check asserts the provider was released at the end of the run.
 func DrvsimSharedHandle(s *sim.Sim) {
 	regs := s.Alloc("ec_regs")
-	p := revocable.NewProvider(regs, revocable.WithName("ec"),
-		revocable.WithScheduler(s), revocable.WithTrace(s.Log()))
+	p := revocable.NewProvider(s, regs, revocable.WithName("ec"))
 	c, err := revocable.New(p) // filp->private_data
 	if err != nil {
 		panic(fmt.Sprintf("revocable.New at open: %v", err))

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -36,24 +37,27 @@ type Domain struct {
 	reap  bool // a closed slot still had readers when it was closed
 
 	name string
+	e    *env.Env
 	log  *trace.Log
 	sch  sched.Scheduler
-	ld   *lockdep // nil unless WithLockdep or WithScheduler
+	ld   *lockdep // nil unless the environment has lockdep on
 	gp   atomic.Uint64
 }
 
 // New returns a domain named name (used in traces, panics and the Wait a
-// scheduler reports): init_srcu_struct. Options fix its trace log,
-// scheduler and lockdep for its whole life.
-func New(name string, opts ...Option) *Domain {
-	d := &Domain{name: name, wake: make(chan struct{}, 1), slowAt: closedBias / 2}
-	for _, o := range opts {
-		o(d)
+// scheduler reports), init_srcu_struct, in h's environment: it traces
+// grace periods into the environment's log; under a simulator read lock,
+// read unlock and the grace-period wait are schedule points; with lockdep
+// on, every read section records its holder, so that Synchronize from
+// inside one's own read section panics instead of deadlocking (read lock
+// and unlock then take a slow path of some tens of nanoseconds).
+func New(h env.Host, name string) *Domain {
+	e := env.Of(h)
+	d := &Domain{name: name, e: e, log: e.Log(), sch: e.Scheduler(), wake: make(chan struct{}, 1), slowAt: closedBias / 2}
+	if e.Lockdep() {
+		d.ld = &lockdep{e: e}
 	}
-	if d.sch != nil && d.ld == nil {
-		d.ld = &lockdep{}
-	}
-	if d.ld != nil {
+	if d.sch != nil || d.ld != nil {
 		d.slowAt = 0 // every lock takes the slow path
 		d.slowUnlock.Store(true)
 	}
@@ -117,26 +121,27 @@ func (d *Domain) Index() int { return int(d.cur.Load() & 1) }
 // GracePeriods returns how many grace periods have completed.
 func (d *Domain) GracePeriods() uint64 { return d.gp.Load() }
 
-// HeldBy reports how many read sections of the domain the calling
-// goroutine (under a scheduler: the calling simulated task) holds, and who
-// that caller is, e.g. "goroutine 7" or "task unbind". It needs holder
-// tracking (WithLockdep or WithScheduler); without it it reports 0 and "".
+// HeldBy reports how many read sections of the domain the calling task
+// holds, and who that caller is, e.g. "goroutine 0xc000007c00" or "unbind".
+// It needs lockdep (on in the domain's environment); without it it reports
+// 0 and "".
 func (d *Domain) HeldBy() (n int, who string) {
 	if d.ld == nil {
 		return 0, ""
 	}
-	return d.ld.heldBy(d)
+	return d.ld.heldBy()
 }
 
 // Synchronize waits until every read section that was open when it was
 // called has closed: synchronize_srcu. Read sections opened meanwhile do not
 // delay it. Calls are serialised. Calling it from inside a read section of
-// the same domain deadlocks, as in the kernel; with holder tracking
-// (WithLockdep or WithScheduler) it panics instead.
+// the same domain deadlocks, as in the kernel; with lockdep on it panics
+// instead.
 func (d *Domain) Synchronize() {
 	if n, who := d.HeldBy(); n > 0 {
 		panic(fmt.Sprintf("srcu: synchronize_srcu on domain %q inside a read section of the same domain (%s holds %d) would deadlock", d.name, who, n))
 	}
+	d.e.MightSleep("synchronize_srcu " + d.name)
 	d.lockWriter()
 	defer d.unlockWriter()
 	gp := d.gp.Load() + 1

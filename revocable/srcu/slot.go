@@ -109,7 +109,7 @@ func (s *Slot) lockSlow(idx uint32, n int64) (Guard, bool) {
 	}
 	g := Guard{s: s, v: uint64(idx)}
 	if d.ld != nil {
-		g.v |= d.ld.enter(d) << 1
+		g.v |= d.ld.enter() << 1
 	}
 	if d.sch != nil {
 		d.yield("srcu_read_lock")

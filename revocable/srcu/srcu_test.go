@@ -9,12 +9,12 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/drvsim/drvsim/internal/goid"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -55,7 +55,7 @@ func requireDone(t *testing.T, done chan struct{}) {
 }
 
 func TestSynchronizeNoReaders(t *testing.T) {
-	d := New("d")
+	d := New(plain(), "d")
 	s := d.NewSlot()
 	defer s.Close()
 	d.Synchronize()
@@ -65,7 +65,7 @@ func TestSynchronizeNoReaders(t *testing.T) {
 }
 
 func TestGracePeriodWaitsForReader(t *testing.T) {
-	d := New("d")
+	d := New(plain(), "d")
 	s := d.NewSlot()
 	defer s.Close()
 	g := s.Lock()
@@ -79,7 +79,7 @@ func TestGracePeriodWaitsForReader(t *testing.T) {
 }
 
 func TestReadersAfterFlipDoNotBlock(t *testing.T) {
-	d := New("d")
+	d := New(plain(), "d")
 	a, b := d.NewSlot(), d.NewSlot()
 	defer a.Close()
 	defer b.Close()
@@ -100,7 +100,7 @@ func TestReadersAfterFlipDoNotBlock(t *testing.T) {
 // only after it counts on what is now the current index; step (1) of
 // Synchronize must wait for it.
 func TestStragglerOfPreviousEpoch(t *testing.T) {
-	d := New("d")
+	d := New(plain(), "d")
 	s := d.NewSlot()
 	defer s.Close()
 	d.Synchronize() // cur index is now 1
@@ -114,7 +114,7 @@ func TestStragglerOfPreviousEpoch(t *testing.T) {
 }
 
 func TestSumAcrossSlots(t *testing.T) {
-	d := New("d")
+	d := New(plain(), "d")
 	slots := []*Slot{d.NewSlot(), d.NewSlot(), d.NewSlot()}
 	assert.Equal(t, 3, d.Slots())
 	g0 := slots[0].Lock()
@@ -137,7 +137,7 @@ func TestSumAcrossSlots(t *testing.T) {
 }
 
 func TestSlotPadding(t *testing.T) {
-	d := New("d")
+	d := New(plain(), "d")
 	s := d.NewSlot()
 	defer s.Close()
 	assert.Equal(t, uintptr(128), unsafe.Sizeof(*s))
@@ -145,7 +145,7 @@ func TestSlotPadding(t *testing.T) {
 }
 
 func TestUnbalancedUnlockPanics(t *testing.T) {
-	d := New("d")
+	d := New(plain(), "d")
 	s := d.NewSlot()
 	defer s.Close()
 	g := s.Lock()
@@ -162,7 +162,7 @@ func TestUnbalancedUnlockPanics(t *testing.T) {
 }
 
 func TestClosedSlot(t *testing.T) {
-	d := New("d")
+	d := New(plain(), "d")
 	s := d.NewSlot()
 	assert.False(t, s.Close())
 	assert.True(t, s.Closed())
@@ -175,7 +175,7 @@ func TestClosedSlot(t *testing.T) {
 }
 
 func TestCloseWhileBusyKeepsCounting(t *testing.T) {
-	d := New("d")
+	d := New(plain(), "d")
 	s := d.NewSlot()
 	g := s.Lock()
 	assert.True(t, s.Close())
@@ -193,7 +193,7 @@ func TestCloseWhileBusyKeepsCounting(t *testing.T) {
 // reader may ever see a poisoned value.
 func TestStressPoison(t *testing.T) {
 	type box struct{ poisoned atomic.Bool }
-	d := New("d")
+	d := New(plain(), "d")
 	var cur atomic.Pointer[box]
 	cur.Store(&box{})
 	var stop atomic.Bool
@@ -232,7 +232,7 @@ func TestStressPoison(t *testing.T) {
 // Readers sharing one slot from many goroutines stay balanced because each
 // Guard carries its index.
 func TestSharedSlot(t *testing.T) {
-	d := New("d")
+	d := New(plain(), "d")
 	s := d.NewSlot()
 	defer s.Close()
 	var stop atomic.Bool
@@ -276,12 +276,12 @@ func (f *fakeSched) Block(w sched.Wait, ready func() bool) {
 }
 
 func (f *fakeSched) Fault(string) error { return nil }
-func (f *fakeSched) Current() string    { return "" } // lockdep falls back to goroutine ids
+func (f *fakeSched) Current() string    { return "" }
 
 func TestSchedulerSeamAndTrace(t *testing.T) {
 	fs := &fakeSched{}
 	log := trace.NewLog()
-	d := New("prov", WithTrace(log), WithScheduler(fs))
+	d := New(env.New(env.WithLog(log), env.WithScheduler(fs)), "prov")
 	assert.Equal(t, "prov", d.Name())
 	s := d.NewSlot()
 	defer s.Close()
@@ -311,7 +311,7 @@ func TestSchedulerSeamAndTrace(t *testing.T) {
 
 func TestSchedulerSerialisesWriters(t *testing.T) {
 	fs := &fakeSched{}
-	d := New("w", WithScheduler(fs))
+	d := New(env.New(env.WithScheduler(fs)), "w")
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
@@ -325,13 +325,13 @@ func TestSchedulerSerialisesWriters(t *testing.T) {
 }
 
 func TestLockdepSynchronizeInsideOwnSection(t *testing.T) {
-	d := New("ld", WithLockdep())
+	d := New(env.New(), "ld")
 	s := d.NewSlot()
 	defer s.Close()
 	g := s.Lock()
 	n, who := d.HeldBy()
 	assert.Equal(t, 1, n)
-	assert.Equal(t, fmt.Sprintf("goroutine %d", goid.Get()), who)
+	assert.Equal(t, env.New().Holder().String(), who)
 	require.PanicsWithValue(t,
 		fmt.Sprintf(`srcu: synchronize_srcu on domain "ld" inside a read section of the same domain (%s holds 1) would deadlock`, who),
 		d.Synchronize)
@@ -349,14 +349,14 @@ func TestLockdepSynchronizeInsideOwnSection(t *testing.T) {
 }
 
 func TestHeldByWithoutLockdep(t *testing.T) {
-	d := New("plain")
+	d := New(plain(), "plain")
 	n, who := d.HeldBy()
 	assert.Zero(t, n)
 	assert.Empty(t, who)
 }
 
 func BenchmarkLockUnlock(b *testing.B) {
-	d := New("b")
+	d := New(plain(), "b")
 	b.RunParallel(func(pb *testing.PB) {
 		s := d.NewSlot()
 		defer s.Close()
@@ -367,7 +367,7 @@ func BenchmarkLockUnlock(b *testing.B) {
 }
 
 func BenchmarkSynchronizeIdle(b *testing.B) {
-	d := New("b")
+	d := New(plain(), "b")
 	s := d.NewSlot()
 	defer s.Close()
 	for b.Loop() {
@@ -380,7 +380,7 @@ func BenchmarkSynchronizeIdle(b *testing.B) {
 // period neither waits for it nor ends before the outer section does (the
 // kernel's nested srcu_read_lock, each unlock given its own index).
 func TestNestedReaderAcrossFlip(t *testing.T) {
-	d := New("d")
+	d := New(plain(), "d")
 	s := d.NewSlot()
 	defer s.Close()
 	outer := s.Lock()
@@ -395,3 +395,6 @@ func TestNestedReaderAcrossFlip(t *testing.T) {
 	requireDone(t, done)
 	assert.Equal(t, 0, d.Readers())
 }
+
+// plain is an environment without lockdep: the domain's fast paths.
+func plain() *env.Env { return env.New(env.WithLockdep(false)) }

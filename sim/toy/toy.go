@@ -10,7 +10,10 @@
 // allocation) report.
 package toy
 
-import "github.com/drvsim/drvsim/sim"
+import (
+	"github.com/drvsim/drvsim/kernel"
+	"github.com/drvsim/drvsim/sim"
+)
 
 // RacyDriver is a driver with a hot-unplug race: the reader touches the
 // device after a schedule point, and nothing keeps unplug from freeing it
@@ -27,7 +30,7 @@ func RacyDriver(s *sim.Sim) {
 // ABBA takes two mutexes in opposite orders in two tasks: the lock-order
 // inversion lockdep reports as a possible circular locking dependency.
 func ABBA(s *sim.Sim) {
-	a, b := sim.NewMutex(s, "A"), sim.NewMutex(s, "B")
+	a, b := kernel.NewMutex(s, "A"), kernel.NewMutex(s, "B")
 	s.Go("t1", func() {
 		a.Lock()
 		b.Lock()

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/drvsim/drvsim"
+
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/drivers/drmsim"
 	"github.com/drvsim/drvsim/drivers/usbsim"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
@@ -51,7 +54,7 @@ func unplugDemo(seed uint64) (*DemoResult, error) {
 	var rig *Rig
 	res := sim.Run(sim.Config{Seed: seed}, func(s *sim.Sim) {
 		note := func(msg string) { s.Log().Emit(trace.Event{Kind: trace.Note, Func: "demo", Msg: msg}) }
-		r, err := NewRig(Classic, s, nil)
+		r, err := NewRig(Classic, drvsim.NewSystem(drvsim.OnSim(s)))
 		if err != nil {
 			panic(err)
 		}
@@ -142,7 +145,7 @@ func keepInDemo(e trace.Event) bool {
 		return true
 	case usbsim.KindHub:
 		return e.Func == "usb_disconnect" || e.Func == "hub_port_connect"
-	case sim.Mem:
+	case env.Mem:
 		return e.Func == "kfree"
 	case trace.Sched:
 		return strings.Contains(e.Msg, "block synchronize_srcu")

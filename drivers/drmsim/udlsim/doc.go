@@ -19,7 +19,7 @@
 //     buffers that disconnect already freed, and under sim.Explore the
 //     sanitizer reports the use-after-free.
 //
-// URB buffers are simulated allocations of the USB core's sim.Memory, so
+// URB buffers are simulated allocations of the machine's memory arena, so
 // every touch of freed memory is reported. Rig builds a machine with the
 // driver registered; FlushVsUnplug is the scenario of the tests and
 // UnplugDemo the narrated demo of the drvsim CLI.

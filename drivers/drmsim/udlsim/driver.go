@@ -6,9 +6,9 @@ import (
 
 	"github.com/drvsim/drvsim/drivers/drmsim"
 	"github.com/drvsim/drvsim/drivers/usbsim"
-	"github.com/drvsim/drvsim/drivers/usbsim/ksync"
+	"github.com/drvsim/drvsim/env"
+	"github.com/drvsim/drvsim/kernel"
 	"github.com/drvsim/drvsim/revocable"
-	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -62,9 +62,9 @@ type udl struct {
 	usb    *usbsim.USB
 	intf   *usbsim.Interface
 	drm    *drmsim.Device
-	state  *sim.Value[State]
+	state  *env.Value[State]
 	urbs   []*usbsim.URB
-	lock   *ksync.Mutex // the modeset lock serialising damage updates
+	lock   *kernel.Mutex // the modeset lock serialising damage updates
 	handle *revocable.Consumer[drmsim.Presence]
 }
 
@@ -90,7 +90,7 @@ func probe(v Variant, class *drmsim.Class, ddrv *drmsim.Driver, u *usbsim.USB, i
 	if err != nil {
 		return err
 	}
-	ud := &udl{v: v, usb: u, intf: intf, drm: d, lock: ksync.NewMutex(u, "udl modeset lock")}
+	ud := &udl{v: v, usb: u, intf: intf, drm: d, lock: kernel.NewMutex(u, "udl modeset lock")}
 	d.SetPrivate(ud)
 	if ud.state, err = drmsim.Kzalloc[State](d, "udl_device"); err != nil {
 		return err

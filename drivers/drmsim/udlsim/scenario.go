@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/drvsim/drvsim"
+
 	"github.com/drvsim/drvsim/drivers/drmsim"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/sim"
@@ -39,7 +41,7 @@ type FlushVsUnplug struct {
 // (sim.Run, sim.Explore). Call Close after the run(s).
 func (sc *FlushVsUnplug) Scenario(s *sim.Sim) {
 	sc.Close()
-	r, err := NewRig(sc.Variant, s, nil)
+	r, err := NewRig(sc.Variant, drvsim.NewSystem(drvsim.OnSim(s)))
 	if err != nil {
 		panic(err)
 	}

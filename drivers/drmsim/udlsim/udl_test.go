@@ -3,12 +3,14 @@ package udlsim_test
 import (
 	"testing"
 
+	"github.com/drvsim/drvsim"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/drvsim/drvsim/drivers/drmsim"
 	"github.com/drvsim/drvsim/drivers/drmsim/udlsim"
-	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -17,7 +19,7 @@ import (
 func TestPlugFlushUnplugClose(t *testing.T) {
 	for _, v := range []udlsim.Variant{udlsim.Classic, udlsim.Revocable, udlsim.Broken} {
 		t.Run(v.String(), func(t *testing.T) {
-			r, err := udlsim.NewRig(v, nil, nil)
+			r, err := udlsim.NewRig(v, drvsim.NewSystem())
 			require.NoError(t, err)
 			defer r.Close()
 			_, err = r.Plug(1)
@@ -52,7 +54,7 @@ func TestPlugFlushUnplugClose(t *testing.T) {
 // which frees the URB list inside disconnect; only then does the USB core
 // finish the unbind and devres drop the devm reference.
 func TestDisconnectUnplugsThenDropsUSB(t *testing.T) {
-	r, err := udlsim.NewRig(udlsim.Classic, nil, nil)
+	r, err := udlsim.NewRig(udlsim.Classic, drvsim.NewSystem())
 	require.NoError(t, err)
 	defer r.Close()
 	_, err = r.Plug(1)
@@ -65,7 +67,7 @@ func TestDisconnectUnplugsThenDropsUSB(t *testing.T) {
 	for _, e := range r.Log().Since(seq) {
 		switch {
 		case e.Kind == drmsim.KindDevice, e.Kind == udlsim.Kind, e.Kind == trace.DevresRelease,
-			e.Kind == sim.Mem && e.Func == "kfree",
+			e.Kind == env.Mem && e.Func == "kfree",
 			e.Func == "usb_unbind_interface":
 			got = append(got, e.Short())
 		}

@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/internal/raceexit"
-	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,14 +17,10 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-type host struct{ log *trace.Log }
-
-func (h host) Log() *trace.Log            { return h.log }
-func (h host) Scheduler() sched.Scheduler { return nil }
-
 func TestRegistryLifecycle(t *testing.T) {
-	log := trace.NewLog()
-	r := chardev.NewRegistry(host{log}, "usb", 192, 2)
+	e := env.New()
+	log := e.Log()
+	r := chardev.NewRegistry(e, "usb", 192, 2)
 	released := 0
 	ops := &chardev.Operations{
 		Open:    func(f *chardev.File) error { f.Private = "state"; return nil },
@@ -80,7 +76,7 @@ func TestRegistryLifecycle(t *testing.T) {
 }
 
 func TestOpenFailure(t *testing.T) {
-	r := chardev.NewRegistry(host{trace.NewLog()}, "usb", 0, 1)
+	r := chardev.NewRegistry(env.New(), "usb", 0, 1)
 	_, err := r.Register("x%d", &chardev.Operations{Open: func(*chardev.File) error { return chardev.ErrNoDevice }}, nil)
 	require.NoError(t, err)
 	_, err = r.Open(0)

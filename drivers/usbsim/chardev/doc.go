@@ -14,7 +14,7 @@
 //
 // Open runs the driver's open with the registry's lock held, as usb_open
 // does under minor_rwsem, so an open cannot race the Deregister of its
-// minor. The lock is a ksync.Mutex: under a deterministic scheduler every
+// minor. The lock is a kernel.Mutex: under a deterministic scheduler every
 // operation is a schedule point.
 package chardev
 

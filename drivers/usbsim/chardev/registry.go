@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/drvsim/drvsim/drivers/usbsim/ksync"
+	"github.com/drvsim/drvsim/env"
+	"github.com/drvsim/drvsim/kernel"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -12,11 +13,11 @@ import (
 // driver's Operations and data while its device is present: the USB
 // core's usb_minors[] with minor_rwsem. Create it with NewRegistry.
 type Registry struct {
-	h     ksync.Host
+	e     *env.Env
 	name  string
 	base  int
 	count int
-	lock  *ksync.Mutex // minor_rwsem
+	lock  *kernel.Mutex // minor_rwsem
 
 	mu     sync.Mutex
 	minors map[int]*entry
@@ -31,14 +32,14 @@ type entry struct {
 // NewRegistry returns a registry named name handing out count minors from
 // base (usb_major_init's range, or a class driver's minor_base). h gives
 // it its trace log and scheduler.
-func NewRegistry(h ksync.Host, name string, base, count int) *Registry {
-	return &Registry{h: h, name: name, base: base, count: count,
-		lock: ksync.NewQuietMutex(h, name+" minor_rwsem"), minors: map[int]*entry{}}
+func NewRegistry(h env.Host, name string, base, count int) *Registry {
+	return &Registry{e: env.Of(h), name: name, base: base, count: count,
+		lock: kernel.NewQuietMutex(h, name+" minor_rwsem"), minors: map[int]*entry{}}
 }
 
 func (r *Registry) emit(fn, msg string) {
-	if r.h != nil {
-		r.h.Log().Emit(trace.Event{Kind: Kind, Dev: "/dev/" + r.name, Func: fn, Msg: msg})
+	if r.e != nil {
+		r.e.Log().Emit(trace.Event{Kind: Kind, Dev: "/dev/" + r.name, Func: fn, Msg: msg})
 	}
 }
 
@@ -47,10 +48,8 @@ func (r *Registry) emit(fn, msg string) {
 // gives skel0). It fails with ErrExFull when no minor is free, or with the
 // injected error of the fault point FaultRegister.
 func (r *Registry) Register(name string, ops *Operations, data any) (int, error) {
-	if r.h == nil {
-		// untraced, unscheduled registry
-	} else if s := r.h.Scheduler(); s != nil {
-		if err := s.Fault(FaultRegister); err != nil {
+	{
+		if err := r.e.Fault(FaultRegister); err != nil {
 			r.emit("usb_register_dev", name+": injected fault: "+err.Error())
 			return -1, fmt.Errorf("usb_register_dev %s: %w", name, err)
 		}

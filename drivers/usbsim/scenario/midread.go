@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/drivers/usbsim"
 	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
 	"github.com/drvsim/drvsim/drivers/usbsim/skel"
@@ -46,7 +47,7 @@ type MidRead struct {
 // sim.Explore). Call Close after the run(s).
 func (m *MidRead) Scenario(s *sim.Sim) {
 	m.Close() // the previous run's rig, if any
-	r, err := NewRig(m.Variant, s, nil)
+	r, err := NewRig(m.Variant, drvsim.NewSystem(drvsim.OnSim(s)))
 	if err != nil {
 		panic(err)
 	}

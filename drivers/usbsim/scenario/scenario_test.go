@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/drivers/usbsim"
 	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
 	"github.com/drvsim/drvsim/drivers/usbsim/scenario"
@@ -150,7 +151,7 @@ func openRace(v skel.Variant, rigs *[]*scenario.Rig) func(*sim.Sim) {
 			r.Close()
 		}
 		*rigs = nil
-		r, err := scenario.NewRig(v, s, nil)
+		r, err := scenario.NewRig(v, drvsim.NewSystem(drvsim.OnSim(s)))
 		if err != nil {
 			panic(err)
 		}
@@ -205,7 +206,7 @@ func TestProbeFaultUnderSim(t *testing.T) {
 	defer func() { rig.Close() }()
 	res := sim.Run(sim.Config{Faults: []sim.FaultRule{{Point: chardev.FaultRegister, Nth: 1}}}, func(s *sim.Sim) {
 		var err error
-		if rig, err = scenario.NewRig(skel.Revocable, s, nil); err != nil {
+		if rig, err = scenario.NewRig(skel.Revocable, drvsim.NewSystem(drvsim.OnSim(s))); err != nil {
 			panic(err)
 		}
 		dev, err := rig.Plug(1, usbsim.NewLoopback(0))

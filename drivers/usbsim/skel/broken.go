@@ -6,8 +6,8 @@ import (
 
 	"github.com/drvsim/drvsim/drivers/usbsim"
 	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
-	"github.com/drvsim/drvsim/drivers/usbsim/ksync"
-	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/env"
+	"github.com/drvsim/drvsim/kernel"
 )
 
 // broken is struct usb_skel of a skeleton with the classic race: its
@@ -17,10 +17,10 @@ import (
 // own that disconnect never takes.
 type broken struct {
 	u            *usbsim.USB
-	obj          *sim.Object
+	obj          *env.Object
 	kref         atomic.Int32
-	ioMutex      *ksync.Mutex
-	rdMutex      *ksync.Mutex // one reader at a time on bulk_in_buffer
+	ioMutex      *kernel.Mutex
+	rdMutex      *kernel.Mutex // one reader at a time on bulk_in_buffer
 	udev         *usbsim.Device
 	intf         *usbsim.Interface
 	disconnected bool // guarded by ioMutex
@@ -49,8 +49,8 @@ func NewBroken(u *usbsim.USB, reg *chardev.Registry) *usbsim.Driver {
 func brokenProbe(u *usbsim.USB, reg *chardev.Registry, ops *chardev.Operations, intf *usbsim.Interface) error {
 	dev := &broken{u: u, obj: u.Memory().Alloc("struct usb_skel"), minor: -1}
 	dev.kref.Store(1)
-	dev.ioMutex = ksync.NewMutex(u.Core(), "io_mutex")
-	dev.rdMutex = ksync.NewMutex(u.Core(), "rd_mutex")
+	dev.ioMutex = kernel.NewMutex(u.Core(), "io_mutex")
+	dev.rdMutex = kernel.NewMutex(u.Core(), "rd_mutex")
 	dev.udev = intf.Device()
 	dev.udev.Dev().Get() // usb_get_dev
 	dev.intf = intf

@@ -6,17 +6,17 @@ import (
 
 	"github.com/drvsim/drvsim/drivers/usbsim"
 	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
-	"github.com/drvsim/drvsim/drivers/usbsim/ksync"
-	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/env"
+	"github.com/drvsim/drvsim/kernel"
 )
 
 // classic is struct usb_skel of the kernel's skeleton (mainline
 // usb-skeleton.c).
 type classic struct {
 	u            *usbsim.USB
-	obj          *sim.Object // the kzalloc'ed struct itself
+	obj          *env.Object // the kzalloc'ed struct itself
 	kref         atomic.Int32
-	ioMutex      *ksync.Mutex      // synchronize I/O with disconnect
+	ioMutex      *kernel.Mutex     // synchronize I/O with disconnect
 	udev         *usbsim.Device    // usb_get_dev'd in probe, put in skel_delete
 	intf         *usbsim.Interface // usb_get_intf'd in probe, put in skel_delete
 	disconnected bool              // set by disconnect; guarded by ioMutex
@@ -49,7 +49,7 @@ func NewClassic(u *usbsim.USB, reg *chardev.Registry) *usbsim.Driver {
 func classicProbe(u *usbsim.USB, reg *chardev.Registry, ops *chardev.Operations, intf *usbsim.Interface) error {
 	dev := &classic{u: u, obj: u.Memory().Alloc("struct usb_skel"), minor: -1}
 	dev.kref.Store(1) // kref_init
-	dev.ioMutex = ksync.NewMutex(u.Core(), "io_mutex")
+	dev.ioMutex = kernel.NewMutex(u.Core(), "io_mutex")
 	dev.udev = intf.Device()
 	dev.udev.Dev().Get() // usb_get_dev
 	dev.intf = intf

@@ -23,7 +23,8 @@
 //     use-after-free.
 //
 // The driver state and the buffers are simulated allocations of the USB
-// core's sim.Memory, so every touch of freed memory is reported.
+// machine's memory arena (env.Memory), so every touch of freed memory is
+// reported.
 package skel
 
 import (

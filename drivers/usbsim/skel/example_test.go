@@ -3,6 +3,7 @@ package skel_test
 import (
 	"fmt"
 
+	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/drivers/usbsim"
 	"github.com/drvsim/drvsim/drivers/usbsim/scenario"
 	"github.com/drvsim/drvsim/drivers/usbsim/skel"
@@ -13,7 +14,7 @@ import (
 // write to it and read the bytes back through the loopback device, then
 // unplug it: the open file now reads -ENODEV.
 func Example() {
-	rig, err := scenario.NewRig(skel.Revocable, nil, nil)
+	rig, err := scenario.NewRig(skel.Revocable, drvsim.NewSystem())
 	if err != nil {
 		panic(err)
 	}

@@ -6,9 +6,9 @@ import (
 
 	"github.com/drvsim/drvsim/drivers/usbsim"
 	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
-	"github.com/drvsim/drvsim/drivers/usbsim/ksync"
+	"github.com/drvsim/drvsim/env"
+	"github.com/drvsim/drvsim/kernel"
 	"github.com/drvsim/drvsim/revocable"
-	"github.com/drvsim/drvsim/sim"
 )
 
 // hw is the hardware state the revocable skeleton hands out through its
@@ -16,8 +16,8 @@ import (
 // allocated in probe and freed by devres at unbind, after the revoke.
 type hw struct {
 	u       *usbsim.USB
-	obj     *sim.Object
-	ioMutex *ksync.Mutex // serialises I/O on bulk_in_buffer (disconnect never takes it)
+	obj     *env.Object
+	ioMutex *kernel.Mutex // serialises I/O on bulk_in_buffer (disconnect never takes it)
 	udev    *usbsim.Device
 	bulkIn  usbsim.EndpointDescriptor
 	bulkOut usbsim.EndpointDescriptor
@@ -55,14 +55,13 @@ func revProbe(u *usbsim.USB, reg *chardev.Registry, ops *chardev.Operations, int
 		return fmt.Errorf("skel_probe: could not find both bulk-in and bulk-out endpoints: %w", usbsim.ErrNoDevice)
 	}
 	h := &hw{u: u, obj: u.Memory().Alloc("skel hw state"), udev: intf.Device(), bulkIn: in, bulkOut: out}
-	h.ioMutex = ksync.NewMutex(u.Core(), "io_mutex")
+	h.ioMutex = kernel.NewMutex(u.Core(), "io_mutex")
 	h.buf = u.AllocBuffer("bulk_in_buffer", in.MaxPacket)
 	res := intf.Dev().Devres()
 	if _, err := res.AddOrReset("skel_free_hw", func() { h.buf.Free(); h.obj.Free() }); err != nil {
 		return err
 	}
-	prov, err := revocable.DevmProvider(intf.Dev(), h, revocable.WithName("skel "+intf.Name()),
-		revocable.WithTrace(u.Log()), revocable.WithScheduler(u.Scheduler()))
+	prov, err := revocable.DevmProvider(intf.Dev(), h, revocable.WithName("skel "+intf.Name()))
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/drivers/usbsim"
 	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
 	"github.com/drvsim/drvsim/drivers/usbsim/scenario"
@@ -25,7 +26,7 @@ var correct = []skel.Variant{skel.Classic, skel.Revocable}
 
 func newRig(t *testing.T, v skel.Variant) *scenario.Rig {
 	t.Helper()
-	r, err := scenario.NewRig(v, nil, nil)
+	r, err := scenario.NewRig(v, drvsim.NewSystem())
 	require.NoError(t, err)
 	t.Cleanup(r.Close)
 	return r

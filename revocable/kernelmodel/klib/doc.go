@@ -1,6 +1,6 @@
 // Package klib models, on drvsim's deterministic scheduler and simulated
 // memory, the few kernel primitives the revocable designs of package
-// kernelmodel are built from: kzalloc/kfree (sim.Object, checked like
+// kernelmodel are built from: kzalloc/kfree (env.Object, checked like
 // KASAN), struct kref, a small Tree-SRCU, and RCU read sections,
 // synchronize_rcu and kfree_rcu.
 //

@@ -3,7 +3,7 @@ package klib
 import (
 	"fmt"
 
-	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/env"
 )
 
 // Kref is struct kref (include/linux/kref.h), embedded in a kmalloc'ed
@@ -12,13 +12,13 @@ import (
 // a use-after-free in the kref function.
 type Kref struct {
 	k        *Kernel
-	owner    *sim.Object
+	owner    *env.Object
 	refcount int
 }
 
 // Init sets the count to 1: kref_init. owner is the allocation the kref
 // is embedded in.
-func (r *Kref) Init(k *Kernel, owner *sim.Object) {
+func (r *Kref) Init(k *Kernel, owner *env.Object) {
 	r.k, r.owner = k, owner
 	owner.Access("kref_init")
 	r.refcount = 1

@@ -3,8 +3,8 @@ package klib
 import (
 	"fmt"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/sched"
-	"github.com/drvsim/drvsim/sim"
 )
 
 // rcuState is the global RCU state of one kernel model.
@@ -79,7 +79,7 @@ func (k *Kernel) SynchronizeRCU() {
 // every RCU reader present now has left its section and then kfrees obj.
 // what names the call site for the trace (e.g.
 // "revocable_provider_release").
-func (k *Kernel) KfreeRCU(obj *sim.Object, what string) {
+func (k *Kernel) KfreeRCU(obj *env.Object, what string) {
 	snap := k.rcu.next
 	k.Emit(RCUKind, "kfree_rcu", "", fmt.Sprintf("%s queued by %s, freed after the next grace period", obj.Name(), what))
 	k.s.Go("rcu_kfree", func() {

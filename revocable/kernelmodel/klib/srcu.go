@@ -3,8 +3,8 @@ package klib
 import (
 	"fmt"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/sched"
-	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -13,7 +13,7 @@ import (
 // index. See the package documentation for what is modelled.
 type SRCUStruct struct {
 	k     *Kernel
-	owner *sim.Object
+	owner *env.Object
 	name  string
 
 	srcuIdx     int    // ssp->srcu_idx; the current index is srcuIdx&1
@@ -30,7 +30,7 @@ type SRCUStruct struct {
 // Init sets the domain up: init_srcu_struct. owner is the allocation the
 // srcu_struct is embedded in; name (e.g. "rp->srcu") appears in traces and
 // in the Wait a hung synchronize_srcu reports.
-func (ssp *SRCUStruct) Init(k *Kernel, owner *sim.Object, name string) {
+func (ssp *SRCUStruct) Init(k *Kernel, owner *env.Object, name string) {
 	owner.Access("init_srcu_struct")
 	*ssp = SRCUStruct{k: k, owner: owner, name: name, balance: map[string]*[2]int{}}
 }

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/klib"
-	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -84,7 +84,7 @@ func RevocableDeinit(rev *Revocable) {
 //	struct revocable_provider *rp = rev->rp;
 //	rev->idx = srcu_read_lock(&rp->srcu);
 //	return srcu_dereference(rp->res, &rp->srcu);
-func RevocableTryAccess(rev *Revocable) *sim.Object {
+func RevocableTryAccess(rev *Revocable) *env.Object {
 	rp := rev.rp
 	rev.idx = rp.srcu.ReadLock()
 	rp.k.Emit(trace.Revocable, "revocable_try_access", "", fmt.Sprintf("rev->idx = %d", rev.idx))
@@ -120,10 +120,10 @@ func freeAccessRev(rev *Revocable) {
 
 // tryAccessWith is _REVOCABLE_TRY_ACCESS_WITH: the handle, its cleanup,
 // and res = revocable_init(_rp, &_rev) ? NULL : revocable_try_access(&_rev).
-func tryAccessWith(k *klib.Kernel, rp ProviderPtr, body func(res *sim.Object)) {
+func tryAccessWith(k *klib.Kernel, rp ProviderPtr, body func(res *env.Object)) {
 	rev := NewRevocable()
 	defer freeAccessRev(&rev)
-	var res *sim.Object
+	var res *env.Object
 	if RevocableInit(k, rp, &rev) == nil {
 		res = RevocableTryAccess(&rev)
 	}
@@ -134,18 +134,18 @@ func tryAccessWith(k *klib.Kernel, rp ProviderPtr, body func(res *sim.Object)) {
 // struct revocable in the current scope, sets res to the resource (NULL
 // when init fails or the resource is revoked) and withdraws the access
 // and deinits the handle when the scope ends. In Go the scope is body.
-func REVOCABLE_TRY_ACCESS_WITH(k *klib.Kernel, rp ProviderPtr, body func(res *sim.Object)) {
+func REVOCABLE_TRY_ACCESS_WITH(k *klib.Kernel, rp ProviderPtr, body func(res *env.Object)) {
 	tryAccessWith(k, rp, body)
 }
 
 // REVOCABLE_TRY_ACCESS_SCOPED models the macro of that name: the same
 // cleanup as REVOCABLE_TRY_ACCESS_WITH, scoped to a one-iteration for
 // loop whose body always runs (with res NULL when the resource is gone).
-func REVOCABLE_TRY_ACCESS_SCOPED(k *klib.Kernel, rp ProviderPtr, body func(res *sim.Object)) {
+func REVOCABLE_TRY_ACCESS_SCOPED(k *klib.Kernel, rp ProviderPtr, body func(res *env.Object)) {
 	for rev, done := NewRevocable(), false; !done; done = true {
 		func() {
 			defer freeAccessRev(&rev)
-			var res *sim.Object
+			var res *env.Object
 			if RevocableInit(k, rp, &rev) == nil {
 				res = RevocableTryAccess(&rev)
 			}

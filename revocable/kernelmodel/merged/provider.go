@@ -1,8 +1,8 @@
 package merged
 
 import (
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/klib"
-	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -19,9 +19,9 @@ import (
 // checked accesses.
 type RevocableProvider struct {
 	k    *klib.Kernel
-	obj  *sim.Object
+	obj  *env.Object
 	srcu klib.SRCUStruct
-	res  *sim.Object
+	res  *env.Object
 	kref klib.Kref
 }
 
@@ -47,7 +47,7 @@ func RCUReplacePointer(p *ProviderPtr, v ProviderPtr) ProviderPtr {
 }
 
 // Object returns the provider's simulated allocation.
-func (rp *RevocableProvider) Object() *sim.Object { return rp.obj }
+func (rp *RevocableProvider) Object() *env.Object { return rp.obj }
 
 // SRCU returns the provider's SRCU domain (for inspection).
 func (rp *RevocableProvider) SRCU() *klib.SRCUStruct { return &rp.srcu }
@@ -58,7 +58,7 @@ func (rp *RevocableProvider) Kref() *klib.Kref { return &rp.kref }
 
 // Res reads rp->res without entering a read section, for tests that
 // check whether the resource is still published. The access is checked.
-func (rp *RevocableProvider) Res() *sim.Object {
+func (rp *RevocableProvider) Res() *env.Object {
 	rp.obj.Access("rcu_access_pointer")
 	return rp.res
 }
@@ -70,7 +70,7 @@ func (rp *RevocableProvider) Res() *sim.Object {
 //	RCU_INIT_POINTER(rp->res, res);
 //	kref_init(&rp->kref);
 //	return (struct revocable_provider __rcu *)rp;
-func RevocableProviderAlloc(k *klib.Kernel, res *sim.Object) ProviderPtr {
+func RevocableProviderAlloc(k *klib.Kernel, res *env.Object) ProviderPtr {
 	rp := &RevocableProvider{k: k, obj: k.Kzalloc("revocable_provider")}
 	rp.srcu.Init(k, rp.obj, "rp->srcu")
 	rp.obj.Access("revocable_provider_alloc")

@@ -3,7 +3,7 @@ package v3
 import (
 	"fmt"
 
-	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -15,7 +15,7 @@ import (
 //
 // The index is stored in the handle: a second task using the same handle
 // overwrites it.
-func RevocableTryAccess(rev *Revocable) *sim.Object {
+func RevocableTryAccess(rev *Revocable) *env.Object {
 	rev.obj.Access("revocable_try_access")
 	rp := rev.rp
 	idx := rp.srcu.ReadLock()
@@ -44,7 +44,7 @@ func RevocableRelease(rev *Revocable) {
 // loop whose body sees res = revocable_try_access(rev), with
 // revocable_release(rev) run on every exit from the body (the __free
 // cleanup). body must check res for NULL (nil).
-func REVOCABLE(rev *Revocable, body func(res *sim.Object)) {
+func REVOCABLE(rev *Revocable, body func(res *env.Object)) {
 	res := RevocableTryAccess(rev)
 	defer RevocableRelease(rev)
 	body(res)

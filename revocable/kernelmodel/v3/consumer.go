@@ -3,8 +3,8 @@ package v3
 import (
 	"fmt"
 
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/klib"
-	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -18,13 +18,13 @@ import (
 // It is kmalloc'ed by RevocableAlloc; idx is the SRCU index of the access
 // in progress, which is what makes a shared handle unsound.
 type Revocable struct {
-	obj *sim.Object
+	obj *env.Object
 	rp  *RevocableProvider
 	idx int
 }
 
 // Object returns the handle's simulated allocation.
-func (rev *Revocable) Object() *sim.Object { return rev.obj }
+func (rev *Revocable) Object() *env.Object { return rev.obj }
 
 // RevocableAlloc models revocable_alloc(rp):
 //

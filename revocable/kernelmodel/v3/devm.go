@@ -2,8 +2,8 @@ package v3
 
 import (
 	"github.com/drvsim/drvsim/devres"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/klib"
-	"github.com/drvsim/drvsim/sim"
 )
 
 // DevmRevocableProviderAlloc models devm_revocable_provider_alloc(dev,
@@ -16,7 +16,7 @@ import (
 //
 // The action (devm_revocable_provider_free) calls RevocableProviderFree
 // when the list is released (unbind, failed probe).
-func DevmRevocableProviderAlloc(k *klib.Kernel, dev *devres.List, res *sim.Object) *RevocableProvider {
+func DevmRevocableProviderAlloc(k *klib.Kernel, dev *devres.List, res *env.Object) *RevocableProvider {
 	rp := RevocableProviderAlloc(k, res)
 	if _, err := dev.AddOrReset("devm_revocable_provider_free", func() { RevocableProviderFree(rp) }); err != nil {
 		return nil

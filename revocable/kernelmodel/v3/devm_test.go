@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/drvsim/drvsim/devres"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/klib"
 	v3 "github.com/drvsim/drvsim/revocable/kernelmodel/v3"
@@ -25,7 +26,7 @@ func TestDevmProviderFreedOnUnbind(t *testing.T) {
 	res := sim.Run(sim.Config{Test: t.Name()}, func(s *sim.Sim) {
 		k := klib.New(s)
 		dev := devres.NewList("/sys/devices/platform/cros-ec")
-		dev.Attach(s.Log(), s)
+		dev.Attach(s.Env())
 		regs := k.Kzalloc("ec_regs")
 		s.Go("probe_and_unbind", func() {
 			rp := v3.DevmRevocableProviderAlloc(k, dev, regs)
@@ -33,13 +34,13 @@ func TestDevmProviderFreedOnUnbind(t *testing.T) {
 				panic("devm_revocable_provider_alloc failed")
 			}
 			rev := v3.RevocableAlloc(k, rp)
-			v3.REVOCABLE(rev, func(res *sim.Object) {
+			v3.REVOCABLE(rev, func(res *env.Object) {
 				if res != regs {
 					panic("res != regs")
 				}
 			})
 			dev.ReleaseAll() // unbind: devm_revocable_provider_free
-			v3.REVOCABLE(rev, func(res *sim.Object) {
+			v3.REVOCABLE(rev, func(res *env.Object) {
 				if res != nil {
 					panic("res after unbind")
 				}

@@ -1,8 +1,8 @@
 package v3
 
 import (
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/klib"
-	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -18,14 +18,14 @@ import (
 // checked accesses.
 type RevocableProvider struct {
 	k    *klib.Kernel
-	obj  *sim.Object
+	obj  *env.Object
 	srcu klib.SRCUStruct
-	res  *sim.Object
+	res  *env.Object
 	kref klib.Kref
 }
 
 // Object returns the provider's simulated allocation.
-func (rp *RevocableProvider) Object() *sim.Object { return rp.obj }
+func (rp *RevocableProvider) Object() *env.Object { return rp.obj }
 
 // SRCU returns the provider's SRCU domain (for inspection).
 func (rp *RevocableProvider) SRCU() *klib.SRCUStruct { return &rp.srcu }
@@ -36,7 +36,7 @@ func (rp *RevocableProvider) Kref() *klib.Kref { return &rp.kref }
 
 // Res reads rp->res without entering a read section, for tests that
 // check whether the resource is still published. The access is checked.
-func (rp *RevocableProvider) Res() *sim.Object {
+func (rp *RevocableProvider) Res() *env.Object {
 	rp.obj.Access("rcu_access_pointer")
 	return rp.res
 }
@@ -49,7 +49,7 @@ func (rp *RevocableProvider) Res() *sim.Object {
 //	synchronize_srcu(&rp->srcu);
 //	kref_init(&rp->kref);
 //	return rp;
-func RevocableProviderAlloc(k *klib.Kernel, res *sim.Object) *RevocableProvider {
+func RevocableProviderAlloc(k *klib.Kernel, res *env.Object) *RevocableProvider {
 	rp := &RevocableProvider{k: k, obj: k.Kzalloc("revocable_provider")}
 	rp.srcu.Init(k, rp.obj, "rp->srcu")
 	rp.obj.Access("revocable_provider_alloc")
