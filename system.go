@@ -105,6 +105,17 @@ func NewSystem(opts ...Option) *System {
 	return s
 }
 
+// Close shuts the machine down: the driver core's asynchronous-probe
+// worker stops (bus.Core.Close), then the machine's environment closes
+// (env.Env.Close), where the kernel library drains and destroys the
+// workqueues left, system_wq included, and waits for interrupt threads.
+// No goroutine of the machine outlives it. Calling it again does nothing
+// more.
+func (s *System) Close() {
+	s.Core.Close()
+	s.Env().Close()
+}
+
 // NewPlatformDevice allocates a platform device named name on the System's
 // platform bus (platform_device_alloc); register it with RegisterDevice.
 func (s *System) NewPlatformDevice(name string, opts ...device.Option) *device.Device {

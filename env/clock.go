@@ -16,6 +16,7 @@ import (
 type clock struct {
 	mu     sync.Mutex
 	now    time.Duration
+	target time.Duration // the latest time the clock was moved to
 	seq    uint64
 	timers timerHeap
 	firing bool // a goroutine is running due callbacks
@@ -63,23 +64,35 @@ func (c *clock) read() time.Duration {
 }
 
 // advanceTo moves the clock to t (if later) and runs every callback due by
-// then, in deadline order, outside the lock. Callbacks armed while firing
-// for a deadline not after t run too.
+// then, in deadline order, outside the lock; each callback sees the clock
+// at its own deadline (as a timer callback sees jiffies at its expiry),
+// and the clock ends at t. Callbacks armed while firing for a deadline not
+// after t run too. A goroutine moving the clock while another fires sets
+// the time at once and leaves the firing to it.
 func (c *clock) advanceTo(e *Env, t time.Duration) {
 	c.mu.Lock()
-	if t > c.now {
-		c.now = t
+	if t > c.target {
+		c.target = t
 	}
 	if c.firing {
+		if t > c.now {
+			c.now = t
+		}
 		c.mu.Unlock()
 		return // the goroutine firing will see the new time
 	}
 	c.firing = true
-	for len(c.timers) > 0 && c.timers[0].at <= c.now {
+	for len(c.timers) > 0 && c.timers[0].at <= c.target {
 		ct := heap.Pop(&c.timers).(*clockTimer)
+		if ct.at > c.now {
+			c.now = ct.at
+		}
 		c.mu.Unlock()
 		ct.fn()
 		c.mu.Lock()
+	}
+	if c.target > c.now {
+		c.now = c.target
 	}
 	c.firing = false
 	c.mu.Unlock()

@@ -53,6 +53,7 @@ type Env struct {
 	clock clock
 	mem   Memory
 	ld    lockdepState
+	loc   locals
 
 	mu       sync.Mutex
 	reports  []*Report
