@@ -44,8 +44,19 @@ func (q *WaitQueue) Wait(what string, ready func() bool) {
 		return
 	}
 	q.e.MightSleep("wait_event " + what)
+	q.block(sched.Wait{What: what}, ready)
+}
+
+// block waits until ready() holds, through the scheduler under the
+// simulator (w names the wait and its holder in deadlock reports), on the
+// queue's condition otherwise. It is the library's one way to wait: it
+// does not call might_sleep, its callers do when they may sleep.
+func (q *WaitQueue) block(w sched.Wait, ready func() bool) {
+	if ready() {
+		return
+	}
 	if s := q.e.Scheduler(); s != nil {
-		s.Block(sched.Wait{What: what}, ready)
+		s.Block(w, ready)
 		return
 	}
 	q.wait(ready, nil)
