@@ -324,7 +324,7 @@ func TestIRQTasksUnderSim(t *testing.T) {
 		})
 	})
 	require.False(t, r.Failed(), "%s", r)
-	out := text(r)
+	out := r.TraceText()
 	assert.Contains(t, out, "[hardirq/33] handle_irq_event: irq 33 codec")
 	assert.Contains(t, out, "[irq/33-codec] irq_thread_fn: irq 33 codec")
 	assert.Contains(t, out, "[driver] free_irq: irq 33 codec")

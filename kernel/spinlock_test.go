@@ -5,8 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/kernel"
+	"github.com/drvsim/drvsim/revocable/srcu"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 	"github.com/stretchr/testify/assert"
@@ -218,4 +220,25 @@ func TestSpinLockHolderSleepsUnderSim(t *testing.T) {
 	})
 	require.True(t, r.Failed())
 	assert.Equal(t, "WARNING: possible recursive locking detected", r.Failure.Title)
+}
+
+// The sleeping primitives outside this package check might_sleep too: a
+// device lock and an SRCU grace period under a spinlock are the same BUG.
+func TestDeviceLockAndSynchronizeSRCUUnderSpinLock(t *testing.T) {
+	sys := drvsim.NewSystem()
+	defer sys.Close()
+	dev := sys.NewPlatformDevice("uart")
+	require.NoError(t, sys.RegisterDevice(dev))
+	d := srcu.New(sys, "uart_srcu")
+	l := kernel.NewSpinLock(sys, "port_lock")
+	l.Lock()
+	require.NoError(t, dev.Lock())
+	require.NoError(t, dev.Unlock())
+	d.Synchronize()
+	l.Unlock()
+	kept, total := sys.Env().Reports()
+	require.Equal(t, 2, total)
+	assert.Equal(t, "BUG: sleeping function called from invalid context at device_lock /sys/devices/platform/uart", kept[0].Title)
+	assert.Equal(t, "BUG: sleeping function called from invalid context at synchronize_srcu uart_srcu", kept[1].Title)
+	assert.Contains(t, kept[1].Details, "atomic because of: spinlock port_lock")
 }

@@ -204,6 +204,11 @@ func (t *Timer) fire(gen uint64) {
 	if e.Scheduler() == nil {
 		defer oops(e, "timer "+t.name)
 	}
+	// The timer is no longer pending (timer_delete finds nothing to
+	// delete) and its callback has not started: a schedule point, the
+	// window in which a driver that deletes without waiting frees what
+	// the callback uses.
+	e.Yield(sched.Point{Kind: "call_timer_fn", Obj: t.name})
 	t.emit(KindTimer, "call_timer_fn", t.name)
 	t.fn(t)
 }

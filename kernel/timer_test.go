@@ -202,5 +202,5 @@ func TestTimerArmedFromAnotherGoroutineUnderSimWarns(t *testing.T) {
 	})
 	require.False(t, r.Failed(), "%s", r)
 	assert.False(t, fired.Load())
-	assert.Contains(t, text(r), "mod_timer: stray: armed outside a simulated task and its setup; it never fires")
+	assert.Contains(t, r.TraceText(), "mod_timer: stray: armed outside a simulated task and its setup; it never fires")
 }

@@ -293,7 +293,7 @@ func (wq *Workqueue) worker() {
 	m := wq.m
 	m.mu.Lock()
 	wq.starting--
-	for first := true; ; first = false {
+	for {
 		w := wq.pickLocked()
 		if w == nil {
 			wq.workers--
@@ -302,7 +302,7 @@ func (wq *Workqueue) worker() {
 			return
 		}
 		m.mu.Unlock()
-		wq.process(w, !first)
+		wq.process(w)
 		m.mu.Lock()
 	}
 }
@@ -329,10 +329,11 @@ func (wq *Workqueue) pickLocked() *Work {
 }
 
 // process is process_one_work: it runs w's function, then retires the
-// instance and wakes whoever waits for it. yield makes the start a
-// schedule point (a worker's second and later items; the first one's
-// start was the spawn's).
-func (wq *Workqueue) process(w *Work, yield bool) {
+// instance and wakes whoever waits for it. Between taking the item
+// (PENDING cleared: cancel_work finds nothing to cancel) and calling its
+// function is a schedule point, the window in which a driver that
+// cancels without waiting frees what the function uses.
+func (wq *Workqueue) process(w *Work) {
 	m := wq.m
 	e := m.e
 	defer func() {
@@ -362,9 +363,7 @@ func (wq *Workqueue) process(w *Work, yield bool) {
 	if e.Scheduler() == nil {
 		defer oops(e, "work "+w.name)
 	}
-	if yield {
-		e.Yield(sched.Point{Kind: "process_one_work", Obj: w.name})
-	}
+	e.Yield(sched.Point{Kind: "process_one_work", Obj: w.name})
 	wq.emit("process_one_work", w.name)
 	w.fn(w)
 }

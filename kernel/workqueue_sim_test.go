@@ -68,7 +68,7 @@ func TestWorkRunsAsKworkerTask(t *testing.T) {
 		})
 	})
 	require.False(t, r.Failed(), "%s", r)
-	text := text(r)
+	text := r.TraceText()
 	assert.Contains(t, text, "wake_up_new_task: kworker/fw")
 	assert.Contains(t, text, "[kworker/fw] process_one_work: a")
 	assert.Contains(t, text, "[main] destroy_workqueue: fw")
@@ -96,7 +96,7 @@ func TestFlushWorkDeadlockUnderSim(t *testing.T) {
 }
 
 func TestFlushWorkqueueUnderSimExhaustive(t *testing.T) {
-	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive}, func(s *sim.Sim) {
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 100000}, func(s *sim.Sim) {
 		wq, err := kernel.AllocWorkqueue(s, "par", kernel.WQUnbound, 2)
 		require.NoError(t, err)
 		done := map[string]bool{}
@@ -115,7 +115,7 @@ func TestFlushWorkqueueUnderSimExhaustive(t *testing.T) {
 		})
 	})
 	require.False(t, res.Failed(), "%s", res)
-	assert.True(t, res.Exhausted)
+	assert.True(t, res.Exhausted, "%s", res)
 }
 
 func TestDelayedWorkUnderSimFiresOnVirtualClock(t *testing.T) {
@@ -133,7 +133,7 @@ func TestDelayedWorkUnderSimFiresOnVirtualClock(t *testing.T) {
 		})
 	})
 	require.False(t, r.Failed(), "%s", r)
-	assert.Contains(t, text(r), "[timer/watchdog] delayed_work_timer_fn: watchdog on events")
+	assert.Contains(t, r.TraceText(), "[timer/watchdog] delayed_work_timer_fn: watchdog on events")
 }
 
 func TestCancelDelayedWorkSyncUnderSimExhaustive(t *testing.T) {
@@ -153,13 +153,4 @@ func TestCancelDelayedWorkSyncUnderSimExhaustive(t *testing.T) {
 	})
 	require.False(t, res.Failed(), "%s", res)
 	assert.True(t, res.Exhausted, "%s", res)
-}
-
-// text renders a run's trace.
-func text(r *sim.Result) string {
-	var b strings.Builder
-	for _, ev := range r.Events {
-		b.WriteString(ev.String() + "\n")
-	}
-	return b.String()
 }
