@@ -50,6 +50,10 @@ var generators = map[string]generator{
 	// drm.md
 	"drm-broken-flush": drmBrokenFlush,
 	"drm-unplug-demo":  drmUnplugDemo,
+	// kernel.md (kernel_test.go)
+	"kernel-sleep-in-atomic": kernelSleepInAtomic,
+	"kernel-sensor-trace":    kernelSensorTrace,
+	"kernel-sensor-explore":  kernelSensorExplore,
 	// testing.md
 	"testing-use-after-free":  testingUseAfterFree,
 	"testing-deadlock":        testingDeadlock,
