@@ -170,7 +170,7 @@ func defaultPrimary(int, any) IRQReturn { return IRQWakeThread }
 // same trigger); devID is what handler receives and what FreeIRQ looks
 // the handler up by (it must be comparable: a pointer). Errors:
 // ErrInvalid for a number outside [1, NrIRQs), a nil handler, a shared
-// request without devID, unknown flags; ErrBusy for a line taken by a
+// request without devID or with IRQFNoAutoEn, unknown flags; ErrBusy for a line taken by a
 // handler it cannot share with; ErrNoMemory through fault injection at
 // FaultRequestIRQ. It may sleep.
 func RequestIRQ(h env.Host, irq int, handler IRQHandler, flags IRQFlags, name string, devID any) error {
@@ -203,6 +203,8 @@ func requestIRQ(e *env.Env, fn string, irq int, handler, threadFn IRQHandler, fl
 		return fmt.Errorf("%s %d %s: a shared interrupt needs a dev_id: %w", fn, irq, name, ErrInvalid)
 	case devID != nil && !reflect.TypeOf(devID).Comparable():
 		return fmt.Errorf("%s %d %s: dev_id of type %T is not comparable: %w", fn, irq, name, devID, ErrInvalid)
+	case flags&IRQFNoAutoEn != 0 && flags&IRQFShared != 0:
+		return fmt.Errorf("%s %d %s: IRQF_NO_AUTOEN on a shared interrupt: %w", fn, irq, name, ErrInvalid)
 	case handler == nil && threadFn == nil:
 		return fmt.Errorf("%s %d %s: neither a handler nor a thread function: %w", fn, irq, name, ErrInvalid)
 	}

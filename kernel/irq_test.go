@@ -60,6 +60,7 @@ func TestRequestIRQErrors(t *testing.T) {
 		{"no functions", kernel.RequestThreadedIRQ(e, 5, nil, nil, kernel.IRQFOneshot, "x", id)},
 		{"threaded without handler nor oneshot", kernel.RequestThreadedIRQ(e, 5, nil, h, 0, "x", id)},
 		{"raise irq 0", kernel.RaiseIRQ(e, 0)},
+		{"shared and no autoenable", kernel.RequestIRQ(e, 5, h, kernel.IRQFShared|kernel.IRQFNoAutoEn, "x", id)},
 	} {
 		assert.ErrorIs(t, c.err, kernel.ErrInvalid, c.name)
 	}
@@ -348,4 +349,102 @@ func TestIRQRequestFaultInjection(t *testing.T) {
 		assert.NoError(t, kernel.RequestIRQ(s, 4, h, 0, "x", nil))
 	})
 	require.False(t, r.Failed(), "%s", r)
+}
+
+// A raise while the handler runs (here: from the handler itself) is kept
+// pending and delivered once the handler returns, as an edge interrupt
+// latches.
+func TestIRQRaisedWhileInProgressRunsAgain(t *testing.T) {
+	e := env.New()
+	n := 0
+	require.NoError(t, kernel.RequestIRQ(e, 11, func(irq int, _ any) kernel.IRQReturn {
+		if n++; n == 1 {
+			require.NoError(t, kernel.RaiseIRQ(e, irq))
+			require.NoError(t, kernel.RaiseIRQ(e, irq))
+		}
+		return kernel.IRQHandled
+	}, 0, "edge", nil))
+	require.NoError(t, kernel.RaiseIRQ(e, 11))
+	assert.Equal(t, 2, n, "two raises meanwhile: one more run")
+	assert.Equal(t, uint64(3), kernel.IRQStat(e, 11).Count)
+	assert.Contains(t, events(e, kernel.KindIRQ), "handle_edge_irq: irq 11 in progress: pending")
+}
+
+// An interrupt thread waiting for itself is reported instead of hanging.
+func TestIRQThreadWaitingForItself(t *testing.T) {
+	e := env.New()
+	defer e.Close()
+	done := make(chan struct{})
+	require.NoError(t, kernel.RequestThreadedIRQ(e, 60, nil, func(irq int, _ any) kernel.IRQReturn {
+		kernel.SynchronizeIRQ(e, irq)
+		kernel.DisableIRQ(e, irq)
+		kernel.FreeIRQ(e, irq, nil)
+		close(done)
+		return kernel.IRQHandled
+	}, kernel.IRQFOneshot, "selfish", nil))
+	require.NoError(t, kernel.RaiseIRQ(e, 60))
+	<-done
+	kernel.SynchronizeIRQ(e, 60)
+	kept, total := e.Reports()
+	require.Equal(t, 3, total)
+	assert.Equal(t, "INFO: task <setup> blocked: synchronize_irq from the interrupt's own thread", kept[0].Title)
+	assert.Equal(t, env.BugDeadlock, kept[0].Kind)
+	assert.Equal(t, "INFO: task <setup> blocked: disable_irq from the interrupt's own thread", kept[1].Title)
+	assert.Equal(t, "INFO: task <setup> blocked: free_irq from the interrupt's own thread", kept[2].Title)
+	assert.Zero(t, kernel.IRQStat(e, 60).Handlers)
+}
+
+// Close waits for interrupt threads, and the machine takes no interrupt
+// afterwards.
+func TestCloseWaitsForIRQThreads(t *testing.T) {
+	e := env.New()
+	release := make(chan struct{})
+	var ran atomic.Bool
+	require.NoError(t, kernel.RequestThreadedIRQ(e, 61, nil, func(int, any) kernel.IRQReturn {
+		<-release
+		ran.Store(true)
+		return kernel.IRQHandled
+	}, kernel.IRQFOneshot, "slow", nil))
+	require.NoError(t, kernel.RaiseIRQ(e, 61))
+	closed := make(chan struct{})
+	go func() { e.Close(); close(closed) }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned while an interrupt thread ran")
+	case <-time.After(time.Millisecond):
+	}
+	close(release)
+	<-closed
+	assert.True(t, ran.Load())
+	require.NoError(t, kernel.RaiseIRQ(e, 61))
+	assert.Contains(t, events(e, trace.Warn), "generic_handle_irq: irq 61 raised after the machine shut down: dropped")
+	assert.Equal(t, uint64(1), kernel.IRQStat(e, 61).Count)
+}
+
+// Under the simulator a line enabled again delivers the interrupt raised
+// meanwhile as a new hardirq task, and an interrupt raised before the
+// handler task starts, on a line freed meanwhile, is spurious.
+func TestIRQReplayAndSpuriousUnderSim(t *testing.T) {
+	r := sim.Run(sim.Config{Mode: sim.Exhaustive}, func(s *sim.Sim) { // no preemption
+		n := 0
+		if err := kernel.RequestIRQ(s, 7, func(int, any) kernel.IRQReturn { n++; return kernel.IRQHandled }, 0, "btn", nil); err != nil {
+			panic(err)
+		}
+		s.Go("driver", func() {
+			kernel.DisableIRQ(s, 7)
+			_ = kernel.RaiseIRQ(s, 7)
+			kernel.EnableIRQ(s, 7)
+			kernel.Msleep(s, time.Millisecond)
+			if n != 1 {
+				panic(fmt.Sprintf("handled %d times", n))
+			}
+			_ = kernel.RaiseIRQ(s, 7) // its task starts after the free below
+			kernel.FreeIRQ(s, 7, nil)
+		})
+	})
+	require.False(t, r.Failed(), "%s", r)
+	out := r.TraceText()
+	assert.Contains(t, out, "[driver] check_irq_resend: irq 7: delivering the interrupt raised while disabled")
+	assert.Contains(t, out, "[hardirq/7] handle_irq_event: irq 7 btn")
+	assert.Contains(t, out, "[hardirq/7#2] handle_bad_irq: irq 7: no handler, spurious interrupt")
 }

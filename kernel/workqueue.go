@@ -23,9 +23,9 @@ const (
 	WQHighPri       WQFlags = 1 << 4 // WQ_HIGHPRI
 	WQCPUIntensive  WQFlags = 1 << 5 // WQ_CPU_INTENSIVE
 	WQSysfs         WQFlags = 1 << 6 // WQ_SYSFS
-	WQPowerEfficent WQFlags = 1 << 7 // WQ_POWER_EFFICIENT
+	WQPowerEfficient WQFlags = 1 << 7 // WQ_POWER_EFFICIENT
 
-	wqKnown = WQUnbound | WQFreezable | WQMemReclaim | WQHighPri | WQCPUIntensive | WQSysfs | WQPowerEfficent
+	wqKnown = WQUnbound | WQFreezable | WQMemReclaim | WQHighPri | WQCPUIntensive | WQSysfs | WQPowerEfficient
 )
 
 // Workqueue limits, the kernel's.

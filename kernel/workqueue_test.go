@@ -444,3 +444,58 @@ func TestCloseDrainsSystemWorkqueue(t *testing.T) {
 	assert.Equal(t, env.BugUseAfterFree, kept[0].Kind)
 	assert.Contains(t, kept[0].Details, "schedule_work of late on workqueue events")
 }
+
+// Queued on a second workqueue while it runs on a first, a work item waits
+// for the first run to end, then runs on the second.
+func TestWorkQueuedOnAnotherWorkqueueWhileRunning(t *testing.T) {
+	e := env.New()
+	defer e.Close()
+	a, err := kernel.AllocWorkqueue(e, "a", 0, 0)
+	require.NoError(t, err)
+	b, err := kernel.AllocWorkqueue(e, "b", 0, 0)
+	require.NoError(t, err)
+	bl := newBlocker()
+	w := kernel.NewWork(e, "w", bl.fn)
+	a.Queue(w)
+	<-bl.started
+	assert.True(t, b.Queue(w))
+	select {
+	case <-bl.started:
+		t.Fatal("ran twice at once")
+	case <-time.After(time.Millisecond):
+	}
+	bl.release <- struct{}{}
+	<-bl.started // now on b
+	bl.release <- struct{}{}
+	b.Flush()
+	assert.Equal(t, int32(2), bl.runs.Load())
+	assert.Contains(t, events(e, kernel.KindWorkqueue), "queue_work: w on b")
+	a.Destroy()
+	b.Destroy()
+}
+
+// While cancel_delayed_work_sync waits for a running instance,
+// mod_delayed_work queues nothing.
+func TestModDelayedWorkDuringCancelSync(t *testing.T) {
+	e := env.New()
+	defer e.Close()
+	started, release := make(chan struct{}), make(chan struct{})
+	dw := kernel.NewDelayedWork(e, "dw", func(*kernel.DelayedWork) {
+		started <- struct{}{}
+		<-release
+	})
+	wq := kernel.SystemWQ(e)
+	wq.QueueDelayed(dw, 0)
+	<-started
+	cancelled := make(chan bool)
+	go func() { cancelled <- dw.CancelSync() }()
+	for !strings.Contains(strings.Join(events(e, kernel.KindWorkqueue), "\n"), "cancel_delayed_work_sync: dw, waiting for") {
+		time.Sleep(10 * time.Microsecond)
+	}
+	assert.False(t, wq.ModDelayed(dw, time.Millisecond), "disabled: nothing queued, nothing was pending")
+	assert.False(t, dw.Pending())
+	close(release)
+	assert.False(t, <-cancelled)
+	e.Advance(time.Second)
+	assert.False(t, dw.Pending())
+}
