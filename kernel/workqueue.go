@@ -17,12 +17,12 @@ type WQFlags uint
 
 // Workqueue flags, the kernel's values.
 const (
-	WQUnbound       WQFlags = 1 << 1 // WQ_UNBOUND: not bound to a CPU
-	WQFreezable     WQFlags = 1 << 2 // WQ_FREEZABLE
-	WQMemReclaim    WQFlags = 1 << 3 // WQ_MEM_RECLAIM: has a rescuer
-	WQHighPri       WQFlags = 1 << 4 // WQ_HIGHPRI
-	WQCPUIntensive  WQFlags = 1 << 5 // WQ_CPU_INTENSIVE
-	WQSysfs         WQFlags = 1 << 6 // WQ_SYSFS
+	WQUnbound        WQFlags = 1 << 1 // WQ_UNBOUND: not bound to a CPU
+	WQFreezable      WQFlags = 1 << 2 // WQ_FREEZABLE
+	WQMemReclaim     WQFlags = 1 << 3 // WQ_MEM_RECLAIM: has a rescuer
+	WQHighPri        WQFlags = 1 << 4 // WQ_HIGHPRI
+	WQCPUIntensive   WQFlags = 1 << 5 // WQ_CPU_INTENSIVE
+	WQSysfs          WQFlags = 1 << 6 // WQ_SYSFS
 	WQPowerEfficient WQFlags = 1 << 7 // WQ_POWER_EFFICIENT
 
 	wqKnown = WQUnbound | WQFreezable | WQMemReclaim | WQHighPri | WQCPUIntensive | WQSysfs | WQPowerEfficient
