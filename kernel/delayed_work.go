@@ -81,7 +81,7 @@ func (wq *Workqueue) queueDelayed(fn string, dw *DelayedWork, delay time.Duratio
 	if modify {
 		was = w.grabPendingLocked()
 	}
-	if !wq.acceptsLocked(fn, w) || w.pending || w.disable > 0 {
+	if w.pending || w.disable > 0 || !wq.acceptsLocked(fn, w) {
 		m.mu.Unlock()
 		m.q.WakeAll()
 		return was

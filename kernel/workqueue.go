@@ -175,7 +175,7 @@ func (wq *Workqueue) queue(fn string, w *Work) bool {
 	}
 	m := wq.m
 	m.mu.Lock()
-	if !wq.acceptsLocked(fn, w) || w.pending || w.disable > 0 {
+	if w.pending || w.disable > 0 || !wq.acceptsLocked(fn, w) {
 		m.mu.Unlock()
 		return false
 	}
@@ -455,6 +455,9 @@ func (wq *Workqueue) drain(fn string) bool {
 	}
 	wq.draining++
 	m.mu.Unlock()
+	if fn == "drain_workqueue" {
+		wq.emit(fn, wq.name)
+	}
 	m.q.block(sched.Wait{What: fn + " " + wq.name, Holder: wq.holders}, func() bool {
 		m.mu.Lock()
 		defer m.mu.Unlock()

@@ -2,6 +2,7 @@ package kernel_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -263,10 +264,12 @@ func TestDrainRejectsOutsideWork(t *testing.T) {
 	drained := make(chan struct{})
 	go func() { wq.Drain(); close(drained) }()
 	other := kernel.NewWork(e, "other", func(*kernel.Work) {})
-	for !strings.Contains(strings.Join(events(e, trace.Warn), "\n"), "being drained") {
-		wq.Queue(other) // rejected once the drain has begun
+	for !slices.Contains(events(e, kernel.KindWorkqueue), "drain_workqueue: d") {
 		time.Sleep(10 * time.Microsecond)
 	}
+	assert.False(t, wq.Queue(other), "rejected while draining")
+	assert.False(t, other.Pending())
+	assert.Contains(t, events(e, trace.Warn), "queue_work: workqueue: cannot queue other on wq d: it is being drained")
 	b.release <- struct{}{}
 	<-drained
 	assert.True(t, wq.Queue(other), "drained: open again")
