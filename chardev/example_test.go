@@ -6,6 +6,8 @@ import (
 
 	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/chardev"
+	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -72,4 +74,44 @@ func Example() {
 	// vfs_read /dev/sensor0: 3 bytes
 	// __fput /dev/sensor0: release 0
 	// leaks: 0
+}
+
+// The pattern for a driver that embeds its cdev and its device in one
+// structure (cdev_device_add): the cdev holds the device, so the structure,
+// freed by the device's release, outlives every open file, even when the
+// driver is gone.
+func ExampleCdev_DeviceAdd() {
+	sys := drvsim.NewSystem()
+	defer sys.Close()
+	type gpiochip struct {
+		mem  *env.Object // the kzalloc'ed struct itself
+		cdev chardev.Cdev
+		dev  *device.Device
+	}
+	class, _ := chardev.CreateClass(sys, "gpio")
+	devt, _ := chardev.AllocRegion(sys, 0, 1, "gpiochip")
+
+	g := &gpiochip{mem: sys.Memory().Alloc("struct gpiochip")}
+	g.cdev.Init(sys, &chardev.FileOperations{}) // cdev_init
+	g.cdev.EmbedIn(g.mem)
+	g.dev = device.New("gpiochip0", device.WithClass(class), device.WithDevt(devt),
+		device.WithRelease(func(*device.Device) { g.mem.Free() })) // the struct goes with the device
+	if err := sys.InitializeDevice(g.dev); err != nil { // device_initialize
+		panic(err)
+	}
+	if err := g.cdev.DeviceAdd(g.dev); err != nil { // cdev_device_add: /dev/gpiochip0
+		panic(err)
+	}
+
+	f, _ := chardev.Open(sys, "/dev/gpiochip0")
+	g.cdev.DeviceDel(g.dev) // the driver goes: cdev_device_del ...
+	g.dev.Put()             // ... and put_device
+	fmt.Println("freed while the file is open:", g.mem.Freed())
+	f.Close() // the last fput: cdev_put, then the device's release
+	fmt.Println("freed after the close:", g.mem.Freed())
+	fmt.Println("reports:", len(sys.Memory().Reports()))
+	// Output:
+	// freed while the file is open: false
+	// freed after the close: true
+	// reports: 0
 }
