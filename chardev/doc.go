@@ -46,8 +46,9 @@ import (
 // Trace kinds of the package's events.
 const (
 	// Kind: register_chrdev_region, alloc_chrdev_region,
-	// unregister_chrdev_region, cdev_add, cdev_del, do_filp_open,
-	// chrdev_open, vfs_read, vfs_write, vfs_ioctl, vfs_poll, __fput.
+	// unregister_chrdev_region, register_chrdev, unregister_chrdev,
+	// cdev_add, cdev_del, do_filp_open, chrdev_open, vfs_read, vfs_write,
+	// vfs_ioctl, vfs_poll, __fput.
 	Kind trace.Kind = "chardev"
 	// KindClass: class_register, class_unregister.
 	KindClass trace.Kind = "class"
