@@ -58,7 +58,7 @@ func CreateClass(m bus.Machine, name string, opts ...ClassOption) (*Class, error
 	for _, x := range mc.classes {
 		if x.name == name {
 			mc.mu.Unlock()
-			mc.emit(Kind, "/sys/class/"+name, "class_register", "-EEXIST")
+			mc.emit(KindClass, "/sys/class/"+name, "class_register", "-EEXIST")
 			return nil, fmt.Errorf("class_register %q: %w", name, ErrExist)
 		}
 	}
