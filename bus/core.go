@@ -32,6 +32,7 @@ type Core struct {
 	busOrder []*Bus
 	devices  dlist[*devPriv] // devices_kset: registration order, reordered by links
 	devSeq   uint64
+	nodes    map[string]DevNode // devtmpfs: /dev (devtmpfs.go)
 
 	// deferred probe (dd.c)
 	pending, active dlist[*devPriv]
@@ -86,7 +87,7 @@ type drvPriv struct {
 
 // NewCore returns an empty driver core in the environment e (nil: a fresh
 // plain one): devices it initializes live in e, and it traces into e's
-// log. drvsim.NewSystem is the usual way to get one. Its async-probe worker
+// log; CoreOf finds it from anything of e's machine. drvsim.NewSystem is the usual way to get one. Its async-probe worker
 // goroutine runs until Close.
 func NewCore(e *env.Env) *Core {
 	if e == nil {
@@ -96,13 +97,38 @@ func NewCore(e *env.Env) *Core {
 		env:      e,
 		log:      e.Log(),
 		buses:    make(map[string]*Bus),
+		nodes:    make(map[string]DevNode),
 		timeout:  DefaultDeferredProbeTimeout,
 		deadline: e.Now() + DefaultDeferredProbeTimeout,
 	}
 	c.cond = sync.NewCond(&c.mu)
+	machineCore(e).CompareAndSwap(nil, c)
 	c.wg.Add(1)
 	go c.worker()
 	return c
+}
+
+// coreKey is the env.Global key of a machine's driver core.
+type coreKey struct{}
+
+// machineCore is the environment's slot for its driver core.
+func machineCore(e *env.Env) *atomic.Pointer[Core] {
+	return e.Global(coreKey{}, func() any { return new(atomic.Pointer[Core]) }).(*atomic.Pointer[Core])
+}
+
+// CoreOf returns the driver core of the machine h belongs to (a device, a
+// subsystem, the machine's environment): the first Core built on that
+// environment, or nil when there is none. The kernel has one driver core;
+// this is how code handed only a device or an environment reaches it.
+func CoreOf(h env.Host) *Core {
+	if h == nil {
+		return nil
+	}
+	e := h.Env()
+	if e == nil {
+		return nil
+	}
+	return machineCore(e).Load()
 }
 
 // Close stops the async-probe worker (queued probes that never ran are

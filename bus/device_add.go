@@ -2,6 +2,7 @@ package bus
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/devres"
@@ -43,6 +44,7 @@ func (c *Core) AddDevice(dev *device.Device) error {
 	c.enter()
 	defer c.exit()
 	p := c.devPrivOf(dev)
+	c.devtmpfsCreate(dev)
 	if p.bus != nil {
 		c.notify(p.bus, dev, NotifyAddDevice)
 	}
@@ -108,11 +110,17 @@ func (c *Core) addDevice(dev *device.Device) error {
 	dev.Core().SetState(device.StateAdded)
 	c.mu.Unlock()
 	dev.Core().HoldParent()
-	msg := ""
+	var msg []string
 	if b != nil {
-		msg = "bus=" + b.Name
+		msg = append(msg, "bus="+b.Name)
 	}
-	c.emit(trace.DeviceAdd, dev.Path(), "device_add", msg)
+	if cl := dev.ClassName(); cl != "" {
+		msg = append(msg, "class="+cl)
+	}
+	if dev.Devt() != 0 {
+		msg = append(msg, "dev="+dev.Devt().String())
+	}
+	c.emit(trace.DeviceAdd, dev.Path(), "device_add", strings.Join(msg, " "))
 	return nil
 }
 
@@ -126,9 +134,15 @@ func (c *Core) addDevice(dev *device.Device) error {
 // the last Put.
 //
 // device_del does not walk children. Deleting a device that still has
-// registered children is misuse: DeleteDevice emits trace.Warn, returns an
-// ErrBusy error and changes nothing; remove the children first (see
-// UnregisterTree). An unknown or already deleted device gives ErrNoDevice.
+// registered children on a bus is misuse: DeleteDevice emits trace.Warn,
+// returns an ErrBusy error and changes nothing; remove the children first
+// (see UnregisterTree). Class devices below it (a driver's device_create
+// nodes) are its driver's: the unbind inside device_del removes them, as
+// usb_deregister_dev does from a disconnect; one still there once the
+// driver is released is left registered, as in the kernel, with a
+// trace.Warn. The device's /dev node goes before its driver is released
+// (devtmpfs_delete_node). An unknown or already deleted device gives
+// ErrNoDevice.
 func (c *Core) DeleteDevice(dev *device.Device) error {
 	p := c.devPrivOf(dev)
 	if p == nil || p.deleted {
@@ -138,7 +152,7 @@ func (c *Core) DeleteDevice(dev *device.Device) error {
 		}
 		return fmt.Errorf("device_del %s: not registered in this system: %w", path, device.ErrNoDevice)
 	}
-	if n := dev.NumChildren(); n > 0 {
+	if n := busChildren(dev); n > 0 {
 		c.emit(trace.Warn, dev.Path(), "device_del", fmt.Sprintf("device still has %d registered children; remove them first", n))
 		return fmt.Errorf("device_del %s: %d registered children must be removed first: %w", dev.Path(), n, device.ErrBusy)
 	}
@@ -160,6 +174,7 @@ func (c *Core) DeleteDevice(dev *device.Device) error {
 		c.notify(p.bus, dev, NotifyDelDevice)
 	}
 	dev.Core().UnlinkFromParent()
+	c.devtmpfsDelete(dev)
 	// bus_remove_device: off the bus's list (klist_del(knode_bus) and the
 	// sysfs link), then device_release_driver.
 	if p.bus != nil {
@@ -172,6 +187,12 @@ func (c *Core) DeleteDevice(dev *device.Device) error {
 		if err := c.releaseDriver(p, nil); err != nil {
 			c.emit(trace.Warn, dev.Path(), "bus_remove_device", "could not release the driver: "+err.Error())
 		}
+	}
+	for _, ch := range dev.Children() {
+		if ch.Class() == nil {
+			continue
+		}
+		c.emit(trace.Warn, dev.Path(), "device_del", fmt.Sprintf("class device %s is still registered: its driver did not remove it (device_destroy)", ch.Path()))
 	}
 	c.deferredProbeDel(p)
 	c.linksPurge(p)
@@ -206,19 +227,36 @@ func (c *Core) UnregisterDevice(dev *device.Device) error {
 }
 
 // UnregisterTree is the helper a subsystem uses to remove a device it
-// created together with everything below it: the children are unregistered
-// first, newest first and each recursively (device_for_each_child_reverse
-// plus device_unregister, as platform_device_unregister users and
-// mfd_remove_devices do), then dev itself.
+// created together with everything below it: the children on a bus are
+// unregistered first, newest first and each recursively
+// (device_for_each_child_reverse plus device_unregister, as
+// platform_device_unregister users and mfd_remove_devices do), then dev
+// itself. Class devices are left to the driver that created them, whose
+// unbind removes them.
 func (c *Core) UnregisterTree(dev *device.Device) error {
 	if c.devPrivOf(dev) == nil {
 		return c.UnregisterDevice(dev) // reports the error
 	}
 	kids := dev.Children()
 	for i := len(kids) - 1; i >= 0; i-- {
+		if kids[i].Class() != nil {
+			continue
+		}
 		if err := c.UnregisterTree(kids[i]); err != nil {
 			return err
 		}
 	}
 	return c.UnregisterDevice(dev)
+}
+
+// busChildren counts dev's registered children that are not class devices:
+// the ones device_del's caller must remove first.
+func busChildren(dev *device.Device) int {
+	n := 0
+	for _, ch := range dev.Children() {
+		if ch.Class() == nil {
+			n++
+		}
+	}
+	return n
 }

@@ -10,7 +10,8 @@ import (
 // /sys/devices that Tree prints as text (the kernel has no such view; the
 // closest is walking /sys/devices with a tool). Every registered device is a
 // node whose ID is its sysfs path (quoted) and whose label is its name, its
-// bus and its driver; a device without a driver is drawn grey. Each
+// bus and its driver; a device without a driver is drawn grey, a class
+// device (no driver binds it) dashed, with its class and number. Each
 // parent->child relation is a solid edge; each device link is a dashed edge
 // from the consumer to the supplier (the direction of Tree's "links"
 // section), labelled with the link's flags. Nodes and edges come in
@@ -34,9 +35,16 @@ func (c *Core) DOT() string {
 			label = append(label, "bus="+bn)
 		}
 		attrs := ""
-		if dn := d.DriverName(); dn != "" {
-			label = append(label, "driver="+dn)
-		} else {
+		switch cn := d.ClassName(); {
+		case cn != "": // a class device: no driver binds it
+			label = append(label, "class="+cn)
+			if n := d.Devt(); n != 0 {
+				label = append(label, "dev="+n.String())
+			}
+			attrs = ", style=\"rounded,dashed\""
+		case d.DriverName() != "":
+			label = append(label, "driver="+d.DriverName())
+		default:
 			label = append(label, "no driver")
 			attrs = ", color=grey, fontcolor=grey"
 		}

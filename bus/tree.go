@@ -9,10 +9,11 @@ import (
 )
 
 // Tree renders a sysfs-like view of the core: the device hierarchy under
-// /sys/devices (each device with its bus, driver and state, children
-// indented under their parent, in registration order), then each bus with
-// its devices and its drivers' bound devices (/sys/bus/<bus>/drivers/<drv>),
-// then the device links. The output is deterministic.
+// /sys/devices (each device with its bus, class, number, driver and state,
+// children indented under their parent, in registration order), then each
+// bus with its devices and its drivers' bound devices
+// (/sys/bus/<bus>/drivers/<drv>), then the device links. The output is
+// deterministic.
 func (c *Core) Tree() string {
 	c.mu.Lock()
 	var roots []*devPriv
@@ -37,6 +38,12 @@ func (c *Core) Tree() string {
 		fmt.Fprintf(&b, "%s%s", strings.Repeat("  ", depth), strings.TrimPrefix(d.Path(), "/sys/devices/"))
 		if bn := d.BusName(); bn != "" {
 			fmt.Fprintf(&b, " bus=%s", bn)
+		}
+		if cn := d.ClassName(); cn != "" {
+			fmt.Fprintf(&b, " class=%s", cn)
+		}
+		if n := d.Devt(); n != 0 {
+			fmt.Fprintf(&b, " dev=%s", n)
 		}
 		if dn := d.DriverName(); dn != "" {
 			fmt.Fprintf(&b, " driver=%s", dn)

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/drvsim/drvsim/device"
@@ -8,10 +9,14 @@ import (
 )
 
 // uevent is kobject_uevent for a device: the action, then the variables
-// dev_uevent adds (DRIVER= when bound) and the bus's uevent variables.
+// dev_uevent adds (MAJOR=, MINOR= and DEVNAME= for a device with a number,
+// DRIVER= when bound) and the bus's uevent variables.
 func (c *Core) uevent(dev *device.Device, action string) {
 	var b strings.Builder
 	b.WriteString(action)
+	if n := dev.Devt(); n != 0 {
+		fmt.Fprintf(&b, " MAJOR=%d MINOR=%d DEVNAME=%s", n.Major(), n.Minor(), dev.DevNode())
+	}
 	if name := dev.DriverName(); name != "" {
 		b.WriteString(" DRIVER=")
 		b.WriteString(name)

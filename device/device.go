@@ -34,6 +34,8 @@ type Device struct {
 	id      uuid.UUID
 	parent  *Device
 	bus     Bus
+	class   Class
+	devt    DevT
 	path    string
 	release func(*Device)
 	devres  *devres.List
@@ -88,8 +90,14 @@ func New(name string, opts ...Option) *Device {
 		d.id = uuid.New()
 	}
 	switch {
+	case d.parent != nil && d.class != nil && d.parent.class == nil:
+		// get_device_parent: a class device below a device of no class
+		// sits in a glue directory named after its class.
+		d.path = d.parent.path + "/" + d.class.ClassName() + "/" + name
 	case d.parent != nil:
 		d.path = d.parent.path + "/" + name
+	case d.class != nil:
+		d.path = "/sys/devices/virtual/" + d.class.ClassName() + "/" + name
 	case d.bus != nil && d.bus.DevicesRoot() != "":
 		d.path = "/sys/devices/" + d.bus.DevicesRoot() + "/" + name
 	default:

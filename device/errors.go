@@ -18,8 +18,10 @@ type Errno struct {
 // "probe deferred (-EPROBE_DEFER)", as strerror plus errname would.
 func (e *Errno) Error() string { return fmt.Sprintf("%s (-%s)", e.Desc, e.Name) }
 
-// Sentinel errors named after the kernel errnos the driver core returns.
-// Drivers return them from probe; the core returns them from its calls.
+// Sentinel errors named after the kernel errnos. Every errno drvsim uses
+// is defined here, once; the subsystem packages (usbsim, drmsim, chardev)
+// give the ones they return their own names as aliases of these values, so
+// errors.Is matches any of the names. The driver core's come first.
 var (
 	// ErrProbeDefer is -EPROBE_DEFER: probe again later, when a dependency
 	// may be ready (driver_deferred_probe_add).
@@ -54,6 +56,47 @@ var (
 	ErrNoMemory = &Errno{"ENOMEM", "out of memory"}
 	// ErrAgain is -EAGAIN: a manual bind that deferred (device_driver_attach).
 	ErrAgain = &Errno{"EAGAIN", "try again"}
+)
+
+// Errnos of the file layer (fs/, package chardev) and of the subsystems
+// above the driver core.
+var (
+	// ErrBadFile is -EBADF: an operation on a file descriptor that is
+	// closed.
+	ErrBadFile = &Errno{"EBADF", "bad file descriptor"}
+	// ErrExFull is -EXFULL: no free minor number (usb_register_dev).
+	ErrExFull = &Errno{"EXFULL", "exchange full (no free minor)"}
+	// ErrNoSpace is -ENOSPC: no space left (an index allocator full).
+	ErrNoSpace = &Errno{"ENOSPC", "no space left"}
+	// ErrAddrInUse is -EADDRINUSE: an address (a minor number) taken.
+	ErrAddrInUse = &Errno{"EADDRINUSE", "address already in use"}
+	// ErrNoTTY is -ENOTTY: an ioctl the file does not know (vfs_ioctl on a
+	// file without unlocked_ioctl, a driver's unknown command).
+	ErrNoTTY = &Errno{"ENOTTY", "inappropriate ioctl for device"}
+	// ErrTooManyFiles is -EMFILE: the process's file table is full
+	// (RLIMIT_NOFILE).
+	ErrTooManyFiles = &Errno{"EMFILE", "too many open files"}
+	// ErrNotSupported is -EOPNOTSUPP: an operation the driver does not
+	// support.
+	ErrNotSupported = &Errno{"EOPNOTSUPP", "operation not supported"}
+	// ErrFault is -EFAULT: a bad address; a CPU access through a user
+	// mapping that the process would get a signal for.
+	ErrFault = &Errno{"EFAULT", "bad address (SIGBUS or SIGSEGV)"}
+	// ErrPerm is -EPERM: operation not permitted.
+	ErrPerm = &Errno{"EPERM", "operation not permitted"}
+	// ErrShutdown is -ESHUTDOWN: cannot send after transport endpoint
+	// shutdown.
+	ErrShutdown = &Errno{"ESHUTDOWN", "cannot send after transport endpoint shutdown"}
+	// ErrConnReset is -ECONNRESET: connection reset by peer.
+	ErrConnReset = &Errno{"ECONNRESET", "connection reset by peer"}
+	// ErrProto is -EPROTO: protocol error.
+	ErrProto = &Errno{"EPROTO", "protocol error"}
+	// ErrPipe is -EPIPE: broken pipe (for USB: the endpoint stalled).
+	ErrPipe = &Errno{"EPIPE", "broken pipe (endpoint stalled)"}
+	// ErrInProgress is -EINPROGRESS: operation now in progress.
+	ErrInProgress = &Errno{"EINPROGRESS", "operation now in progress"}
+	// ErrIdentifierRemoved is -EIDRM: identifier removed.
+	ErrIdentifierRemoved = &Errno{"EIDRM", "identifier removed (URB not linked)"}
 )
 
 // ErrnoName renders err the way the kernel's dev_err messages print a return

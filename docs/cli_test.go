@@ -125,7 +125,7 @@ func cliExplore() (string, error) {
 		{[]string{"merged-copied-provider"}, 0, func(e *excerpt) *excerpt { return e.head(5).tail(2) }},
 		{[]string{"-mode", "random", "merged-shared-handle"}, 0, func(e *excerpt) *excerpt { return e.more().tail(2) }},
 		{[]string{"usb-skel-revocable"}, 0, func(e *excerpt) *excerpt { return e.rest() }},
-		{[]string{"-mode", "random", "-schedules", "5", "usb-skel-broken"}, 1, func(e *excerpt) *excerpt { return e.rest() }},
+		{[]string{"-mode", "random", "-seed", "2", "-schedules", "5", "usb-skel-broken"}, 1, func(e *excerpt) *excerpt { return e.rest() }},
 	}
 	var b strings.Builder
 	for i, r := range cmds {

@@ -53,8 +53,8 @@ func exampleUSBUnplug() (string, error) {
 	}
 	return newExcerpt(out).elide(" ...").
 		span("[process] usb_submit_urb /sys/devices/usb1/1-1: urb 3", "kfree: skel hw state").
-		line("chrdev_open /dev/usb: minor 192: -ENODEV").
-		span("[process] vfs_read /dev/usb: skel0: -ENODEV", "").text()
+		line("do_filp_open /dev/skel0: -ENOENT").
+		span("[process] vfs_read /dev/skel0: -ENODEV", "").text()
 }
 
 // exampleDRMUnplug: drm-unplug's last three sections: the unplug, the open

@@ -9,8 +9,8 @@ import (
 )
 
 // shellSnapshot is what a user of the machine can see without the trace: the
-// registered devices with their drivers (/sys/devices) and the device
-// nodes (/dev). The shell takes one before and one after every command and
+// registered bus devices with their drivers (/sys/devices) and the device
+// nodes (/dev); a class device (usbmisc/skel0, drm/card0) shows as its node. The shell takes one before and one after every command and
 // prints the difference, so each step shows what it changed.
 type shellSnapshot struct {
 	devs  []shellDevState
@@ -25,6 +25,9 @@ type shellDevState struct {
 func (m *shellMachine) snapshot() shellSnapshot {
 	var s shellSnapshot
 	for _, d := range m.sys.Devices() {
+		if d.Class() != nil {
+			continue
+		}
 		s.devs = append(s.devs, shellDevState{dev: d, name: d.Name(), bus: d.BusName(), drive: d.DriverName()})
 	}
 	s.nodes = m.nodes()

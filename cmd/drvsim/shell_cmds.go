@@ -62,7 +62,7 @@ func init() {
 		{"devices", "", "list the devices: bus, driver, state, driver_override", "", shellCmdDevices},
 		{"drivers", "", "list the drivers of each bus and their devices", "", shellCmdDrivers},
 		{"nodes", "", "list the device nodes under /dev", "", shellCmdNodes},
-		{"open", "PATH", "open a device node, e.g. /dev/usb/skel0; prints the file descriptor", "", shellCmdOpen},
+		{"open", "PATH", "open a device node, e.g. /dev/skel0; prints the file descriptor", "", shellCmdOpen},
 		{"read", "FD [N]", "read up to N bytes (default 64)",
 			"A read of a present device with nothing to send would sleep in usb_bulk_msg;\n" +
 				"the shell answers -EAGAIN instead (feed the device, or write to it, first).", shellCmdRead},
@@ -371,6 +371,10 @@ func shellCmdDevices(s *shellSession, args []string) error {
 		return err
 	}
 	for _, d := range s.m.sys.Devices() {
+		if c := d.ClassName(); c != "" { // a class device: no bus, no driver
+			fmt.Fprintf(s.out, "%-12s class=%-6s dev=%-13s state=%s\n", d.Name(), c, d.Devt(), d.State())
+			continue
+		}
 		drv := d.DriverName()
 		if drv == "" {
 			drv = "-"

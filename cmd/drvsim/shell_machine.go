@@ -8,26 +8,25 @@ import (
 
 	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/bus"
+	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/drivers/drmsim"
 	"github.com/drvsim/drvsim/drivers/drmsim/udlsim"
 	"github.com/drvsim/drvsim/drivers/usbsim"
-	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
 	"github.com/drvsim/drvsim/drivers/usbsim/skel"
 )
 
 // shellMachine is the computer a shell session drives: one drvsim.System (the
-// driver core with its platform bus) with the USB core on it, the minor
-// range of the usb-skeleton drivers (/dev/usb/skelN), the DRM core once a
-// DRM driver is loaded (/dev/dri/cardN), the usb drivers the session
-// loaded, and the process's open files. Everything runs on the caller's
-// goroutine, without the deterministic scheduler: every command runs to
-// completion before the next one starts.
+// driver core with its platform bus and its /dev) with the USB core on it
+// (whose usb-skeleton drivers make /dev/skelN), the DRM core once a DRM
+// driver is loaded (/dev/dri/cardN), the usb drivers the session loaded,
+// and the process's open files. Everything runs on the caller's goroutine,
+// without the deterministic scheduler: every command runs to completion
+// before the next one starts.
 type shellMachine struct {
-	sys    *drvsim.System
-	usb    *usbsim.USB
-	minors *chardev.Registry
-	drm    *drmsim.Class // nil until a DRM driver is loaded
+	sys *drvsim.System
+	usb *usbsim.USB
+	drm *drmsim.Class // nil until a DRM driver is loaded
 
 	loaded []*usbsim.Driver // drivers loaded by the shell, in load order
 	files  map[int]*shellFile
@@ -38,8 +37,8 @@ type shellMachine struct {
 // shellFile is one entry of the process's file table.
 type shellFile struct {
 	path string
-	skel *chardev.File
-	drm  *drmsim.File
+	filp *chardev.File
+	drm  *drmsim.File // the drm_file behind filp, for a DRM node
 	// intf is the interface whose driver gave out the minor, lb the
 	// loopback behind it: a read waits for lb's data while the driver
 	// that was bound at open is still bound (stale is false).
@@ -49,8 +48,12 @@ type shellFile struct {
 }
 
 // shellFirstFD is the first file descriptor handed out: 0, 1 and 2 are the
-// shell's own standard input, output and error.
-const shellFirstFD = 3
+// shell's own standard input, output and error; shellMaxFD bounds the file
+// table (RLIMIT_NOFILE's usual 1024).
+const (
+	shellFirstFD = 3
+	shellMaxFD   = 1024
+)
 
 // shellLoadable is a usb driver the shell can load, by name.
 type shellLoadable struct {
@@ -59,12 +62,12 @@ type shellLoadable struct {
 }
 
 var shellLoadables = []shellLoadable{
-	{string(skel.Revocable), "usb-skeleton on revocable resources (fff0:fff0, /dev/usb/skelN)",
-		func(m *shellMachine) *usbsim.Driver { return skel.NewRevocable(m.usb, m.minors) }},
-	{string(skel.Classic), "the kernel's usb-skeleton: kref + io_mutex (fff0:fff0, /dev/usb/skelN)",
-		func(m *shellMachine) *usbsim.Driver { return skel.NewClassic(m.usb, m.minors) }},
+	{string(skel.Revocable), "usb-skeleton on revocable resources (fff0:fff0, /dev/skelN)",
+		func(m *shellMachine) *usbsim.Driver { return skel.NewRevocable(m.usb) }},
+	{string(skel.Classic), "the kernel's usb-skeleton: kref + io_mutex (fff0:fff0, /dev/skelN)",
+		func(m *shellMachine) *usbsim.Driver { return skel.NewClassic(m.usb) }},
 	{string(skel.Broken), "usb-skeleton with the io_mutex race (fff0:fff0): do not copy",
-		func(m *shellMachine) *usbsim.Driver { return skel.NewBroken(m.usb, m.minors) }},
+		func(m *shellMachine) *usbsim.Driver { return skel.NewBroken(m.usb) }},
 	{"udl", "DisplayLink display on the DRM core (17e9:*, /dev/dri/cardN)",
 		func(m *shellMachine) *usbsim.Driver { return udlsim.New(udlsim.Classic, m.drmClass(), m.usb) }},
 }
@@ -72,8 +75,8 @@ var shellLoadables = []shellLoadable{
 // shellDefaultDrivers are loaded at boot.
 var shellDefaultDrivers = []string{string(skel.Revocable)}
 
-// newShellMachine boots the machine: the System, usb_init, the skeletons' minor
-// range and the default drivers. No host controller yet: `bus add usb`.
+// newShellMachine boots the machine: the System, usb_init and the default
+// drivers. No host controller yet: `bus add usb`.
 func newShellMachine() (*shellMachine, error) {
 	m := &shellMachine{sys: drvsim.NewSystem(), files: map[int]*shellFile{}}
 	var err error
@@ -81,7 +84,6 @@ func newShellMachine() (*shellMachine, error) {
 		m.sys.Close()
 		return nil, err
 	}
-	m.minors = skel.NewRegistry(m.usb)
 	m.unsubscribe, err = m.sys.RegisterNotifier(usbsim.BusName, m.notify)
 	if err != nil {
 		m.sys.Close()
@@ -292,18 +294,12 @@ func (m *shellMachine) device(name string) (*device.Device, error) {
 // shellBuses are the buses of the machine, in registration order.
 var shellBuses = []string{"platform", usbsim.BusName}
 
-// nodes lists the device nodes under /dev, skeleton minors first.
+// nodes lists the device nodes under /dev, sorted (the machine's
+// devtmpfs).
 func (m *shellMachine) nodes() []string {
 	var out []string
-	for _, d := range m.sys.BusDevices(usbsim.BusName) {
-		if intf := m.usb.InterfaceOf(d); intf != nil && intf.Minor() >= 0 && m.minors.Registered(intf.Minor()) {
-			out = append(out, fmt.Sprintf("/dev/usb/skel%d", intf.Minor()-skel.MinorBase))
-		}
-	}
-	if m.drm != nil {
-		for _, n := range m.drm.Nodes() {
-			out = append(out, "/dev/dri/"+n)
-		}
+	for _, n := range m.sys.DevNodes() {
+		out = append(out, n.Path())
 	}
 	return out
 }
@@ -320,39 +316,30 @@ func (m *shellMachine) fds() []int {
 
 // open is open(2): the lowest free descriptor gets the file.
 func (m *shellMachine) open(path string) (int, error) {
-	f := &shellFile{path: path}
-	switch {
-	case strings.HasPrefix(path, "/dev/usb/skel"):
-		n, err := strconv.Atoi(strings.TrimPrefix(path, "/dev/usb/skel"))
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("%s: no such device node: %w", path, device.ErrNoEntry)
-		}
-		minor := skel.MinorBase + n
-		f.intf, f.lb = m.minorOwner(minor)
-		if f.skel, err = m.minors.Open(minor); err != nil {
-			return 0, err
-		}
-	case strings.HasPrefix(path, "/dev/dri/"):
-		if m.drm == nil {
-			return 0, fmt.Errorf("%s: no DRM driver loaded: %w", path, device.ErrNoDevice)
-		}
-		var err error
-		if f.drm, err = m.drm.Open(strings.TrimPrefix(path, "/dev/dri/")); err != nil {
-			return 0, err
-		}
-	default:
-		return 0, fmt.Errorf("%s: no such device node (see devices, or ls /dev with `nodes`): %w", path, device.ErrNoEntry)
-	}
 	fd := shellFirstFD
 	for m.files[fd] != nil {
 		fd++
+	}
+	if fd >= shellMaxFD {
+		return 0, fmt.Errorf("open %s: %d files open: %w", path, len(m.files), device.ErrTooManyFiles)
+	}
+	filp, err := chardev.Open(m.sys, path)
+	if err != nil {
+		return 0, err
+	}
+	f := &shellFile{path: path, filp: filp}
+	switch filp.Devt().Major() {
+	case usbsim.Major:
+		f.intf, f.lb = m.minorOwner(filp.Minor())
+	case drmsim.Major:
+		f.drm, _ = filp.Private.(*drmsim.File)
 	}
 	m.files[fd] = f
 	return fd, nil
 }
 
-// minorOwner finds the interface that registered minor, and the loopback
-// answering its device, if any.
+// minorOwner finds the interface that registered minor of the USB major,
+// and the loopback answering its device, if any.
 func (m *shellMachine) minorOwner(minor int) (*device.Device, *usbsim.Loopback) {
 	for _, d := range m.sys.BusDevices(usbsim.BusName) {
 		if intf := m.usb.InterfaceOf(d); intf != nil && intf.Minor() == minor {
@@ -366,7 +353,7 @@ func (m *shellMachine) minorOwner(minor int) (*device.Device, *usbsim.Loopback) 
 func (m *shellMachine) file(fd int) (*shellFile, error) {
 	f := m.files[fd]
 	if f == nil {
-		return nil, fmt.Errorf("fd %d: %w", fd, chardev.ErrBadFD)
+		return nil, fmt.Errorf("fd %d: %w", fd, chardev.ErrBadFile)
 	}
 	return f, nil
 }
@@ -374,10 +361,7 @@ func (m *shellMachine) file(fd int) (*shellFile, error) {
 // errShellWouldBlock is the shell's answer to a read the device cannot answer:
 // the skeleton would sleep in usb_bulk_msg until data arrives, and nothing
 // else runs in the shell to make it arrive.
-var errShellWouldBlock = &device.Errno{Name: "EAGAIN", Desc: "the device has no data: a real read would sleep (feed the device, or write to it, first)"}
-
-// errShellNoTTY is -ENOTTY, the answer to an ioctl the file does not know.
-var errShellNoTTY = &device.Errno{Name: "ENOTTY", Desc: "inappropriate ioctl for device"}
+var errShellWouldBlock = fmt.Errorf("the device has no data: a real read would sleep (feed the device, or write to it, first): %w", device.ErrAgain)
 
 // read is read(2) of up to n bytes.
 func (m *shellMachine) read(fd, n int) ([]byte, error) {
@@ -385,13 +369,10 @@ func (m *shellMachine) read(fd, n int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.skel == nil {
-		return nil, fmt.Errorf("%s: read not supported (use ioctl): %w", f.path, device.ErrInvalid)
-	}
 	if !f.stale && f.lb != nil && f.lb.Queued() == 0 {
 		return nil, errShellWouldBlock
 	}
-	return f.skel.Read(n)
+	return f.filp.Read(n)
 }
 
 // write is write(2).
@@ -400,23 +381,18 @@ func (m *shellMachine) write(fd int, p []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if f.skel == nil {
-		return 0, fmt.Errorf("%s: write not supported (use ioctl): %w", f.path, device.ErrInvalid)
-	}
-	return f.skel.Write(p)
+	return f.filp.Write(p)
 }
 
-// closeFD is close(2), the last close: the driver's release runs.
+// closeFD is close(2): the descriptor's reference goes; at the last one
+// the driver's release runs.
 func (m *shellMachine) closeFD(fd int) error {
 	f, err := m.file(fd)
 	if err != nil {
 		return err
 	}
 	delete(m.files, fd)
-	if f.drm != nil {
-		return f.drm.Close()
-	}
-	return f.skel.Release()
+	return f.filp.Close()
 }
 
 // ioctl is ioctl(2) with a named command: "bulk-in-size" (the skeleton's
@@ -427,8 +403,8 @@ func (m *shellMachine) ioctl(fd int, cmd string) (string, error) {
 		return "", err
 	}
 	switch {
-	case f.skel != nil && (cmd == "bulk-in-size" || cmd == "0x5301"):
-		n, err := f.skel.Ioctl(skel.IoctlBulkInSize, 0)
+	case f.drm == nil && (cmd == "bulk-in-size" || cmd == "0x5301"):
+		n, err := f.filp.Ioctl(skel.IoctlBulkInSize, nil)
 		if err != nil {
 			return "", err
 		}
@@ -444,5 +420,5 @@ func (m *shellMachine) ioctl(fd int, cmd string) (string, error) {
 	if f.drm != nil {
 		want = "version"
 	}
-	return "", fmt.Errorf("%s: unknown ioctl %q (this file knows %s): %w", f.path, cmd, want, errShellNoTTY)
+	return "", fmt.Errorf("%s: unknown ioctl %q (this file knows %s): %w", f.path, cmd, want, device.ErrNoTTY)
 }

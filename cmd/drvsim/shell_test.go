@@ -42,11 +42,11 @@ func TestShellPlugBindsAndTraceShowsProbe(t *testing.T) {
 		"drvsim> plug fff0:fff0 1-1\n1-1: fff0:fff0, usb-skeleton loopback\n",
 		"+ 1-1 bus=usb driver=usb\n",
 		"+ 1-1:1.0 bus=usb driver=skel-revocable\n",
-		"+ /dev/usb/skel0\n",
+		"+ /dev/skel0\n",
 		"really_probe /sys/devices/usb1/1-1/1-1:1.0: bus=usb driver=skel-revocable",
 		"call_driver_probe /sys/devices/usb1/1-1/1-1:1.0: driver=skel-revocable ret=0",
 		"driver_bound /sys/devices/usb1/1-1/1-1:1.0: driver=skel-revocable: bound",
-		"usb_register_dev /dev/usb: skel0: minor 192",
+		"usb_register_dev /sys/devices/usb1/1-1/1-1:1.0: skel0: minor 192",
 	} {
 		assert.Contains(t, out, want)
 	}
@@ -56,7 +56,7 @@ func TestShellPlugBindsAndTraceShowsProbe(t *testing.T) {
 func TestShellReadAfterUnplugIsENODEV(t *testing.T) {
 	rc, out := shellTranscript(t, `bus add usb
 plug fff0:fff0 1-1
-open /dev/usb/skel0
+open /dev/skel0
 feed 1-1 hi
 read 3
 write 3 hello
@@ -71,20 +71,20 @@ trace
 `)
 	assert.Equal(t, 1, rc, "the reads after the unplug failed")
 	for _, want := range []string{
-		"fd 3: /dev/usb/skel0\n",
+		"fd 3: /dev/skel0\n",
 		"1-1: 2 bytes to read\n",
 		"fd 3: read 2 bytes: \"hi\"\n",
 		"fd 3: wrote 5 bytes\n",
 		"fd 3: read 2 bytes: \"he\"\n",
 		"fd 3: read 3 bytes: \"llo\"\n",
-		"- /dev/usb/skel0\n- 1-1:1.0\n- 1-1\n",
+		"- /dev/skel0\n- 1-1:1.0\n- 1-1\n",
 		"drvsim> read 3\nerror: line 10: read: skel_read: no such device (-ENODEV)",
 		"drvsim> write 3 x\nerror: line 11: write: skel_write: no such device (-ENODEV)",
 		"drvsim> ioctl 3 bulk-in-size\nerror: line 12: ioctl: skel_ioctl: no such device (-ENODEV)",
 		"fd 3: closed\n",
-		"vfs_read /dev/usb: skel0: -ENODEV",
+		"vfs_read /dev/skel0: -ENODEV",
 		"revocable_provider_release skel 1-1:1.0: released",
-		"__fput /dev/usb: skel0: release 0",
+		"__fput /dev/skel0: release 0",
 	} {
 		assert.Contains(t, out, want)
 	}
@@ -95,7 +95,7 @@ trace
 func TestShellReadWithoutDataDoesNotHang(t *testing.T) {
 	rc, out, errs := runShellTest(t, `bus add usb
 plug fff0:fff0 1-1
-open /dev/usb/skel0
+open /dev/skel0
 read 3
 unbind skel-revocable 1-1:1.0
 read 3
@@ -213,10 +213,10 @@ driver unload skel-revocable
 devices
 `)
 	require.Equal(t, 0, rc, errs)
-	assert.Contains(t, out, "drvsim> probe 1-1:1.0\n~ 1-1:1.0 driver=skel-classic\n+ /dev/usb/skel0\n")
+	assert.Contains(t, out, "drvsim> probe 1-1:1.0\n~ 1-1:1.0 driver=skel-classic\n+ /dev/skel0\n")
 	assert.Contains(t, errs, `driver "skel-revocable" does not match the device: no such device (-ENODEV)`)
-	assert.Contains(t, out, "drvsim> bind skel-revocable 1-1:1.0\n~ 1-1:1.0 driver=skel-revocable\n+ /dev/usb/skel0\n")
-	assert.Contains(t, out, "drvsim> driver unload skel-revocable\nskel-revocable: unloaded\n- /dev/usb/skel0\n~ 1-1:1.0 no driver\n",
+	assert.Contains(t, out, "drvsim> bind skel-revocable 1-1:1.0\n~ 1-1:1.0 driver=skel-revocable\n+ /dev/skel0\n")
+	assert.Contains(t, out, "drvsim> driver unload skel-revocable\nskel-revocable: unloaded\n- /dev/skel0\n~ 1-1:1.0 no driver\n",
 		"unloading unbinds (driver_detach); no other driver is tried")
 }
 
@@ -241,7 +241,7 @@ devices
 	assert.Equal(t, 1, rc)
 	assert.Contains(t, errs, "error: line 4: newid: skel-classic is not loaded")
 	assert.Contains(t, out, "+ 1-2.1:1.0 bus=usb no driver\n")
-	assert.Contains(t, out, "drvsim> newid skel-classic 1234:5678\n~ 1-2.1:1.0 driver=skel-classic\n+ /dev/usb/skel0\n")
+	assert.Contains(t, out, "drvsim> newid skel-classic 1234:5678\n~ 1-2.1:1.0 driver=skel-classic\n+ /dev/skel0\n")
 	assert.Contains(t, out, "1-2: hub with 2 ports\n")
 	assert.Contains(t, out, "1-1: 17e9:0103, DisplayLink adapter\n+ 1-1 bus=usb driver=usb\n+ 1-1:1.0 bus=usb driver=udl\n+ /dev/dri/card0\n")
 	assert.Contains(t, out, "fd 3: udl 0.0.1 (DisplayLink)\n")
@@ -345,7 +345,7 @@ bind hub usb1:1.0
 `)
 	require.Equal(t, 0, rc, out)
 	assert.Contains(t, out, "drvsim> plug fff0:fff0 1-1\n1-1: fff0:fff0, usb-skeleton loopback: plugged in, not enumerated (no hub driver watches the port)\n")
-	assert.Contains(t, out, "drvsim> bind hub usb1:1.0\n~ usb1:1.0 driver=hub\n+ 1-1 bus=usb driver=usb\n+ 1-1:1.0 bus=usb driver=skel-revocable\n+ /dev/usb/skel0\n")
+	assert.Contains(t, out, "drvsim> bind hub usb1:1.0\n~ usb1:1.0 driver=hub\n+ 1-1 bus=usb driver=usb\n+ 1-1:1.0 bus=usb driver=skel-revocable\n+ /dev/skel0\n")
 	assert.Contains(t, out, "drvsim> unplug 1-1\ndrvsim> bind hub usb1:1.0\n~ usb1:1.0 driver=hub\ndrvsim> !unplug 1-1\n")
 	assert.Contains(t, out, "error: line 8: unplug: nothing plugged in at 1-1")
 }

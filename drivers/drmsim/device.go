@@ -62,7 +62,8 @@ type Presence struct {
 
 // DevAlloc is drm_dev_alloc (and drm_dev_init): a drm device for drv with
 // parent as its parent, holding one reference (the caller's), with its
-// primary minor reserved but not yet visible (call Register). It takes a
+// primary minor reserved but not yet visible (call Register); past
+// MaxPrimaryMinors devices it fails with ErrNoSpace. It takes a
 // reference on parent (get_device) that the device's own drmm action
 // drops at release. parent must be initialized (registered) by the driver
 // core.
@@ -71,8 +72,11 @@ func DevAlloc(c *Class, drv *Driver, parent *device.Device) (*Device, error) {
 		return nil, fmt.Errorf("drm_dev_init: class, named driver and parent required: %w", ErrInvalid)
 	}
 	d := &Device{class: c, drv: drv, parent: parent, e: c.Env(), log: c.Log()}
-	d.primary = c.allocMinor(d)
-	d.path = parent.Path() + "/drm/" + d.primary.name
+	var err error
+	if d.primary, err = c.allocMinor(d, parent); err != nil {
+		return nil, fmt.Errorf("drm_dev_init %s: %w", parent.Name(), err)
+	}
+	d.path = d.primary.kdev.Path()
 	d.obj = d.e.Memory().Alloc("drm_device " + d.primary.name)
 	d.refs.Store(1)
 	parent.Get()

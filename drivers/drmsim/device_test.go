@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/drvsim/drvsim/chardev"
+	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/devres"
 	"github.com/drvsim/drvsim/drivers/drmsim"
 	"github.com/drvsim/drvsim/trace"
@@ -21,8 +23,15 @@ func TestLifecycleRegisterOpenIoctlClose(t *testing.T) {
 	assert.Equal(t, []string{"card0"}, r.class.Nodes())
 	assert.Equal(t, "/sys/devices/platform/gpu/drm/card0", d.Path())
 	assert.Equal(t, int64(1), d.Refs(), "the devm reference")
+	node, ok := r.sys.LookupDevNode("/dev/dri/card0")
+	require.True(t, ok, "drm_minor_register's device_add made the node")
+	assert.Equal(t, device.MkDev(drmsim.Major, 0), node.Devt)
+	assert.Same(t, d.Primary().Kdev(), node.Dev)
+	assert.Equal(t, "drm", node.Dev.ClassName())
+	assert.Same(t, r.class, drmsim.NewClass(r.sys), "one DRM core per machine")
 
 	f, h := openBuffer(t, r.class)
+	assert.Equal(t, "/dev/dri/card0", f.Filp().Path())
 	assert.Equal(t, int64(2), d.Refs())
 	assert.Equal(t, 1, d.Files())
 	v := &drmsim.VersionArgs{}
@@ -106,7 +115,9 @@ func TestUnplugWithOpenFileDevmThenDrmm(t *testing.T) {
 	}
 	require.NoError(t, m.Write(0, []byte{1}), "the shmem fault handler maps the pages again")
 	_, err = r.class.Open("card0")
-	assert.ErrorIs(t, err, drmsim.ErrNoDevice, "the minor is gone")
+	assert.ErrorIs(t, err, drmsim.ErrNoEntry, "the node is gone")
+	_, err = chardev.OpenDevt(r.sys, device.MkDev(drmsim.Major, 0))
+	assert.ErrorIs(t, err, drmsim.ErrNoDevice, "the minor is unregistered: drm_stub_open's drm_minor_acquire")
 	_, err = f.Mmap(md.Offset)
 	assert.ErrorIs(t, err, drmsim.ErrNoDevice)
 	assert.Equal(t, 0, r.g.flushes)
@@ -240,4 +251,31 @@ func TestMappingAfterUnplugRefaults(t *testing.T) {
 	assert.True(t, f.Device().Released())
 	assert.Empty(t, r.class.Memory().Reports())
 	assert.Empty(t, r.class.Memory().Leaks())
+}
+
+// drm_minor_alloc hands out indexes 0-63 to primary minors; the 65th
+// device fails with -ENOSPC, and an index is free again once its device
+// is released.
+func TestPrimaryMinorsBounded(t *testing.T) {
+	r := newRig(t, nil, false)
+	defer r.sys.Close()
+	var ds []*drmsim.Device
+	for i := 1; i < drmsim.MaxPrimaryMinors; i++ {
+		d, err := drmsim.DevAlloc(r.class, &drmsim.Driver{Name: "more"}, r.dev)
+		require.NoError(t, err)
+		ds = append(ds, d)
+	}
+	assert.Equal(t, "card63", ds[len(ds)-1].Primary().Name())
+	_, err := drmsim.DevAlloc(r.class, &drmsim.Driver{Name: "more"}, r.dev)
+	assert.ErrorIs(t, err, drmsim.ErrNoSpace)
+	ds[4].Put() // card5 released
+	d, err := drmsim.DevAlloc(r.class, &drmsim.Driver{Name: "more"}, r.dev)
+	require.NoError(t, err)
+	assert.Equal(t, "card5", d.Primary().Name())
+	d.Put()
+	for i, x := range ds {
+		if i != 4 {
+			x.Put()
+		}
+	}
 }

@@ -8,12 +8,16 @@
 //
 // # The pieces
 //
-// A Class is the DRM core of one simulated system (drm_core_init, the minor
-// xarray). DevAlloc (drm_dev_alloc) and DevmDevAlloc (devm_drm_dev_alloc)
-// create a Device against a parent *device.Device; Register
-// (drm_dev_register) makes its minor /dev/dri/cardN openable;
-// Class.Open (drm_open) returns a File, which holds a reference on the
-// Device until its last close (drm_release). File.Ioctl (drm_ioctl)
+// A Class is the DRM core of one simulated system (drm_core_init: the drm
+// class, the DRM major 226 with its stub file operations, the minor
+// xarray), on the generic character-device layer of package chardev.
+// DevAlloc (drm_dev_alloc) and DevmDevAlloc (devm_drm_dev_alloc) create a
+// Device against a parent *device.Device, with its minor's device
+// "card<N>" initialized; Register (drm_dev_register) adds that device, so
+// /dev/dri/cardN appears, and makes the minor openable; Class.Open
+// (open(2): chrdev_open, drm_stub_open, drm_open) returns a File (the
+// drm_file behind a chardev.File), which holds a reference on the Device
+// until its last close (drm_release). File.Ioctl (drm_ioctl)
 // dispatches a small table: DRM_IOCTL_VERSION, DRM_IOCTL_MODE_CREATE_DUMB,
 // DRM_IOCTL_MODE_MAP_DUMB and DRM_IOCTL_MODE_DIRTYFB, the one that reaches
 // the hardware through the Driver's Dirty callback. File.Mmap maps a
@@ -55,9 +59,10 @@
 // unmap_mapping_range, drm_release, drm_dev_get, drm_dev_put,
 // drm_dev_release, drm_managed_release. Enter and Exit record nothing:
 // they are the hot path. With a scheduler on the Class's host (a sim.Sim),
-// drm_open, drm_ioctl, drm_release, drm_dev_register, drm_dev_unplug and
-// each drmm release are schedule points, the provider's read sections and
-// grace period are too, and the device, file and buffer allocations are
-// objects of the Sim's memory arena, so a use after free is reported.
+// the file layer's open, ioctl, mmap and close, drm_dev_register,
+// drm_dev_unplug and each drmm release are schedule points, the
+// provider's read sections and grace period are too, and the device, file
+// and buffer allocations are objects of the Sim's memory arena, so a use
+// after free is reported.
 // The package starts no goroutine.
 package drmsim

@@ -21,16 +21,18 @@ var (
 	// ErrNoMemory is -ENOMEM: an allocation failing, here only by fault
 	// injection (drmm_add_action).
 	ErrNoMemory = device.ErrNoMemory
+	// ErrNoSpace is -ENOSPC: no free minor index (drm_minor_alloc).
+	ErrNoSpace = device.ErrNoSpace
 	// ErrBadFile is -EBADF: an operation on a file that was already closed
 	// (in the kernel the fd would no longer resolve).
-	ErrBadFile = &device.Errno{Name: "EBADF", Desc: "bad file descriptor"}
+	ErrBadFile = device.ErrBadFile
 	// ErrNotSupported is -EOPNOTSUPP: DRM_IOCTL_MODE_DIRTYFB on a driver
 	// without a dirty callback.
-	ErrNotSupported = &device.Errno{Name: "EOPNOTSUPP", Desc: "operation not supported"}
+	ErrNotSupported = device.ErrNotSupported
 	// ErrFault is -EFAULT: a CPU access through a user mapping that the
 	// process would get a signal for: past the end of the object (SIGBUS
 	// from drm_gem_shmem_fault's range check) or after munmap (SIGSEGV).
 	// A store after drm_dev_unplug is not one: the shmem fault handler
 	// maps the pages again (see Mapping).
-	ErrFault = &device.Errno{Name: "EFAULT", Desc: "bad address (SIGBUS or SIGSEGV)"}
+	ErrFault = device.ErrFault
 )

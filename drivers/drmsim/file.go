@@ -3,29 +3,37 @@ package drmsim
 import (
 	"fmt"
 	"sync"
-	"sync/atomic"
 
+	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/env"
 )
+
+// fops are the drm driver's file operations (DEFINE_DRM_GEM_FOPS):
+// drm_release, drm_ioctl, drm_gem_mmap. drm_stub_open installs them and
+// runs drm_open itself (Class.stubOpen).
+var fops = &chardev.FileOperations{
+	Release:       drmRelease,
+	UnlockedIoctl: drmIoctl,
+	Mmap:          drmMmap,
+}
 
 // File is struct drm_file behind an open struct file of /dev/dri/cardN:
 // the per-open state (its GEM handle table, the driver's private data). It
 // holds a reference on its drm device from drm_open to drm_release, so
 // the device outlives an unplug while the file is open.
 //
-// The struct file's own count is modelled too: the descriptor holds one
+// The struct file is a chardev.File (Filp): its descriptor holds one
 // reference and each user Mapping another (a vma's vm_file), and
-// drm_release runs at the last one; Close is close(2) of the descriptor.
+// drm_release runs at the last one (__fput); Close is close(2) of the
+// descriptor.
 type File struct {
 	dev   *Device
 	minor *Minor
+	filp  *chardev.File
 	id    int
 	obj   *env.Object // the struct drm_file allocation
 
-	refs atomic.Int64 // f_count
-
 	mu         sync.Mutex
-	closed     bool // the descriptor was closed
 	released   bool // drm_release ran
 	handles    map[uint32]*GEMObject
 	nextHandle uint32
@@ -34,39 +42,46 @@ type File struct {
 
 // open is drm_open after drm_minor_acquire took a reference on d for m:
 // check the unplugged state, allocate the drm_file (drm_file_alloc, the
-// driver's open), add it to the device's file list.
-func (d *Device) open(m *Minor) (*File, error) {
+// driver's open), add it to the device's file list and make it the
+// struct file's private data.
+func (d *Device) open(m *Minor, filp *chardev.File) error {
 	d.touch("drm_open")
 	d.emit(KindDevice, "drm_dev_get", fmt.Sprintf("refs=%d (drm_minor_acquire)", d.refs.Load()))
 	if d.IsUnplugged() {
 		d.emit(KindFile, "drm_open", "ret=-ENODEV (unplugged)")
 		d.Put()
-		return nil, fmt.Errorf("drm_open %s: unplugged: %w", d.path, ErrNoDevice)
+		return fmt.Errorf("drm_open %s: unplugged: %w", d.path, ErrNoDevice)
 	}
 	d.mu.Lock()
 	d.seq++ // shared counter: file and object ids stay deterministic
 	id := d.seq
 	d.mu.Unlock()
-	f := &File{dev: d, minor: m, id: id, handles: map[uint32]*GEMObject{}}
+	f := &File{dev: d, minor: m, filp: filp, id: id, handles: map[uint32]*GEMObject{}}
 	f.obj = d.e.Memory().Alloc(fmt.Sprintf("drm_file %d", id))
-	f.refs.Store(1)
 	if d.drv.Open != nil {
 		if err := d.drv.Open(f); err != nil {
 			f.obj.Free()
 			d.emit(KindFile, "drm_open", fmt.Sprintf("file %d: driver open failed: %v", id, err))
 			d.Put()
-			return nil, fmt.Errorf("drm_open %s: %w", d.path, err)
+			return fmt.Errorf("drm_open %s: %w", d.path, err)
 		}
 	}
 	d.mu.Lock()
 	d.files = append(d.files, f)
 	d.mu.Unlock()
+	filp.Private = f
 	d.emit(KindFile, "drm_open", fmt.Sprintf("file %d opened", id))
-	return f, nil
+	return nil
 }
+
+// fileOf returns the drm_file of an open struct file (file->private_data).
+func fileOf(filp *chardev.File) *File { return filp.Private.(*File) }
 
 // Device returns the drm device (file->minor->dev).
 func (f *File) Device() *Device { return f.dev }
+
+// Filp returns the struct file the drm_file belongs to (file->filp).
+func (f *File) Filp() *chardev.File { return f.filp }
 
 // ID returns the file's number on its device, for traces.
 func (f *File) ID() int { return f.id }
@@ -89,17 +104,7 @@ func (f *File) DriverPriv() any {
 // reference on the struct file; drm_release runs when it was the last
 // (no user mapping left). It works whether or not the device is
 // unplugged. A second Close fails with ErrBadFile.
-func (f *File) Close() error {
-	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
-		return fmt.Errorf("close %s file %d: %w", f.dev.path, f.id, ErrBadFile)
-	}
-	f.closed = true
-	f.mu.Unlock()
-	f.fput()
-	return nil
-}
+func (f *File) Close() error { return f.filp.Close() }
 
 // Released reports whether drm_release has run for the file.
 func (f *File) Released() bool {
@@ -108,19 +113,13 @@ func (f *File) Released() bool {
 	return f.released
 }
 
-// fput drops a reference on the struct file; the last runs drm_release.
-func (f *File) fput() {
-	if f.refs.Add(-1) == 0 {
-		f.release()
-	}
-}
-
-// release is drm_release: drm_close_helper (unlink from the file list,
-// drm_file_free: the GEM handles, the driver's postclose, the drm_file's
-// memory), then drm_minor_release's drm_dev_put.
-func (f *File) release() {
+// drmRelease is drm_release, the struct file's release: drm_close_helper
+// (unlink from the file list, drm_file_free: the GEM handles, the
+// driver's postclose, the drm_file's memory), then drm_minor_release's
+// drm_dev_put.
+func drmRelease(filp *chardev.File) error {
+	f := fileOf(filp)
 	d := f.dev
-	d.yield("drm_release", "drm_release")
 	f.obj.Access("drm_release")
 	d.emit(KindFile, "drm_release", fmt.Sprintf("file %d", f.id))
 	d.mu.Lock()
@@ -140,6 +139,7 @@ func (f *File) release() {
 	f.mu.Unlock()
 	f.obj.Free()
 	d.Put()
+	return nil
 }
 
 // Files returns the number of open files (the length of dev->filelist).

@@ -3,6 +3,7 @@ package drmsim
 import (
 	"fmt"
 
+	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/device"
 )
 
@@ -80,26 +81,26 @@ var coreIoctls = []IoctlDesc{
 	{IoctlMapDumb, "DRM_IOCTL_MODE_MAP_DUMB", ioctlMapDumb},
 }
 
-// Ioctl is ioctl(2) on the file: drm_ioctl. It is a schedule point under a
-// scheduler. As in the kernel, an unplugged device refuses every ioctl with
-// ErrNoDevice before the handler runs (drm_dev_is_unplugged); handlers
-// that touch the hardware must still bracket the access with Enter/Exit,
-// because the unplug can come right after that check. The call holds a
-// reference on the struct file (fdget), so a concurrent Close releases the
-// file only when the ioctl returns. An unknown number
-// gives ErrInvalid, a closed file ErrBadFile. Every call records one
-// drm_ioctl event with its result.
+// Ioctl is ioctl(2) on the file: vfs_ioctl on its struct file (a
+// schedule point under a scheduler, which holds a reference on the file
+// for the call, so a concurrent Close releases the file only when the
+// ioctl returns), reaching drm_ioctl. As in the kernel, an unplugged
+// device refuses every ioctl with ErrNoDevice before the handler runs
+// (drm_dev_is_unplugged); handlers that touch the hardware must still
+// bracket the access with Enter/Exit, because the unplug can come right
+// after that check. An unknown number gives ErrInvalid, a closed file
+// ErrBadFile. Every call that reaches drm_ioctl records one drm_ioctl
+// event with its result.
 func (f *File) Ioctl(cmd Cmd, arg any) error {
+	_, err := f.filp.Ioctl(uint(cmd), arg)
+	return err
+}
+
+// drmIoctl is drm_ioctl, the struct file's unlocked_ioctl.
+func drmIoctl(filp *chardev.File, c uint, arg any) (int, error) {
+	f := fileOf(filp)
 	d := f.dev
-	d.yield("drm_ioctl", "drm_ioctl")
-	f.mu.Lock()
-	closed := f.closed
-	f.mu.Unlock()
-	if closed {
-		return fmt.Errorf("drm_ioctl %s: %w", d.path, ErrBadFile)
-	}
-	f.refs.Add(1) // fdget: a concurrent close cannot release the file under us
-	defer f.fput()
+	cmd := Cmd(c)
 	f.obj.Access("drm_ioctl: file->minor")
 	desc, ok := lookupIoctl(d.drv, cmd)
 	name := desc.Name
@@ -116,7 +117,7 @@ func (f *File) Ioctl(cmd Cmd, arg any) error {
 		err = desc.Func(f, arg)
 	}
 	d.emit(KindIoctl, "drm_ioctl", fmt.Sprintf("file %d %s ret=%s", f.id, name, device.ErrnoName(err)))
-	return err
+	return 0, err
 }
 
 func lookupIoctl(drv *Driver, cmd Cmd) (IoctlDesc, bool) {

@@ -3,6 +3,8 @@ package drmsim
 import (
 	"fmt"
 	"sync"
+
+	"github.com/drvsim/drvsim/chardev"
 )
 
 // Mapping is a user-space mapping of a GEM object (a vma set up by mmap(2)
@@ -29,22 +31,28 @@ type Mapping struct {
 	unmapped bool
 }
 
-// Mmap is mmap(2) on the file at offset (drm_gem_mmap): the object whose
-// fake offset it is must have a handle in this file. It fails with
-// ErrNoEntry for an unknown offset, ErrNoDevice once the device is
-// unplugged, ErrBadFile on a closed file. The kernel's drm_gem_mmap only
-// checks drm_dev_is_unplugged at its start; here the mapping is set up
-// inside a drm_dev_enter section, so that it cannot be added after
-// drm_dev_unplug's unmap_mapping_range (which the kernel does not rule
-// out, harmlessly for shmem objects).
+// Mmap is mmap(2) on the file at offset (do_mmap on its struct file,
+// reaching drm_gem_mmap): the object whose fake offset it is must have a
+// handle in this file. It fails with ErrNoEntry for an unknown offset,
+// ErrNoDevice once the device is unplugged, ErrBadFile on a closed file.
+// The kernel's drm_gem_mmap only checks drm_dev_is_unplugged at its
+// start; here the mapping is set up inside a drm_dev_enter section, so
+// that it cannot be added after drm_dev_unplug's unmap_mapping_range
+// (which the kernel does not rule out, harmlessly for shmem objects).
 func (f *File) Mmap(offset uint64) (*Mapping, error) {
-	d := f.dev
-	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
-		return nil, fmt.Errorf("mmap %s: %w", d.path, ErrBadFile)
+	vma, err := f.filp.Mmap(offset)
+	if err != nil {
+		return nil, err
 	}
+	return vma.(*Mapping), nil
+}
+
+// drmMmap is drm_gem_mmap, the struct file's mmap.
+func drmMmap(filp *chardev.File, offset uint64) (any, error) {
+	f := fileOf(filp)
+	d := f.dev
 	var bo *GEMObject
+	f.mu.Lock()
 	for _, o := range f.handles {
 		if o.offset == offset {
 			bo = o
@@ -60,7 +68,6 @@ func (f *File) Mmap(offset uint64) (*Mapping, error) {
 	}
 	defer d.Exit(idx)
 	bo.get()
-	f.refs.Add(1)
 	m := &Mapping{f: f, bo: bo}
 	d.mu.Lock()
 	d.mappings = append(d.mappings, m)
@@ -129,7 +136,7 @@ func (m *Mapping) Unmap() {
 	}
 	d.mu.Unlock()
 	m.bo.put()
-	m.f.fput()
+	m.f.filp.Put()
 }
 
 // unmapMappings is drm_dev_unplug's unmap_mapping_range over the device's

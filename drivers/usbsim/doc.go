@@ -43,6 +43,19 @@
 // (ErrNoDevice), to a disabled endpoint with -ENOENT, to a dead controller
 // with -ESHUTDOWN, an URB being killed with -EPERM.
 //
+// # Character devices
+//
+// Init also registers the USB character major 180 (usb_major_init), whose
+// opens usb_open hands to the file operations registered for the minor.
+// An interface driver with no class of its own calls USB.RegisterDev
+// (usb_register_dev) at the end of its probe: a free minor from its
+// ClassDriver's base gets the driver's file operations and a device of the
+// usbmisc class below the interface, so /dev/<name> appears; its
+// disconnect calls USB.DeregisterDev (usb_deregister_dev), and its open
+// finds its interface with USB.FindInterface (usb_find_interface). The
+// files are package chardev's: they outlive the device, and what they do
+// once it is gone is the driver's business (see package skel).
+//
 // # Disconnect
 //
 // usb_disconnect marks the device and everything below it NOTATTACHED (new
@@ -57,6 +70,6 @@
 // trace event of one of the kinds in kinds.go, named after the kernel
 // function.
 //
-// Layering: usbsim imports bus, device, driver, sched, trace and sim (for
-// the simulated-memory sanitizer); nothing below imports it.
+// Layering: usbsim imports bus, chardev, device, driver, env, kernel, sched
+// and trace; nothing below imports it.
 package usbsim

@@ -31,24 +31,29 @@ var (
 	// endpoint when the endpoint is disabled (usb_hcd_flush_endpoint, at
 	// unbind and disconnect), and usb_submit_urb once the host controller
 	// is dead.
-	ErrShutdown = &device.Errno{Name: "ESHUTDOWN", Desc: "cannot send after transport endpoint shutdown"}
+	ErrShutdown = device.ErrShutdown
 	// ErrConnReset is -ECONNRESET: the status of an URB unlinked
 	// asynchronously (usb_unlink_urb).
-	ErrConnReset = &device.Errno{Name: "ECONNRESET", Desc: "connection reset by peer"}
+	ErrConnReset = device.ErrConnReset
 	// ErrPerm is -EPERM: usb_submit_urb of an URB being killed or poisoned
 	// (urb->reject).
-	ErrPerm = &device.Errno{Name: "EPERM", Desc: "operation not permitted"}
+	ErrPerm = device.ErrPerm
 	// ErrProto is -EPROTO: a transfer error (bitstuff, no response) that a
 	// device model may report as an URB's status.
-	ErrProto = &device.Errno{Name: "EPROTO", Desc: "protocol error"}
+	ErrProto = device.ErrProto
 	// ErrPipe is -EPIPE: the endpoint stalled.
-	ErrPipe = &device.Errno{Name: "EPIPE", Desc: "broken pipe (endpoint stalled)"}
+	ErrPipe = device.ErrPipe
 	// ErrInProgress is -EINPROGRESS: the status of an URB while it is in
 	// flight.
-	ErrInProgress = &device.Errno{Name: "EINPROGRESS", Desc: "operation now in progress"}
+	ErrInProgress = device.ErrInProgress
+	// ErrExFull is -EXFULL: usb_register_dev with no free minor.
+	ErrExFull = device.ErrExFull
+	// ErrAddrInUse is -EADDRINUSE: usb_register_dev for an interface that
+	// has a minor already.
+	ErrAddrInUse = device.ErrAddrInUse
 	// ErrIdentifierRemoved is -EIDRM: usb_unlink_urb of an URB that is not
 	// in flight (already completed or never submitted).
-	ErrIdentifierRemoved = &device.Errno{Name: "EIDRM", Desc: "identifier removed (URB not linked)"}
+	ErrIdentifierRemoved = device.ErrIdentifierRemoved
 
 	// ErrNotEnumerated is not an errno: Device.Plug returns it (together
 	// with ErrNoDevice) when the gadget is now plugged in at a port no hub

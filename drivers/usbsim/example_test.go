@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/drvsim/drvsim"
+	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/drivers/usbsim"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -87,4 +88,48 @@ func Example() {
 	// usb_unbind_device /sys/devices/usb1/1-1: driver=usb
 	// usb_disconnect /sys/devices/usb1/1-1: release_devnum 2, put_device
 	// usb_release_dev /sys/devices/usb1/1-1
+}
+
+// An interface driver with a character device on the USB major: its probe
+// registers a minor (usb_register_dev), which creates the usbmisc class
+// device and /dev/lp0; open(2) goes through usb_open to the driver's open,
+// which finds its interface by minor (usb_find_interface); disconnect gives
+// the minor back and the node goes.
+func ExampleUSB_RegisterDev() {
+	sys := drvsim.NewSystem()
+	defer sys.Close()
+	usb, _ := usbsim.Init(sys)
+	hcd, _ := usb.AddHCD(1)
+	drv := &usbsim.Driver{Name: "lp", IDTable: []usbsim.DeviceID{usbsim.ID(0x1234, 0x0001)}}
+	cd := &usbsim.ClassDriver{Name: "lp%d", MinorBase: 0, Fops: &chardev.FileOperations{
+		Open: func(f *chardev.File) error {
+			intf := usb.FindInterface(drv, f.Minor()) // usb_find_interface
+			if intf == nil {
+				return usbsim.ErrNoDevice
+			}
+			f.Private = intf
+			return nil
+		},
+	}}
+	drv.Probe = func(intf *usbsim.Interface, _ usbsim.DeviceID) error { return usb.RegisterDev(intf, cd) }
+	drv.Disconnect = func(intf *usbsim.Interface) { usb.DeregisterDev(intf, cd) }
+	if err := usb.Register(drv); err != nil {
+		panic(err)
+	}
+	dev, _ := hcd.RootHub().Plug(1, usbsim.BulkGadget(0x1234, 0x0001, 64, usbsim.NewLoopback(0)))
+	for _, n := range sys.DevNodes() {
+		fmt.Println(n.Path(), n.Devt, n.Dev.Path())
+	}
+	f, err := chardev.Open(sys, "/dev/lp0")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("opened", f.Private.(*usbsim.Interface).Name())
+	dev.Disconnect()
+	fmt.Println("nodes after unplug:", len(sys.DevNodes()))
+	f.Close()
+	// Output:
+	// /dev/lp0 180:0 /sys/devices/usb1/1-1/1-1:1.0/usbmisc/lp0
+	// opened 1-1:1.0
+	// nodes after unplug: 0
 }

@@ -13,6 +13,7 @@ type Interface struct {
 	// guarded by u.mu
 	cond   Condition
 	minor  int
+	usbDev *device.Device // the usbmisc class device (intf->usb_dev)
 	eps    []*endpoint
 	driver *Driver
 }
@@ -86,12 +87,20 @@ func (i *Interface) Minor() int {
 	return i.minor
 }
 
-// SetMinor records the interface's minor number, as usb_register_dev and
+// setMinor records the interface's minor number, as usb_register_dev and
 // usb_deregister_dev do (-1 for none).
-func (i *Interface) SetMinor(m int) {
+func (i *Interface) setMinor(m int) {
 	i.u.mu.Lock()
 	i.minor = m
 	i.u.mu.Unlock()
+}
+
+// ClassDev returns the class device usb_register_dev created for the
+// interface (intf->usb_dev), or nil.
+func (i *Interface) ClassDev() *device.Device {
+	i.u.mu.Lock()
+	defer i.u.mu.Unlock()
+	return i.usbDev
 }
 
 func (i *Interface) setCond(c Condition) {

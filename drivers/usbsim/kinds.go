@@ -20,6 +20,8 @@ const (
 	// KindURB: usb_submit_urb, usb_hcd_giveback_urb, usb_kill_urb,
 	// usb_unlink_urb, usb_hcd_flush_endpoint, anchors (urb.c, hcd.c).
 	KindURB trace.Kind = "usb.urb"
+	// KindFile: usb_register_dev, usb_deregister_dev (file.c).
+	KindFile trace.Kind = "usb.file"
 	// KindPort: what happens at a port that no kernel code sees, because
 	// no hub driver watches it: a device plugged into or pulled out of a
 	// hub whose hub driver is unbound. Its Func is "hardware", not a
@@ -28,4 +30,4 @@ const (
 )
 
 // Kinds lists every kind the USB core records, for trace.OfKind.
-var Kinds = []trace.Kind{KindHub, KindDevice, KindDriver, KindURB, KindPort}
+var Kinds = []trace.Kind{KindHub, KindDevice, KindDriver, KindURB, KindFile, KindPort}

@@ -28,6 +28,7 @@ type USB struct {
 	generic *driver.Driver
 	hub     *Driver
 	killq   *kernel.WaitQueue // usb_kill_urb_queue
+	files   files             // the USB major's minors (file.go)
 
 	mu      sync.Mutex
 	devs    map[*device.Device]*Device
@@ -49,7 +50,9 @@ type USB struct {
 }
 
 // Init is usb_init on machine m (a drvsim.System or a *bus.Core): it
-// registers the "usb" bus on m's driver core, then the hub driver
+// registers the "usb" bus on m's driver core, the USB character major
+// (usb_major_init: major 180, whose opens usb_open dispatches to the
+// minor's driver, see RegisterDev), then the hub driver
 // (usb_hub_init) and the generic device driver "usb"
 // (usb_register_device_driver). The USB core lives in m's environment: its
 // URB buffers and drivers' state come from the machine's memory arena, its
@@ -70,6 +73,10 @@ func Init(m bus.Machine) (*USB, error) {
 	u.killq = kernel.NewWaitQueue(core, "usb_kill_urb_queue")
 	u.bus = &bus.Bus{Name: BusName, Match: u.match, Probe: u.probe, Remove: u.remove, Uevent: u.uevent}
 	if err := core.RegisterBus(u.bus); err != nil {
+		return nil, fmt.Errorf("usb_init: %w", err)
+	}
+	if err := u.majorInit(); err != nil {
+		_ = core.UnregisterBus(u.bus)
 		return nil, fmt.Errorf("usb_init: %w", err)
 	}
 	u.hub = newHubDriver()

@@ -16,8 +16,8 @@
 // hot-unplug of the controller does): drm_dev_unplug, then devres unmaps
 // the registers and drops the devm reference. The open file still holds a
 // reference, so the drm device lives on: its ioctls fail with -ENODEV, a
-// new open fails, and only its close releases the drm device and runs the
-// drmm actions, long after every devm action.
+// new open finds no /dev/dri/card0 (-ENOENT), and only its close releases
+// the drm device and runs the drmm actions, long after every devm action.
 //
 // Run it with:
 //
@@ -32,6 +32,7 @@ import (
 
 	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/bus/platform"
+	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/drivers/drmsim"
 	"github.com/drvsim/drvsim/env"
@@ -122,14 +123,19 @@ func run(w io.Writer) error {
 		return err
 	}
 
-	// show prints the DRM, devres and memory events since the last call.
+	// show prints the DRM, file, /dev node, devres and memory events
+	// since the last call.
 	var seen uint64
 	show := func(title string) {
 		fmt.Fprintf(w, "\n== %s\n", title)
 		for _, e := range sys.Log().Since(seen) {
+			switch {
+			case e.Func == "devtmpfs_create_node", e.Func == "devtmpfs_delete_node":
+				fmt.Fprintln(w, e)
+			}
 			switch e.Kind {
 			case drmsim.KindDevice, drmsim.KindManaged, drmsim.KindFile, drmsim.KindIoctl, drmsim.KindGEM,
-				trace.DevresAdd, trace.DevresRelease, env.Mem, trace.Revoke, trace.SRCU, trace.Note:
+				chardev.Kind, trace.DevresAdd, trace.DevresRelease, env.Mem, trace.Revoke, trace.SRCU, trace.Note:
 				fmt.Fprintln(w, e)
 			}
 		}
@@ -173,17 +179,20 @@ func run(w io.Writer) error {
 		drm.Unplugged(), drm.Released(), drm.Refs())
 
 	// 4. The file still works, in the sense that every call answers:
-	//    -ENODEV.
+	//    -ENODEV. The node is gone: a new open gets -ENOENT.
 	errFlush := f.Ioctl(drmsim.IoctlDirtyFB, &drmsim.DirtyFBArgs{Handle: cd.Handle})
 	errVersion := f.Ioctl(drmsim.IoctlVersion, ver)
 	_, errOpen := class.Open("card0")
 	show("the open file after the unplug")
 	fmt.Fprintf(w, "DIRTYFB: %s, VERSION: %s, a new open: %s\n",
 		device.ErrnoName(errFlush), device.ErrnoName(errVersion), device.ErrnoName(errOpen))
-	for _, err := range []error{errFlush, errVersion, errOpen} {
+	for _, err := range []error{errFlush, errVersion} {
 		if !errors.Is(err, drmsim.ErrNoDevice) {
 			return fmt.Errorf("drm-unplug: after the unplug: want -ENODEV, got %v", err)
 		}
+	}
+	if !errors.Is(errOpen, drmsim.ErrNoEntry) {
+		return fmt.Errorf("drm-unplug: open after the unplug: want -ENOENT, got %v", errOpen)
 	}
 
 	// 5. close(2): the last reference; the drm device and its drmm

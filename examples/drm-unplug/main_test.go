@@ -26,10 +26,12 @@ func TestDRMUnplug(t *testing.T) {
 		"devm_add_action /sys/devices/platform/lcdc: devm_drm_dev_init_release card0",
 		"devm_add_action /sys/devices/platform/lcdc: iounmap lcdc registers",
 		"drmm_add_action /sys/devices/platform/lcdc/drm/card0: lcdc_mode_config_cleanup",
+		"devtmpfs_create_node /sys/devices/platform/lcdc/drm/card0: /dev/dri/card0 226:0",
 		"drm_minor_register /sys/devices/platform/lcdc/drm/card0: /dev/dri/card0",
 		// the process: the file takes a reference, the flush reaches the panel
 		"drm_dev_get /sys/devices/platform/lcdc/drm/card0: refs=2 (drm_minor_acquire)",
 		"drm_open /sys/devices/platform/lcdc/drm/card0: file 1 opened",
+		"chrdev_open /dev/dri/card0: 0",
 		"drm_ioctl /sys/devices/platform/lcdc/drm/card0: file 1 DRM_IOCTL_VERSION ret=0",
 		"lcdc_dirty /sys/devices/platform/lcdc/drm/card0: 4 lines sent to the panel",
 		"drm_ioctl /sys/devices/platform/lcdc/drm/card0: file 1 DRM_IOCTL_MODE_DIRTYFB ret=0",
@@ -38,6 +40,7 @@ func TestDRMUnplug(t *testing.T) {
 		"drm_dev_unplug /sys/devices/platform/lcdc/drm/card0: unplugged, waiting for drm_dev_enter sections",
 		"drm_dev_unplug /sys/devices/platform/lcdc/drm/card0: every drm_dev_enter section has ended",
 		"drm_minor_unregister /sys/devices/platform/lcdc/drm/card0: /dev/dri/card0",
+		"devtmpfs_delete_node /sys/devices/platform/lcdc/drm/card0: /dev/dri/card0",
 		"devm_action_release /sys/devices/platform/lcdc: iounmap lcdc registers",
 		"kfree: lcdc registers (object #2)",
 		"devm_action_release /sys/devices/platform/lcdc: devm_drm_dev_init_release card0",
@@ -46,14 +49,16 @@ func TestDRMUnplug(t *testing.T) {
 		// the open file after the unplug
 		"drm_ioctl /sys/devices/platform/lcdc/drm/card0: file 1 DRM_IOCTL_MODE_DIRTYFB ret=-ENODEV",
 		"drm_ioctl /sys/devices/platform/lcdc/drm/card0: file 1 DRM_IOCTL_VERSION ret=-ENODEV",
-		"drm_open: /dev/dri/card0: ret=-ENODEV (no such minor)",
-		"DIRTYFB: -ENODEV, VERSION: -ENODEV, a new open: -ENODEV",
+		"vfs_ioctl /dev/dri/card0: cmd 0x0: -ENODEV",
+		"do_filp_open /dev/dri/card0: -ENOENT",
+		"DIRTYFB: -ENODEV, VERSION: -ENODEV, a new open: -ENOENT",
 		// the close releases the drm device; drmm actions run now
 		"drm_release /sys/devices/platform/lcdc/drm/card0: file 1",
 		"drm_dev_put /sys/devices/platform/lcdc/drm/card0: refs=0",
 		"drm_dev_release /sys/devices/platform/lcdc/drm/card0: last reference dropped",
 		"drm_managed_release /sys/devices/platform/lcdc/drm/card0: REL lcdc_mode_config_cleanup",
 		"kfree: drm_device card0 (object #1)",
+		"__fput /dev/dri/card0: release 0",
 		"drm device released=true; sanitizer reports: 0; leaks: 0",
 	)
 	// The flush after the unplug never reached the driver.

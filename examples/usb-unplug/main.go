@@ -39,9 +39,9 @@ import (
 	"strings"
 
 	"github.com/drvsim/drvsim"
+	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/drivers/usbsim"
-	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
 	"github.com/drvsim/drvsim/drivers/usbsim/skel"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/kernel"
@@ -79,9 +79,8 @@ func run(w io.Writer) error {
 		must(err)
 		hcd, err := usb.AddHCD(4) // usb_add_hcd: root hub usb1, 4 ports
 		must(err)
-		minors := skel.NewRegistry(usb) // the skeleton's minors, from 192
-		drv := skel.NewRevocable(usb, minors)
-		must(usb.Register(drv)) // usb_register(&skel_driver)
+		drv := skel.NewRevocable(usb) // its minors: USB_MAJOR 180, from 192
+		must(usb.Register(drv))       // usb_register(&skel_driver)
 
 		// 2. Plug a device into port 1. The gadget answers like the
 		//    skeleton's hardware: a bulk IN and a bulk OUT endpoint,
@@ -93,7 +92,7 @@ func run(w io.Writer) error {
 
 		// 3. open("/dev/skel0")
 		say("3. a process opens /dev/skel0")
-		f, err := minors.Open(skel.MinorBase)
+		f, err := chardev.Open(sys, "/dev/skel0") // chrdev_open -> usb_open -> skel_open
 		must(err)
 
 		// The process learns that the device is gone from the remove
@@ -118,20 +117,20 @@ func run(w io.Writer) error {
 			say("6. process: the device is gone, the file is still open")
 			_, err = f.Read(16)
 			say("process: read -> " + errno(err))
-			_, err = f.Ioctl(skel.IoctlBulkInSize, 0)
+			_, err = f.Ioctl(skel.IoctlBulkInSize, nil)
 			say("process: ioctl -> " + errno(err))
 			say("process: close: the last reference to the provider goes")
-			must(f.Release())
+			must(f.Close())
 		})
 
 		s.Go("khubd", func() {
 			// 5. The hub driver sees port 1 go empty: usb_disconnect.
 			say("5. khubd: the cable is pulled: usb_disconnect")
 			must(hcd.RootHub().Unplug(1))
-			_, err := minors.Open(skel.MinorBase)
+			_, err := chardev.Open(sys, "/dev/skel0")
 			say("khubd: unplug complete; a new open of /dev/skel0 -> " + errno(err))
-			if !errors.Is(err, chardev.ErrNoDevice) {
-				panic("open after unplug: want -ENODEV")
+			if !errors.Is(err, chardev.ErrNoEntry) {
+				panic("open after unplug: want -ENOENT: usb_deregister_dev removed the node")
 			}
 			gone.Complete()
 		})
@@ -154,12 +153,15 @@ func run(w io.Writer) error {
 }
 
 // keep selects the events worth reading: the narration, the skeleton and
-// its file, the URBs, probe and unbind of the interface, the devres
+// its file and node, the URBs, probe and unbind of the interface, the devres
 // actions, the revoke and its grace period, the allocations and frees, and
 // the moments a task had to wait.
 func keep(e trace.Event) bool {
+	if e.Func == "devtmpfs_create_node" || e.Func == "devtmpfs_delete_node" {
+		return true // /dev/skel0 appears and goes
+	}
 	switch e.Kind {
-	case trace.Note, skel.Kind, chardev.Kind, usbsim.KindURB,
+	case trace.Note, skel.Kind, chardev.Kind, usbsim.KindFile, usbsim.KindURB,
 		trace.DevresAdd, trace.DevresRelease, trace.Revoke, trace.Revocable, trace.SRCU:
 		return true
 	case usbsim.KindHub:

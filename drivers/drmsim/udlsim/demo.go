@@ -31,7 +31,7 @@ type DemoResult struct {
 	// FlushErr is the result of the flush that raced the unplug (nil or
 	// -ENODEV); AfterErrs the results of the ioctl (-ENODEV), the store
 	// through the mapping (nil: drm_gem_shmem_fault maps the pages again)
-	// and the open (-ENODEV) attempted after the unplug.
+	// and the open (-ENOENT: the node is gone) attempted after the unplug.
 	FlushErr  error
 	AfterErrs []error
 	// UnplugWaited reports whether drm_dev_unplug had to wait for the

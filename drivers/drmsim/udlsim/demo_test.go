@@ -19,7 +19,7 @@ func TestUnplugDemo(t *testing.T) {
 	require.Len(t, res.AfterErrs, 3)
 	assert.ErrorIs(t, res.AfterErrs[0], drmsim.ErrNoDevice)
 	assert.NoError(t, res.AfterErrs[1], "the shmem fault handler maps the pages again")
-	assert.ErrorIs(t, res.AfterErrs[2], drmsim.ErrNoDevice)
+	assert.ErrorIs(t, res.AfterErrs[2], drmsim.ErrNoEntry, "the node is gone")
 	assert.Contains(t, res.Trace, "drm_dev_unplug")
 	assert.Contains(t, res.Trace, "REL drm_dev_init_release")
 	again, err := udlsim.UnplugDemo()

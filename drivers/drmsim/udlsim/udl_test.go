@@ -40,7 +40,7 @@ func TestPlugFlushUnplugClose(t *testing.T) {
 			assert.False(t, d.Released())
 			assert.ErrorIs(t, f.Ioctl(drmsim.IoctlDirtyFB, &drmsim.DirtyFBArgs{Handle: cd.Handle}), drmsim.ErrNoDevice)
 			_, err = r.Class.Open("card0")
-			assert.ErrorIs(t, err, drmsim.ErrNoDevice)
+			assert.ErrorIs(t, err, drmsim.ErrNoEntry, "the node is gone")
 			require.NoError(t, f.Close())
 			assert.True(t, d.Released())
 			assert.Empty(t, r.Memory().Reports())

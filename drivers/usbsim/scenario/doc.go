@@ -3,8 +3,8 @@
 // happened: the entry points of the drvsim CLI's USB demo and of the
 // lifecycle tests.
 //
-// A Rig is one machine: a driver core, the USB core on it, a host
-// controller, the skeletons' minor range and one skeleton driver. MidRead
+// A Rig is one machine: a driver core, the USB core on it (with the USB
+// character major), a host controller and one skeleton driver. MidRead
 // is scenario 2 of docs/usb.md (a read in flight when the device is
 // unplugged), runnable once (Run, with a seed) or under exploration
 // (Explore). RunDemo runs the CLI demo and cuts its trace into narrated

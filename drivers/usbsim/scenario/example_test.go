@@ -14,7 +14,8 @@ import (
 // usb_bulk_msg, the unplug terminates its URB (-ESHUTDOWN), runs
 // skel_disconnect and revokes the provider, waiting in synchronize_srcu
 // for the reader to leave its read section; every later read returns
-// -ENODEV, and the last close frees the state.
+// -ENODEV, a new open finds no /dev/skel0 (-ENOENT), and the last close
+// frees the state.
 func ExampleUnplugMidRead() {
 	res, m := scenario.UnplugMidRead(skel.Revocable)
 	fmt.Println("failed:", res.Failed())
@@ -34,16 +35,16 @@ func ExampleUnplugMidRead() {
 	// failed: false
 	// read in flight: no such device (-ENODEV) (urb status -ESHUTDOWN)
 	// read after unplug: skel_read: no such device (-ENODEV) (revocable_try_access skel 1-1:1.0: revocable: resource revoked (-ENODEV))
-	// open after unplug: open minor 192: no such device (-ENODEV)
+	// open after unplug: open /dev/skel0: no such entry (-ENOENT)
 	// [reader] schedule: block usb_start_wait_urb urb 1 ep81 -> unplug
 	// [unplug] usb_hcd_giveback_urb /sys/devices/usb1/1-1: urb 1 ep81 status=-ESHUTDOWN actual=0
 	// [unplug] skel_disconnect /sys/devices/usb1/1-1/1-1:1.0: USB Skeleton #192 now disconnected
 	// [unplug] revocable_provider_revoke skel 1-1:1.0: start
 	// [unplug] schedule: block synchronize_srcu skel 1-1:1.0 -> reader
-	// [reader] vfs_read /dev/usb: skel0: -ENODEV
+	// [reader] vfs_read /dev/skel0: -ENODEV
 	// [reader] schedule: block remove uevent -> unplug
 	// [unplug] revocable_provider_revoke skel 1-1:1.0: grace period done
-	// [reader] vfs_read /dev/usb: skel0: -ENODEV
+	// [reader] vfs_read /dev/skel0: -ENODEV
 	// [reader] revocable_provider_release skel 1-1:1.0: released
-	// [reader] __fput /dev/usb: skel0: release 0
+	// [reader] __fput /dev/skel0: release 0
 }

@@ -6,26 +6,26 @@ import (
 	"sync/atomic"
 
 	"github.com/drvsim/drvsim"
+	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/drivers/usbsim"
-	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
 	"github.com/drvsim/drvsim/drivers/usbsim/skel"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/sim"
 )
 
-// MidRead is scenario 2: a process has the skeleton's device open and a
-// read in flight (the device has no data yet) when the device is
-// unplugged. Three simulated tasks: "reader" (a read, then, once the
-// unplug is complete, a read, an ioctl and the release), "unplug" (the hub
+// MidRead is scenario 2: a process has the skeleton's device (/dev/skel0)
+// open and a read in flight (the device has no data yet) when the device
+// is unplugged. Three simulated tasks: "reader" (a read, then, once the
+// unplug is complete, a read, an ioctl and the close), "unplug" (the hub
 // sees the port go empty, then tries a new open) and, with Feed, "device"
-// (the device produces data: the first read can then complete). After the run the minor is free, a new open fails with
-// -ENODEV, and every allocation has been freed exactly once (the Sim's
-// leak check and the sanitizer).
+// (the device produces data: the first read can then complete). After the
+// run the minor is free and its node gone, and every allocation has been
+// freed exactly once (the Sim's leak check and the sanitizer).
 //
 // Invariants checked inside the run (a violation fails it, with the
 // schedule to replay): the first read returns data or -ENODEV; the open
-// after the unplug, and the read and ioctl after it, return -ENODEV;
-// release succeeds.
+// after the unplug finds no node (-ENOENT); the read and ioctl after it
+// return -ENODEV; the close succeeds.
 type MidRead struct {
 	// Variant is the skeleton under test.
 	Variant skel.Variant
@@ -58,35 +58,35 @@ func (m *MidRead) Scenario(s *sim.Sim) {
 	if err != nil {
 		panic(err)
 	}
-	f, err := r.Minors.Open(skel.MinorBase)
+	f, err := chardev.Open(r.Sys, "/dev/skel0")
 	if err != nil {
 		panic(err)
 	}
 	var unplugged atomic.Bool
 	s.Go("reader", func() {
 		m.FirstData, m.FirstErr = f.Read(16)
-		if m.FirstErr != nil && !errors.Is(m.FirstErr, chardev.ErrNoDevice) {
+		if m.FirstErr != nil && !errors.Is(m.FirstErr, usbsim.ErrNoDevice) {
 			panic(fmt.Sprintf("first read: want data or -ENODEV, got %v", m.FirstErr))
 		}
 		// The process learns that the device is gone (the "remove"
 		// uevent); from then on every operation must fail.
 		s.Block(sched.Wait{What: "remove uevent"}, unplugged.Load)
 		_, m.SecondErr = f.Read(16)
-		_, m.IoctlErr = f.Ioctl(skel.IoctlBulkInSize, 0)
-		if !errors.Is(m.SecondErr, chardev.ErrNoDevice) || !errors.Is(m.IoctlErr, chardev.ErrNoDevice) {
+		_, m.IoctlErr = f.Ioctl(skel.IoctlBulkInSize, nil)
+		if !errors.Is(m.SecondErr, usbsim.ErrNoDevice) || !errors.Is(m.IoctlErr, usbsim.ErrNoDevice) {
 			panic(fmt.Sprintf("after unplug: want -ENODEV, got read %v, ioctl %v", m.SecondErr, m.IoctlErr))
 		}
-		if err := f.Release(); err != nil {
-			panic(fmt.Sprintf("release: %v", err))
+		if err := f.Close(); err != nil {
+			panic(fmt.Sprintf("close: %v", err))
 		}
 	})
 	s.Go("unplug", func() {
 		if err := r.HCD.RootHub().Unplug(1); err != nil {
 			panic(err)
 		}
-		_, m.ReopenErr = r.Minors.Open(skel.MinorBase)
-		if !errors.Is(m.ReopenErr, chardev.ErrNoDevice) {
-			panic(fmt.Sprintf("open after unplug: want -ENODEV, got %v", m.ReopenErr))
+		_, m.ReopenErr = chardev.Open(r.Sys, "/dev/skel0")
+		if !errors.Is(m.ReopenErr, chardev.ErrNoEntry) {
+			panic(fmt.Sprintf("open after unplug: want -ENOENT (no node), got %v", m.ReopenErr))
 		}
 		unplugged.Store(true)
 	})

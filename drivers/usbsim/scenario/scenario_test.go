@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/drvsim/drvsim"
+	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/drivers/usbsim"
-	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
 	"github.com/drvsim/drvsim/drivers/usbsim/scenario"
 	"github.com/drvsim/drvsim/drivers/usbsim/skel"
 	"github.com/drvsim/drvsim/internal/raceexit"
@@ -31,8 +31,8 @@ var correct = []skel.Variant{skel.Classic, skel.Revocable}
 // the expected outcome, so a change in the model's schedule points shows).
 func TestMidReadExhaustive(t *testing.T) {
 	want := map[skel.Variant]map[bool]int{
-		skel.Classic:   {false: 48, true: 491},
-		skel.Revocable: {false: 99, true: 1074},
+		skel.Classic:   {false: 77, true: 780},
+		skel.Revocable: {false: 138, true: 1475},
 	}
 	for _, v := range correct {
 		for _, feed := range []bool{false, true} {
@@ -96,9 +96,9 @@ func TestUnplugMidReadTrace(t *testing.T) {
 		t.Run(string(v), func(t *testing.T) {
 			res, m := scenario.UnplugMidRead(v)
 			require.False(t, res.Failed(), "%s", res)
-			assert.ErrorIs(t, m.FirstErr, chardev.ErrNoDevice)
-			assert.ErrorIs(t, m.SecondErr, chardev.ErrNoDevice)
-			assert.ErrorIs(t, m.ReopenErr, chardev.ErrNoDevice)
+			assert.ErrorIs(t, m.FirstErr, usbsim.ErrNoDevice)
+			assert.ErrorIs(t, m.SecondErr, usbsim.ErrNoDevice)
+			assert.ErrorIs(t, m.ReopenErr, chardev.ErrNoEntry)
 			var got []string
 			for _, e := range scenario.DemoEvents(res.Events) {
 				switch {
@@ -115,12 +115,12 @@ func TestUnplugMidReadTrace(t *testing.T) {
 					"[unplug] usb_hcd_giveback_urb /sys/devices/usb1/1-1: urb 1 ep81 status=-ESHUTDOWN actual=0",
 					"[unplug] mutex_lock: io_mutex: waiting for reader",
 					"[unplug] schedule: block mutex io_mutex -> reader",
-					"[reader] vfs_read /dev/usb: skel0: -ENODEV",
+					"[reader] vfs_read /dev/skel0: -ENODEV",
 					"[reader] schedule: block remove uevent -> unplug",
 					"[unplug] skel_disconnect /sys/devices/usb1/1-1/1-1:1.0: USB Skeleton #192 now disconnected",
-					"[reader] vfs_read /dev/usb: skel0: -ENODEV",
+					"[reader] vfs_read /dev/skel0: -ENODEV",
 					"[reader] skel_delete /sys/devices/usb1/1-1: freeing bulk_in_buffer and struct usb_skel",
-					"[reader] __fput /dev/usb: skel0: release 0",
+					"[reader] __fput /dev/skel0: release 0",
 				},
 				skel.Revocable: {
 					"[reader] schedule: block usb_start_wait_urb urb 1 ep81 -> unplug",
@@ -128,12 +128,12 @@ func TestUnplugMidReadTrace(t *testing.T) {
 					"[unplug] skel_disconnect /sys/devices/usb1/1-1/1-1:1.0: USB Skeleton #192 now disconnected",
 					"[unplug] revocable_provider_revoke skel 1-1:1.0: start",
 					"[unplug] schedule: block synchronize_srcu skel 1-1:1.0 -> reader",
-					"[reader] vfs_read /dev/usb: skel0: -ENODEV",
+					"[reader] vfs_read /dev/skel0: -ENODEV",
 					"[reader] schedule: block remove uevent -> unplug",
 					"[unplug] revocable_provider_revoke skel 1-1:1.0: grace period done",
-					"[reader] vfs_read /dev/usb: skel0: -ENODEV",
+					"[reader] vfs_read /dev/skel0: -ENODEV",
 					"[reader] revocable_provider_release skel 1-1:1.0: released",
-					"[reader] __fput /dev/usb: skel0: release 0",
+					"[reader] __fput /dev/skel0: release 0",
 				},
 			}
 			assert.Equal(t, want[v], got)
@@ -160,17 +160,17 @@ func openRace(v skel.Variant, rigs *[]*scenario.Rig) func(*sim.Sim) {
 			panic(err)
 		}
 		s.Go("open", func() {
-			f, err := r.Minors.Open(skel.MinorBase)
+			f, err := r.OpenMinor(0)
 			if err != nil {
-				if !errors.Is(err, chardev.ErrNoDevice) {
+				if !errors.Is(err, usbsim.ErrNoDevice) {
 					panic(fmt.Sprintf("open: %v", err))
 				}
 				return
 			}
-			if _, err := f.Read(1); err != nil && !errors.Is(err, chardev.ErrNoDevice) {
+			if _, err := f.Read(1); err != nil && !errors.Is(err, usbsim.ErrNoDevice) {
 				panic(fmt.Sprintf("read: %v", err))
 			}
-			if err := f.Release(); err != nil {
+			if err := f.Close(); err != nil {
 				panic(err)
 			}
 		})
@@ -204,7 +204,7 @@ func TestOpenRacingUnplug(t *testing.T) {
 func TestProbeFaultUnderSim(t *testing.T) {
 	var rig *scenario.Rig
 	defer func() { rig.Close() }()
-	res := sim.Run(sim.Config{Faults: []sim.FaultRule{{Point: chardev.FaultRegister, Nth: 1}}}, func(s *sim.Sim) {
+	res := sim.Run(sim.Config{Faults: []sim.FaultRule{{Point: usbsim.FaultRegisterDev, Nth: 1}}}, func(s *sim.Sim) {
 		var err error
 		if rig, err = scenario.NewRig(skel.Revocable, drvsim.NewSystem(drvsim.OnSim(s))); err != nil {
 			panic(err)
@@ -218,7 +218,7 @@ func TestProbeFaultUnderSim(t *testing.T) {
 		}
 	})
 	require.False(t, res.Failed(), "%s", res)
-	assert.Contains(t, res.TraceText(), "usb_register_dev /dev/usb: skel%d: injected fault")
+	assert.Contains(t, res.TraceText(), "usb_register_dev /sys/devices/usb1/1-1/1-1:1.0: injected fault")
 	assert.Contains(t, res.TraceText(), "kfree: skel hw state")
 }
 
@@ -230,8 +230,8 @@ func TestDemo(t *testing.T) {
 		"driver_bound /sys/devices/usb1/1-1/1-1:1.0: driver=skel-revocable: bound",
 		"devm_add_action /sys/devices/usb1/1-1/1-1:1.0: revocable_provider_revoke skel 1-1:1.0",
 		"[unplug] schedule: block synchronize_srcu skel 1-1:1.0 -> reader",
-		"[reader] vfs_read /dev/usb: skel0: -ENODEV",
-		"[reader] __fput /dev/usb: skel0: release 0",
+		"[reader] vfs_read /dev/skel0: -ENODEV",
+		"[reader] __fput /dev/skel0: release 0",
 		"BUG: KASAN: use-after-free",
 		"replay: DRVSIM_SEED=",
 	} {

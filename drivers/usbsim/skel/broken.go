@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/drivers/usbsim"
-	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/kernel"
 )
@@ -33,20 +33,21 @@ type broken struct {
 
 // NewBroken returns the racy skeleton as a usb_driver named "skel-broken".
 // Do not copy it: it is here to be caught.
-func NewBroken(u *usbsim.USB, reg *chardev.Registry) *usbsim.Driver {
-	ops := &chardev.Operations{}
+func NewBroken(u *usbsim.USB) *usbsim.Driver {
 	drv := &usbsim.Driver{Name: string(Broken), IDTable: IDTable()}
-	drv.Probe = func(intf *usbsim.Interface, _ usbsim.DeviceID) error { return brokenProbe(u, reg, ops, intf) }
-	drv.Disconnect = func(intf *usbsim.Interface) { brokenDisconnect(reg, intf) }
-	ops.Open = func(f *chardev.File) error { return brokenOpen(reg, f) }
-	ops.Read = brokenRead
-	ops.Write = brokenWrite
-	ops.Ioctl = brokenIoctl
-	ops.Release = brokenRelease
+	cd := classDriver(&chardev.FileOperations{
+		Open:          func(f *chardev.File) error { return brokenOpen(u, drv, f) },
+		Read:          brokenRead,
+		Write:         brokenWrite,
+		UnlockedIoctl: brokenIoctl,
+		Release:       brokenRelease,
+	})
+	drv.Probe = func(intf *usbsim.Interface, _ usbsim.DeviceID) error { return brokenProbe(u, cd, intf) }
+	drv.Disconnect = func(intf *usbsim.Interface) { brokenDisconnect(u, cd, intf) }
 	return drv
 }
 
-func brokenProbe(u *usbsim.USB, reg *chardev.Registry, ops *chardev.Operations, intf *usbsim.Interface) error {
+func brokenProbe(u *usbsim.USB, cd *usbsim.ClassDriver, intf *usbsim.Interface) error {
 	dev := &broken{u: u, obj: u.Memory().Alloc("struct usb_skel"), minor: -1}
 	dev.kref.Store(1)
 	dev.ioMutex = kernel.NewMutex(u.Core(), "io_mutex")
@@ -68,15 +69,13 @@ func brokenProbe(u *usbsim.USB, reg *chardev.Registry, ops *chardev.Operations, 
 		return err
 	}
 	intf.SetIntfdata(dev)
-	minor, err := reg.Register(NodeName, ops, intf)
-	if err != nil {
+	if err := u.RegisterDev(intf, cd); err != nil {
 		intf.SetIntfdata(nil)
 		dev.put()
 		return err
 	}
-	dev.minor = minor
-	intf.SetMinor(minor)
-	emit(u, intf.Path(), "skel_probe", fmt.Sprintf("USB Skeleton device now attached to USBSkel-%d", minor))
+	dev.minor = intf.Minor()
+	emit(u, intf.Path(), "skel_probe", fmt.Sprintf("USB Skeleton device now attached to USBSkel-%d", dev.minor))
 	return nil
 }
 
@@ -97,14 +96,14 @@ func (dev *broken) connected() bool {
 	return !dev.disconnected
 }
 
-func brokenOpen(reg *chardev.Registry, f *chardev.File) error {
-	intf, _ := reg.Data(f.Minor()).(*usbsim.Interface)
+func brokenOpen(u *usbsim.USB, drv *usbsim.Driver, f *chardev.File) error {
+	intf := u.FindInterface(drv, f.Minor())
 	if intf == nil {
-		return fmt.Errorf("skel_open: %w", chardev.ErrNoDevice)
+		return fmt.Errorf("skel_open: %w", usbsim.ErrNoDevice)
 	}
 	dev, _ := intf.Intfdata().(*broken)
 	if dev == nil {
-		return fmt.Errorf("skel_open: %w", chardev.ErrNoDevice)
+		return fmt.Errorf("skel_open: %w", usbsim.ErrNoDevice)
 	}
 	dev.kref.Add(1)
 	f.Private = dev
@@ -119,7 +118,7 @@ func brokenRelease(f *chardev.File) error {
 func brokenRead(f *chardev.File, n int) ([]byte, error) {
 	dev := f.Private.(*broken)
 	if !dev.connected() {
-		return nil, fmt.Errorf("skel_read: %w", chardev.ErrNoDevice)
+		return nil, fmt.Errorf("skel_read: %w", usbsim.ErrNoDevice)
 	}
 	// BUG: the io mutex is dropped; the read mutex only keeps readers
 	// apart, and disconnect and the devres release can run at any point
@@ -142,33 +141,31 @@ func brokenRead(f *chardev.File, n int) ([]byte, error) {
 func brokenWrite(f *chardev.File, p []byte) (int, error) {
 	dev := f.Private.(*broken)
 	if !dev.connected() {
-		return 0, fmt.Errorf("skel_write: %w", chardev.ErrNoDevice)
+		return 0, fmt.Errorf("skel_write: %w", usbsim.ErrNoDevice)
 	}
 	return submitWrite(dev.u, dev.udev, dev.bulkOut.Address, &dev.anchor, p)
 }
 
-func brokenIoctl(f *chardev.File, cmd uint, _ int) (int, error) {
+func brokenIoctl(f *chardev.File, cmd uint, _ any) (int, error) {
 	dev := f.Private.(*broken)
 	if !dev.connected() {
-		return 0, fmt.Errorf("skel_ioctl: %w", chardev.ErrNoDevice)
+		return 0, fmt.Errorf("skel_ioctl: %w", usbsim.ErrNoDevice)
 	}
 	if cmd != IoctlBulkInSize {
-		return 0, chardev.ErrNotSupported
+		return 0, fmt.Errorf("skel_ioctl: cmd %#x: %w", cmd, chardev.ErrNoTTY)
 	}
 	dev.buf.Bytes("skel_ioctl: bulk_in_size")
 	return dev.buf.Len(), nil
 }
 
-func brokenDisconnect(reg *chardev.Registry, intf *usbsim.Interface) {
+func brokenDisconnect(u *usbsim.USB, cd *usbsim.ClassDriver, intf *usbsim.Interface) {
 	dev := intf.Intfdata().(*broken)
 	minor := intf.Minor()
-	reg.Deregister(dev.minor)
-	intf.SetMinor(-1)
+	u.DeregisterDev(intf, cd)
 	dev.ioMutex.Lock()
 	dev.disconnected = true
 	dev.ioMutex.Unlock()
 	dev.anchor.KillAll()
-	u := dev.u
 	dev.put()
 	emit(u, intf.Path(), "skel_disconnect", fmt.Sprintf("USB Skeleton #%d now disconnected", minor))
 }

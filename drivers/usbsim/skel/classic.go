@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/drivers/usbsim"
-	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/kernel"
 )
@@ -29,16 +29,17 @@ type classic struct {
 
 // NewClassic returns the kernel's usb-skeleton as a usb_driver named
 // "skel-classic".
-func NewClassic(u *usbsim.USB, reg *chardev.Registry) *usbsim.Driver {
-	ops := &chardev.Operations{}
+func NewClassic(u *usbsim.USB) *usbsim.Driver {
 	drv := &usbsim.Driver{Name: string(Classic), IDTable: IDTable()}
-	drv.Probe = func(intf *usbsim.Interface, _ usbsim.DeviceID) error { return classicProbe(u, reg, ops, intf) }
-	drv.Disconnect = func(intf *usbsim.Interface) { classicDisconnect(reg, intf) }
-	ops.Open = func(f *chardev.File) error { return classicOpen(reg, f) }
-	ops.Read = classicRead
-	ops.Write = classicWrite
-	ops.Ioctl = classicIoctl
-	ops.Release = classicRelease
+	cd := classDriver(&chardev.FileOperations{
+		Open:          func(f *chardev.File) error { return classicOpen(u, drv, f) },
+		Read:          classicRead,
+		Write:         classicWrite,
+		UnlockedIoctl: classicIoctl,
+		Release:       classicRelease,
+	})
+	drv.Probe = func(intf *usbsim.Interface, _ usbsim.DeviceID) error { return classicProbe(u, cd, intf) }
+	drv.Disconnect = func(intf *usbsim.Interface) { classicDisconnect(u, cd, intf) }
 	return drv
 }
 
@@ -46,7 +47,7 @@ func NewClassic(u *usbsim.USB, reg *chardev.Registry) *usbsim.Driver {
 // the usb_device and the interface, find the endpoints, allocate the
 // bulk-in buffer, register a minor; any failure drops the probe's
 // reference, which frees everything (skel_delete).
-func classicProbe(u *usbsim.USB, reg *chardev.Registry, ops *chardev.Operations, intf *usbsim.Interface) error {
+func classicProbe(u *usbsim.USB, cd *usbsim.ClassDriver, intf *usbsim.Interface) error {
 	dev := &classic{u: u, obj: u.Memory().Alloc("struct usb_skel"), minor: -1}
 	dev.kref.Store(1) // kref_init
 	dev.ioMutex = kernel.NewMutex(u.Core(), "io_mutex")
@@ -62,15 +63,13 @@ func classicProbe(u *usbsim.USB, reg *chardev.Registry, ops *chardev.Operations,
 	dev.bulkIn, dev.bulkOut = in, out
 	dev.buf = u.AllocBuffer("bulk_in_buffer", in.MaxPacket)
 	intf.SetIntfdata(dev)
-	minor, err := reg.Register(NodeName, ops, intf)
-	if err != nil {
+	if err := u.RegisterDev(intf, cd); err != nil {
 		intf.SetIntfdata(nil)
 		dev.put()
 		return err
 	}
-	dev.minor = minor
-	intf.SetMinor(minor)
-	emit(u, intf.Path(), "skel_probe", fmt.Sprintf("USB Skeleton device now attached to USBSkel-%d", minor))
+	dev.minor = intf.Minor()
+	emit(u, intf.Path(), "skel_probe", fmt.Sprintf("USB Skeleton device now attached to USBSkel-%d", dev.minor))
 	return nil
 }
 
@@ -89,14 +88,14 @@ func (dev *classic) put() {
 }
 
 // classicOpen is skel_open: find the interface by minor, take a reference.
-func classicOpen(reg *chardev.Registry, f *chardev.File) error {
-	intf, _ := reg.Data(f.Minor()).(*usbsim.Interface) // usb_find_interface
+func classicOpen(u *usbsim.USB, drv *usbsim.Driver, f *chardev.File) error {
+	intf := u.FindInterface(drv, f.Minor()) // usb_find_interface
 	if intf == nil {
-		return fmt.Errorf("skel_open: can't find device for minor %d: %w", f.Minor(), chardev.ErrNoDevice)
+		return fmt.Errorf("skel_open: can't find device for minor %d: %w", f.Minor(), usbsim.ErrNoDevice)
 	}
 	dev, _ := intf.Intfdata().(*classic)
 	if dev == nil {
-		return fmt.Errorf("skel_open: %w", chardev.ErrNoDevice)
+		return fmt.Errorf("skel_open: %w", usbsim.ErrNoDevice)
 	}
 	dev.obj.Access("skel_open: kref_get dev->kref")
 	dev.kref.Add(1)
@@ -122,7 +121,7 @@ func classicRead(f *chardev.File, n int) ([]byte, error) {
 	defer dev.ioMutex.Unlock()
 	dev.obj.Access("skel_read: dev->disconnected")
 	if dev.disconnected { // disconnect() was called
-		return nil, fmt.Errorf("skel_read: %w", chardev.ErrNoDevice)
+		return nil, fmt.Errorf("skel_read: %w", usbsim.ErrNoDevice)
 	}
 	got, err := dev.udev.BulkMsg(dev.bulkIn.Address, dev.buf, min(n, dev.buf.Len()))
 	if err != nil {
@@ -145,7 +144,7 @@ func classicWrite(f *chardev.File, p []byte) (int, error) {
 	if dev.disconnected {
 		dev.ioMutex.Unlock()
 		buf.Free()
-		return 0, fmt.Errorf("skel_write: %w", chardev.ErrNoDevice)
+		return 0, fmt.Errorf("skel_write: %w", usbsim.ErrNoDevice)
 	}
 	urb := u.AllocURB()
 	urb.FillBulk(dev.udev, dev.bulkOut.Address, buf, len(p), writeCallback, nil)
@@ -163,16 +162,16 @@ func classicWrite(f *chardev.File, p []byte) (int, error) {
 // classicIoctl returns bulk_in_size, under the io mutex (the kernel's
 // skeleton has no ioctl; this one reads the state the same way its read
 // does).
-func classicIoctl(f *chardev.File, cmd uint, _ int) (int, error) {
+func classicIoctl(f *chardev.File, cmd uint, _ any) (int, error) {
 	dev := f.Private.(*classic)
 	dev.ioMutex.Lock()
 	defer dev.ioMutex.Unlock()
 	dev.obj.Access("skel_ioctl: dev->disconnected")
 	if dev.disconnected {
-		return 0, fmt.Errorf("skel_ioctl: %w", chardev.ErrNoDevice)
+		return 0, fmt.Errorf("skel_ioctl: %w", usbsim.ErrNoDevice)
 	}
 	if cmd != IoctlBulkInSize {
-		return 0, chardev.ErrNotSupported
+		return 0, fmt.Errorf("skel_ioctl: cmd %#x: %w", cmd, chardev.ErrNoTTY)
 	}
 	return dev.buf.Len(), nil
 }
@@ -180,17 +179,15 @@ func classicIoctl(f *chardev.File, cmd uint, _ int) (int, error) {
 // classicDisconnect is skel_disconnect: give the minor back, set
 // disconnected under the io mutex (waiting for I/O in progress), kill the
 // anchored URBs, drop the probe's reference, then say so.
-func classicDisconnect(reg *chardev.Registry, intf *usbsim.Interface) {
+func classicDisconnect(u *usbsim.USB, cd *usbsim.ClassDriver, intf *usbsim.Interface) {
 	dev := intf.Intfdata().(*classic)
 	minor := intf.Minor()
-	reg.Deregister(dev.minor) // usb_deregister_dev: give back our minor
-	intf.SetMinor(-1)
-	dev.ioMutex.Lock() // prevent more I/O from starting
+	u.DeregisterDev(intf, cd) // give back our minor
+	dev.ioMutex.Lock()        // prevent more I/O from starting
 	dev.obj.Access("skel_disconnect: dev->disconnected = 1")
 	dev.disconnected = true
 	dev.ioMutex.Unlock()
 	dev.anchor.KillAll()
-	u := dev.u
 	dev.put()
 	emit(u, intf.Path(), "skel_disconnect", fmt.Sprintf("USB Skeleton #%d now disconnected", minor))
 }

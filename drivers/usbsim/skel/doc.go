@@ -31,14 +31,14 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/drivers/usbsim"
-	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
 	"github.com/drvsim/drvsim/trace"
 )
 
 // The skeleton's ids and minor range (USB_SKEL_VENDOR_ID, ..._PRODUCT_ID,
-// USB_SKEL_MINOR_BASE).
+// USB_SKEL_MINOR_BASE): its first device is /dev/skel0, USB_MAJOR:192.
 const (
 	VendorID  = 0xfff0
 	ProductID = 0xfff0
@@ -49,6 +49,7 @@ const (
 
 // IoctlBulkInSize is the one ioctl the skeletons implement: it returns the
 // size of the bulk-in buffer (bulk_in_size), a read of the driver state.
+// Any other command is -ENOTTY.
 const IoctlBulkInSize = 0x5301
 
 // Kind is the trace kind of the skeleton drivers' own steps (skel_probe,
@@ -68,24 +69,26 @@ const (
 // Variants lists the three variants, correct ones first.
 var Variants = []Variant{Classic, Revocable, Broken}
 
-// New returns the usb_driver of variant v, registering its minors in reg.
+// New returns the usb_driver of variant v on u; its probe registers a
+// minor of the USB major (usb_register_dev with ClassDriver's pattern).
 // Register it with u.Register.
-func New(v Variant, u *usbsim.USB, reg *chardev.Registry) (*usbsim.Driver, error) {
+func New(v Variant, u *usbsim.USB) (*usbsim.Driver, error) {
 	switch v {
 	case Classic:
-		return NewClassic(u, reg), nil
+		return NewClassic(u), nil
 	case Revocable:
-		return NewRevocable(u, reg), nil
+		return NewRevocable(u), nil
 	case Broken:
-		return NewBroken(u, reg), nil
+		return NewBroken(u), nil
 	}
 	return nil, fmt.Errorf("skel: unknown variant %q: %w", v, device.ErrInvalid)
 }
 
-// NewRegistry returns the minor range the skeletons use (16 minors from
-// MinorBase), on u's driver core.
-func NewRegistry(u *usbsim.USB) *chardev.Registry {
-	return chardev.NewRegistry(u.Core(), "usb", MinorBase, 16)
+// classDriver is skel_class: the skeleton's usb_class_driver, with the
+// variant's file operations. Like the kernel's, it has no devnode: the
+// node is /dev/skel<N>.
+func classDriver(fops *chardev.FileOperations) *usbsim.ClassDriver {
+	return &usbsim.ClassDriver{Name: NodeName, Fops: fops, MinorBase: MinorBase}
 }
 
 // IDTable is skel_table: USB_DEVICE(VendorID, ProductID).
@@ -111,7 +114,7 @@ func ioErr(err error) error {
 		return nil
 	case errors.Is(err, usbsim.ErrShutdown), errors.Is(err, usbsim.ErrNoDevice),
 		errors.Is(err, usbsim.ErrNoEntry):
-		return fmt.Errorf("%w (urb status %s)", chardev.ErrNoDevice, usbsim.Errno(err))
+		return fmt.Errorf("%w (urb status %s)", usbsim.ErrNoDevice, usbsim.Errno(err))
 	}
 	return fmt.Errorf("%w (urb status %s)", usbsim.ErrIO, usbsim.Errno(err))
 }

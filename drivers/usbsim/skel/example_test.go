@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/drvsim/drvsim"
+	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/drivers/usbsim"
 	"github.com/drvsim/drvsim/drivers/usbsim/scenario"
 	"github.com/drvsim/drvsim/drivers/usbsim/skel"
@@ -20,23 +21,23 @@ func Example() {
 	}
 	defer rig.Close()
 	lb := usbsim.NewLoopback(0)
-	dev, _ := rig.Plug(1, lb) // hub_port_connect: binds skel-revocable
-	f, _ := rig.Minors.Open(skel.MinorBase)
+	dev, _ := rig.Plug(1, lb)                   // hub_port_connect: binds skel-revocable
+	f, _ := chardev.Open(rig.Sys, "/dev/skel0") // open(2): chrdev_open -> usb_open -> skel_open
 	f.Write([]byte("hello"))
 	rig.HCD.Flush() // the write URB's completion runs
 	b, _ := f.Read(64)
-	fmt.Printf("%s read %q\n", f.Name(), b)
+	fmt.Printf("%s read %q\n", f.Path(), b)
 
 	dev.Disconnect() // usb_disconnect
 	_, err = f.Read(64)
 	fmt.Println("after unplug:", err)
-	f.Release()
+	f.Close()
 
 	for _, e := range trace.Filter(rig.Log().Events(), trace.OfKind(skel.Kind, trace.Revoke)) {
 		fmt.Println(e.Short())
 	}
 	// Output:
-	// skel0 read "hello"
+	// /dev/skel0 read "hello"
 	// after unplug: skel_read: no such device (-ENODEV) (revocable_try_access skel 1-1:1.0: revocable: resource revoked (-ENODEV))
 	// skel_probe /sys/devices/usb1/1-1/1-1:1.0: USB Skeleton device now attached to USBSkel-192
 	// skel_disconnect /sys/devices/usb1/1-1/1-1:1.0: USB Skeleton #192 now disconnected

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/drivers/usbsim"
-	"github.com/drvsim/drvsim/drivers/usbsim/chardev"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/kernel"
 	"github.com/drvsim/drvsim/revocable"
@@ -25,31 +25,31 @@ type hw struct {
 	anchor  usbsim.Anchor
 }
 
-// revState is the interface data: the provider and the minor.
+// revState is the interface data: the provider.
 type revState struct {
-	prov  *revocable.Provider[hw]
-	minor int
+	prov *revocable.Provider[hw]
 }
 
 // NewRevocable returns the skeleton converted onto package revocable, as a
 // usb_driver named "skel-revocable".
-func NewRevocable(u *usbsim.USB, reg *chardev.Registry) *usbsim.Driver {
-	ops := &chardev.Operations{}
+func NewRevocable(u *usbsim.USB) *usbsim.Driver {
 	drv := &usbsim.Driver{Name: string(Revocable), IDTable: IDTable()}
-	drv.Probe = func(intf *usbsim.Interface, _ usbsim.DeviceID) error { return revProbe(u, reg, ops, intf) }
-	drv.Disconnect = func(intf *usbsim.Interface) { revDisconnect(u, reg, intf) }
-	ops.Open = func(f *chardev.File) error { return revOpen(reg, f) }
-	ops.Read = revRead
-	ops.Write = revWrite
-	ops.Ioctl = revIoctl
-	ops.Release = revRelease
+	cd := classDriver(&chardev.FileOperations{
+		Open:          func(f *chardev.File) error { return revOpen(u, drv, f) },
+		Read:          revRead,
+		Write:         revWrite,
+		UnlockedIoctl: revIoctl,
+		Release:       revRelease,
+	})
+	drv.Probe = func(intf *usbsim.Interface, _ usbsim.DeviceID) error { return revProbe(u, cd, intf) }
+	drv.Disconnect = func(intf *usbsim.Interface) { revDisconnect(u, cd, intf) }
 	return drv
 }
 
 // revProbe: allocate the hardware state, register its free and its
 // provider as devm actions (released in reverse: revoke, then free), then
 // take a minor. Any failure is unwound by devres.
-func revProbe(u *usbsim.USB, reg *chardev.Registry, ops *chardev.Operations, intf *usbsim.Interface) error {
+func revProbe(u *usbsim.USB, cd *usbsim.ClassDriver, intf *usbsim.Interface) error {
 	in, out, ok := intf.FindBulkInOut()
 	if !ok {
 		return fmt.Errorf("skel_probe: could not find both bulk-in and bulk-out endpoints: %w", usbsim.ErrNoDevice)
@@ -68,33 +68,37 @@ func revProbe(u *usbsim.USB, reg *chardev.Registry, ops *chardev.Operations, int
 	if _, err := res.AddOrReset("usb_kill_anchored_urbs", h.anchor.KillAll); err != nil {
 		return err
 	}
-	minor, err := reg.Register(NodeName, ops, prov)
-	if err != nil {
+	intf.SetIntfdata(&revState{prov: prov})
+	if err := u.RegisterDev(intf, cd); err != nil {
 		return err
 	}
-	intf.SetMinor(minor)
-	intf.SetIntfdata(&revState{prov: prov, minor: minor})
-	emit(u, intf.Path(), "skel_probe", fmt.Sprintf("USB Skeleton device now attached to USBSkel-%d", minor))
+	emit(u, intf.Path(), "skel_probe", fmt.Sprintf("USB Skeleton device now attached to USBSkel-%d", intf.Minor()))
 	return nil
 }
 
 // revDisconnect gives the minor back. That is all: the devres release
 // after it kills the URBs, revokes the provider (waiting for every file
 // operation in flight) and frees the hardware state.
-func revDisconnect(u *usbsim.USB, reg *chardev.Registry, intf *usbsim.Interface) {
-	st := intf.Intfdata().(*revState)
-	reg.Deregister(st.minor)
-	intf.SetMinor(-1)
-	emit(u, intf.Path(), "skel_disconnect", fmt.Sprintf("USB Skeleton #%d now disconnected", st.minor))
+func revDisconnect(u *usbsim.USB, cd *usbsim.ClassDriver, intf *usbsim.Interface) {
+	minor := intf.Minor()
+	u.DeregisterDev(intf, cd)
+	emit(u, intf.Path(), "skel_disconnect", fmt.Sprintf("USB Skeleton #%d now disconnected", minor))
 }
 
-// revOpen takes a consumer handle on the minor's provider; a revoked
-// provider gives -ENODEV.
-func revOpen(reg *chardev.Registry, f *chardev.File) error {
-	prov, _ := reg.Data(f.Minor()).(*revocable.Provider[hw])
-	c, err := revocable.New(prov)
+// revOpen takes a consumer handle on the provider of the minor's
+// interface; a revoked provider gives -ENODEV.
+func revOpen(u *usbsim.USB, drv *usbsim.Driver, f *chardev.File) error {
+	intf := u.FindInterface(drv, f.Minor())
+	if intf == nil {
+		return fmt.Errorf("skel_open: can't find device for minor %d: %w", f.Minor(), usbsim.ErrNoDevice)
+	}
+	st, _ := intf.Intfdata().(*revState)
+	if st == nil {
+		return fmt.Errorf("skel_open: %w", usbsim.ErrNoDevice)
+	}
+	c, err := revocable.New(st.prov)
 	if err != nil {
-		return fmt.Errorf("skel_open: %w (%w)", chardev.ErrNoDevice, err)
+		return fmt.Errorf("skel_open: %w (%w)", usbsim.ErrNoDevice, err)
 	}
 	f.Private = c
 	return nil
@@ -106,7 +110,7 @@ func with(f *chardev.File, op string, fn func(h *hw) error) error {
 	c := f.Private.(*revocable.Consumer[hw])
 	err := c.With(fn)
 	if errors.Is(err, revocable.ErrRevoked) {
-		return fmt.Errorf("%s: %w (%w)", op, chardev.ErrNoDevice, err)
+		return fmt.Errorf("%s: %w (%w)", op, usbsim.ErrNoDevice, err)
 	}
 	return err
 }
@@ -138,12 +142,12 @@ func revWrite(f *chardev.File, p []byte) (int, error) {
 	return n, err
 }
 
-func revIoctl(f *chardev.File, cmd uint, _ int) (int, error) {
+func revIoctl(f *chardev.File, cmd uint, _ any) (int, error) {
 	var n int
 	err := with(f, "skel_ioctl", func(h *hw) error {
 		h.obj.Access("skel_ioctl: hw->bulk_in_size")
 		if cmd != IoctlBulkInSize {
-			return chardev.ErrNotSupported
+			return fmt.Errorf("skel_ioctl: cmd %#x: %w", cmd, chardev.ErrNoTTY)
 		}
 		n = h.buf.Len()
 		return nil
