@@ -108,12 +108,12 @@ func NewCore(e *env.Env) *Core {
 	return c
 }
 
-// coreKey is the env.Global key of a machine's driver core.
+// coreKey is the env.Env.Local key of a machine's driver core.
 type coreKey struct{}
 
 // machineCore is the environment's slot for its driver core.
 func machineCore(e *env.Env) *atomic.Pointer[Core] {
-	return e.Global(coreKey{}, func() any { return new(atomic.Pointer[Core]) }).(*atomic.Pointer[Core])
+	return e.Local(coreKey{}, func() any { return new(atomic.Pointer[Core]) }).(*atomic.Pointer[Core])
 }
 
 // CoreOf returns the driver core of the machine h belongs to (a device, a

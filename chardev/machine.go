@@ -23,12 +23,12 @@ type machine struct {
 	classes []*Class   // class_kset, in registration order
 }
 
-// machineKey is the env.Global key of a machine's tables.
+// machineKey is the env.Env.Local key of a machine's tables.
 type machineKey struct{}
 
 // machineOf returns the tables of e's machine.
 func machineOf(e *env.Env) *machine {
-	return e.Global(machineKey{}, func() any {
+	return e.Local(machineKey{}, func() any {
 		return &machine{e: e, chrdevsLock: kernel.NewQuietMutex(e, "chrdevs_lock")}
 	}).(*machine)
 }

@@ -58,8 +58,6 @@ type Env struct {
 	mu       sync.Mutex
 	reports  []*Report
 	nreports atomic.Int64
-
-	globals sync.Map // Global: key -> *global
 }
 
 // Option configures New.

@@ -8,29 +8,32 @@ import "sync"
 // They live and die with the Env, so no package needs a process-global
 // registry of machines.
 type locals struct {
+	vals    sync.Map // key -> *local
 	mu      sync.Mutex
-	vals    map[any]any
 	closers []func()
 	closed  bool
 }
 
-// Local returns the value kept for this machine under key, calling mk to
-// create it on first use. Packages above env keep their per-machine state
-// here; key should be a value of an unexported type of the calling
-// package, as with context.Context values. mk runs with the table locked:
-// it must not call Local, AtClose or Close.
+// local is one entry of the machine's table: the value and the once that
+// creates it.
+type local struct {
+	once sync.Once
+	v    any
+}
+
+// Local returns the machine's instance of a subsystem's state under key,
+// what the kernel keeps in a subsystem's static variables (fs/char_dev.c's
+// chrdevs[], the system workqueue, the interrupt descriptors), created by
+// mk on first use and the same value for every later call with the same
+// key. key should be a value of an unexported type of the calling package
+// (as with context.Context values), so that no other package can reach it.
+// Two machines never share a value. mk runs once, with no lock of the Env
+// held (it may call Local and AtClose); concurrent first calls wait for it.
 func (e *Env) Local(key any, mk func() any) any {
-	e.loc.mu.Lock()
-	defer e.loc.mu.Unlock()
-	if v, ok := e.loc.vals[key]; ok {
-		return v
-	}
-	if e.loc.vals == nil {
-		e.loc.vals = map[any]any{}
-	}
-	v := mk()
-	e.loc.vals[key] = v
-	return v
+	l, _ := e.loc.vals.LoadOrStore(key, &local{})
+	lv := l.(*local)
+	lv.once.Do(func() { lv.v = mk() })
+	return lv.v
 }
 
 // AtClose registers fn to run when the machine shuts down (Close), after

@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 
+	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/env"
 )
 
@@ -10,11 +11,11 @@ import (
 // registered on dev's devres list (action "devm_irq_release <irq>
 // <name>"), so the handler is freed on unbind or a failed probe, after
 // remove() and in reverse order of registration. If the registration
-// fails (ErrNoMemory, fault injection) the interrupt is freed and the
+// fails (device.ErrNoMemory, fault injection) the interrupt is freed and the
 // error returned.
 func DevmRequestIRQ(dev Device, irq int, handler IRQHandler, flags IRQFlags, name string, devID any) error {
 	if handler == nil {
-		return fmt.Errorf("devm_request_irq %d %s: no handler: %w", irq, name, ErrInvalid)
+		return fmt.Errorf("devm_request_irq %d %s: no handler: %w", irq, name, device.ErrInvalid)
 	}
 	return devmRequestIRQ("devm_request_irq", dev, irq, handler, nil, flags, name, devID)
 }

@@ -89,9 +89,9 @@ func TestDevmFailures(t *testing.T) {
 	defer e.Close()
 	var nilDev *device.Device
 	_, err := kernel.DevmWorkAutocancel(nilDev, "w", func(*kernel.Work) {})
-	assert.ErrorIs(t, err, kernel.ErrInvalid)
-	assert.ErrorIs(t, kernel.DevmRequestIRQ(nil, 3, func(int, any) kernel.IRQReturn { return 0 }, 0, "x", nil), kernel.ErrInvalid)
-	assert.ErrorIs(t, kernel.DevmRequestIRQ(&fakeDevice{e: e}, 3, func(int, any) kernel.IRQReturn { return 0 }, 0, "x", nil), kernel.ErrInvalid, "no devres list")
+	assert.ErrorIs(t, err, device.ErrInvalid)
+	assert.ErrorIs(t, kernel.DevmRequestIRQ(nil, 3, func(int, any) kernel.IRQReturn { return 0 }, 0, "x", nil), device.ErrInvalid)
+	assert.ErrorIs(t, kernel.DevmRequestIRQ(&fakeDevice{e: e}, 3, func(int, any) kernel.IRQReturn { return 0 }, 0, "x", nil), device.ErrInvalid, "no devres list")
 
 	l := devres.NewList("/sys/devices/fake")
 	l.Attach(e)

@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 
+	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/devres"
 )
 
@@ -16,7 +17,7 @@ import (
 
 // DevmWorkAutocancel is devm_work_autocancel: NewWork, with
 // cancel_work_sync registered on dev's devres list (action
-// "devm_work_drop <name>"). A failed registration (ErrNoMemory, fault
+// "devm_work_drop <name>"). A failed registration (device.ErrNoMemory, fault
 // injection) returns the error and no work.
 func DevmWorkAutocancel(dev Device, name string, fn func(*Work)) (*Work, error) {
 	l, err := devresOf("devm_work_autocancel", dev)
@@ -83,14 +84,14 @@ func devmWorkqueue(l *devres.List, wq *Workqueue) (*Workqueue, error) {
 	return wq, nil
 }
 
-// devresOf returns dev's devres list, or ErrInvalid for no device.
+// devresOf returns dev's devres list, or device.ErrInvalid for no device.
 func devresOf(fn string, dev Device) (*devres.List, error) {
 	if isNil(dev) {
-		return nil, fmt.Errorf("%s: no device: %w", fn, ErrInvalid)
+		return nil, fmt.Errorf("%s: no device: %w", fn, device.ErrInvalid)
 	}
 	l := dev.Devres()
 	if l == nil {
-		return nil, fmt.Errorf("%s: device has no devres list: %w", fn, ErrInvalid)
+		return nil, fmt.Errorf("%s: device has no devres list: %w", fn, device.ErrInvalid)
 	}
 	return l, nil
 }

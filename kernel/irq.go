@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
@@ -169,13 +170,13 @@ func defaultPrimary(int, any) IRQReturn { return IRQWakeThread }
 // must not be nil, and every handler on the line must be shared with the
 // same trigger); devID is what handler receives and what FreeIRQ looks
 // the handler up by (it must be comparable: a pointer). Errors:
-// ErrInvalid for a number outside [1, NrIRQs), a nil handler, a shared
-// request without devID or with IRQFNoAutoEn, unknown flags; ErrBusy for a line taken by a
-// handler it cannot share with; ErrNoMemory through fault injection at
+// device.ErrInvalid for a number outside [1, NrIRQs), a nil handler, a shared
+// request without devID or with IRQFNoAutoEn, unknown flags; device.ErrBusy for a line taken by a
+// handler it cannot share with; device.ErrNoMemory through fault injection at
 // FaultRequestIRQ. It may sleep.
 func RequestIRQ(h env.Host, irq int, handler IRQHandler, flags IRQFlags, name string, devID any) error {
 	if handler == nil {
-		return fmt.Errorf("request_irq %d %s: no handler: %w", irq, name, ErrInvalid)
+		return fmt.Errorf("request_irq %d %s: no handler: %w", irq, name, device.ErrInvalid)
 	}
 	return requestIRQ(env.Of(h), "request_irq", irq, handler, nil, flags, name, devID)
 }
@@ -185,7 +186,7 @@ func RequestIRQ(h env.Host, irq int, handler IRQHandler, flags IRQFlags, name st
 // the line's interrupt thread ("irq/<irq>-<name>"), in process context,
 // where it may sleep. With a nil handler the line must be IRQFOneshot (it
 // stays masked until threadFn ran; the kernel refuses the request
-// otherwise). Errors as RequestIRQ's, and ErrInvalid when both functions
+// otherwise). Errors as RequestIRQ's, and device.ErrInvalid when both functions
 // are nil.
 func RequestThreadedIRQ(h env.Host, irq int, handler, threadFn IRQHandler, flags IRQFlags, name string, devID any) error {
 	return requestIRQ(env.Of(h), "request_threaded_irq", irq, handler, threadFn, flags, name, devID)
@@ -196,28 +197,28 @@ func requestIRQ(e *env.Env, fn string, irq int, handler, threadFn IRQHandler, fl
 	e.Yield(sched.Point{Kind: fn, Obj: fmt.Sprintf("%d %s", irq, name)})
 	switch {
 	case !validIRQ(irq):
-		return fmt.Errorf("%s %d %s: no such interrupt (valid: 1 to %d): %w", fn, irq, name, NrIRQs-1, ErrInvalid)
+		return fmt.Errorf("%s %d %s: no such interrupt (valid: 1 to %d): %w", fn, irq, name, NrIRQs-1, device.ErrInvalid)
 	case flags&^irqfKnown != 0:
-		return fmt.Errorf("%s %d %s: unknown flags %#x: %w", fn, irq, name, uint(flags&^irqfKnown), ErrInvalid)
+		return fmt.Errorf("%s %d %s: unknown flags %#x: %w", fn, irq, name, uint(flags&^irqfKnown), device.ErrInvalid)
 	case flags&IRQFShared != 0 && devID == nil:
-		return fmt.Errorf("%s %d %s: a shared interrupt needs a dev_id: %w", fn, irq, name, ErrInvalid)
+		return fmt.Errorf("%s %d %s: a shared interrupt needs a dev_id: %w", fn, irq, name, device.ErrInvalid)
 	case devID != nil && !reflect.TypeOf(devID).Comparable():
-		return fmt.Errorf("%s %d %s: dev_id of type %T is not comparable: %w", fn, irq, name, devID, ErrInvalid)
+		return fmt.Errorf("%s %d %s: dev_id of type %T is not comparable: %w", fn, irq, name, devID, device.ErrInvalid)
 	case flags&IRQFNoAutoEn != 0 && flags&IRQFShared != 0:
-		return fmt.Errorf("%s %d %s: IRQF_NO_AUTOEN on a shared interrupt: %w", fn, irq, name, ErrInvalid)
+		return fmt.Errorf("%s %d %s: IRQF_NO_AUTOEN on a shared interrupt: %w", fn, irq, name, device.ErrInvalid)
 	case handler == nil && threadFn == nil:
-		return fmt.Errorf("%s %d %s: neither a handler nor a thread function: %w", fn, irq, name, ErrInvalid)
+		return fmt.Errorf("%s %d %s: neither a handler nor a thread function: %w", fn, irq, name, device.ErrInvalid)
 	}
 	c := machineOf(e).irqChip()
 	if handler == nil {
 		if flags&IRQFOneshot == 0 {
 			c.emit(trace.Warn, fn, fmt.Sprintf("genirq: Threaded irq requested with handler=NULL and !ONESHOT for %s (irq %d)", name, irq))
-			return fmt.Errorf("%s %d %s: threaded without a handler and without IRQF_ONESHOT: %w", fn, irq, name, ErrInvalid)
+			return fmt.Errorf("%s %d %s: threaded without a handler and without IRQF_ONESHOT: %w", fn, irq, name, device.ErrInvalid)
 		}
 		handler = defaultPrimary
 	}
 	if err := e.Fault(FaultRequestIRQ); err != nil {
-		return fmt.Errorf("%s %d %s: %w (%w)", fn, irq, name, ErrNoMemory, err)
+		return fmt.Errorf("%s %d %s: %w (%w)", fn, irq, name, device.ErrNoMemory, err)
 	}
 	c.mu.Lock()
 	d := c.descLocked(irq)
@@ -228,7 +229,7 @@ func requestIRQ(e *env.Env, fn string, irq int, handler, threadFn IRQHandler, fl
 			c.mu.Unlock()
 			c.emit(trace.Warn, fn, fmt.Sprintf("genirq: Flags mismatch irq %d. %08x (%s) vs. %08x (%s)",
 				irq, uint(flags), name, uint(old.flags), old.name))
-			return fmt.Errorf("%s %d %s: line taken by %s: %w", fn, irq, name, old.name, ErrBusy)
+			return fmt.Errorf("%s %d %s: line taken by %s: %w", fn, irq, name, old.name, device.ErrBusy)
 		}
 	}
 	a := &irqAction{desc: d, name: name, handler: handler, threadFn: threadFn, flags: flags, devID: devID}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -23,11 +24,11 @@ import (
 // the plain environment they run on the caller, as if its CPU took the
 // interrupt, before RaiseIRQ returns; call it from code that models
 // hardware, not from inside a spinlock section. A line without handlers
-// counts a spurious interrupt (handle_bad_irq). It fails with ErrInvalid
+// counts a spurious interrupt (handle_bad_irq). It fails with device.ErrInvalid
 // for a number outside [1, NrIRQs).
 func RaiseIRQ(h env.Host, irq int) error {
 	if !validIRQ(irq) {
-		return fmt.Errorf("raise irq %d: no such interrupt (valid: 1 to %d): %w", irq, NrIRQs-1, ErrInvalid)
+		return fmt.Errorf("raise irq %d: no such interrupt (valid: 1 to %d): %w", irq, NrIRQs-1, device.ErrInvalid)
 	}
 	c := chipOf(h)
 	c.mu.Lock()

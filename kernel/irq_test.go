@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/kernel"
 	"github.com/drvsim/drvsim/sim"
@@ -62,7 +63,7 @@ func TestRequestIRQErrors(t *testing.T) {
 		{"raise irq 0", kernel.RaiseIRQ(e, 0)},
 		{"shared and no autoenable", kernel.RequestIRQ(e, 5, h, kernel.IRQFShared|kernel.IRQFNoAutoEn, "x", id)},
 	} {
-		assert.ErrorIs(t, c.err, kernel.ErrInvalid, c.name)
+		assert.ErrorIs(t, c.err, device.ErrInvalid, c.name)
 	}
 	assert.Equal(t, []string{"request_threaded_irq: genirq: Threaded irq requested with handler=NULL and !ONESHOT for x (irq 5)"},
 		events(e, trace.Warn))
@@ -70,11 +71,11 @@ func TestRequestIRQErrors(t *testing.T) {
 
 	require.NoError(t, kernel.RequestIRQ(e, 5, h, 0, "first", id))
 	err := kernel.RequestIRQ(e, 5, h, kernel.IRQFShared, "second", &sensor{})
-	assert.ErrorIs(t, err, kernel.ErrBusy)
+	assert.ErrorIs(t, err, device.ErrBusy)
 	assert.Contains(t, events(e, trace.Warn), "request_irq: genirq: Flags mismatch irq 5. 00000080 (second) vs. 00000000 (first)")
 
 	require.NoError(t, kernel.RequestIRQ(e, 6, h, kernel.IRQFShared|kernel.IRQFTriggerHigh, "a", id))
-	assert.ErrorIs(t, kernel.RequestIRQ(e, 6, h, kernel.IRQFShared|kernel.IRQFTriggerLow, "b", &sensor{}), kernel.ErrBusy, "trigger mismatch")
+	assert.ErrorIs(t, kernel.RequestIRQ(e, 6, h, kernel.IRQFShared|kernel.IRQFTriggerLow, "b", &sensor{}), device.ErrBusy, "trigger mismatch")
 	assert.NoError(t, kernel.RequestIRQ(e, 6, h, kernel.IRQFShared|kernel.IRQFTriggerHigh, "c", &sensor{}))
 	assert.Equal(t, 2, kernel.IRQStat(e, 6).Handlers)
 	assert.Equal(t, 1, kernel.IRQStat(e, 5).Handlers, "the failed request left the line as it was")
@@ -345,7 +346,7 @@ func TestIRQTasksUnderSim(t *testing.T) {
 func TestIRQRequestFaultInjection(t *testing.T) {
 	r := sim.Run(sim.Config{Faults: []sim.FaultRule{{Point: kernel.FaultRequestIRQ, Nth: 1}}}, func(s *sim.Sim) {
 		h := func(int, any) kernel.IRQReturn { return kernel.IRQHandled }
-		assert.ErrorIs(t, kernel.RequestIRQ(s, 4, h, 0, "x", nil), kernel.ErrNoMemory)
+		assert.ErrorIs(t, kernel.RequestIRQ(s, 4, h, 0, "x", nil), device.ErrNoMemory)
 		assert.NoError(t, kernel.RequestIRQ(s, 4, h, 0, "x", nil))
 	})
 	require.False(t, r.Failed(), "%s", r)

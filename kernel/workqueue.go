@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
@@ -76,8 +77,8 @@ type Workqueue struct {
 // AllocWorkqueue is alloc_workqueue: a workqueue named name in h's
 // machine running at most maxActive of its work items at once (0 means
 // WQDefaultActive; values outside [1, WQMaxActive] are clamped with the
-// kernel's warning). It fails with ErrInvalid for an empty name or
-// unknown flags and with ErrNoMemory when the simulator injects a fault at
+// kernel's warning). It fails with device.ErrInvalid for an empty name or
+// unknown flags and with device.ErrNoMemory when the simulator injects a fault at
 // FaultAllocWorkqueue. A name longer than WQNameLen-1 is truncated with
 // the kernel's warning.
 func AllocWorkqueue(h env.Host, name string, flags WQFlags, maxActive int) (*Workqueue, error) {
@@ -93,13 +94,13 @@ func AllocOrderedWorkqueue(h env.Host, name string, flags WQFlags) (*Workqueue, 
 
 func allocWorkqueue(e *env.Env, fn, name string, flags WQFlags, maxActive int, ordered bool) (*Workqueue, error) {
 	if name == "" {
-		return nil, fmt.Errorf("%s: empty name: %w", fn, ErrInvalid)
+		return nil, fmt.Errorf("%s: empty name: %w", fn, device.ErrInvalid)
 	}
 	if flags&^wqKnown != 0 {
-		return nil, fmt.Errorf("%s %s: unknown flags %#x: %w", fn, name, uint(flags&^wqKnown), ErrInvalid)
+		return nil, fmt.Errorf("%s %s: unknown flags %#x: %w", fn, name, uint(flags&^wqKnown), device.ErrInvalid)
 	}
 	if err := e.Fault(FaultAllocWorkqueue); err != nil {
-		return nil, fmt.Errorf("%s %s: %w (%w)", fn, name, ErrNoMemory, err)
+		return nil, fmt.Errorf("%s %s: %w (%w)", fn, name, device.ErrNoMemory, err)
 	}
 	log := e.Log()
 	if len(name) > WQNameLen-1 {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/kernel"
 	"github.com/drvsim/drvsim/sim"
@@ -322,9 +323,9 @@ func TestAllocWorkqueueArguments(t *testing.T) {
 	e := env.New()
 	defer e.Close()
 	_, err := kernel.AllocWorkqueue(e, "", 0, 0)
-	assert.ErrorIs(t, err, kernel.ErrInvalid)
+	assert.ErrorIs(t, err, device.ErrInvalid)
 	_, err = kernel.AllocWorkqueue(e, "x", 1<<20, 0)
-	assert.ErrorIs(t, err, kernel.ErrInvalid)
+	assert.ErrorIs(t, err, device.ErrInvalid)
 	wq, err := kernel.AllocWorkqueue(e, "x", kernel.WQMemReclaim|kernel.WQHighPri, 0)
 	require.NoError(t, err)
 	assert.Equal(t, kernel.WQDefaultActive, wq.MaxActive())
@@ -355,7 +356,7 @@ func TestAllocWorkqueueArguments(t *testing.T) {
 func TestAllocWorkqueueFaultInjection(t *testing.T) {
 	r := sim.Run(sim.Config{Faults: []sim.FaultRule{{Point: kernel.FaultAllocWorkqueue, Nth: 1}}}, func(s *sim.Sim) {
 		_, err := kernel.AllocWorkqueue(s, "wq", 0, 0)
-		assert.ErrorIs(t, err, kernel.ErrNoMemory)
+		assert.ErrorIs(t, err, device.ErrNoMemory)
 		assert.ErrorIs(t, err, sim.ErrInjected)
 		wq, err := kernel.AllocWorkqueue(s, "wq", 0, 0)
 		assert.NoError(t, err)

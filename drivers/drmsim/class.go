@@ -37,7 +37,7 @@ type Class struct {
 	minors map[int]*Minor // reserved at drm_dev_init; registered at drm_dev_register
 }
 
-// drmKey is the env.Global key of a machine's DRM core.
+// drmKey is the env.Env.Local key of a machine's DRM core.
 type drmKey struct{}
 
 // NewClass is drm_core_init on machine m (a drvsim.System, a *bus.Core, a
@@ -49,7 +49,7 @@ type drmKey struct{}
 // major 226 is taken by someone else: drm_core_init failing at boot.
 func NewClass(m bus.Machine) *Class {
 	core := m.DriverCore()
-	return core.Env().Global(drmKey{}, func() any {
+	return core.Env().Local(drmKey{}, func() any {
 		c := &Class{core: core, minors: map[int]*Minor{}}
 		var err error
 		c.class, err = chardev.CreateClass(core, ClassName, chardev.WithDevnode(drmDevnode))

@@ -13,23 +13,23 @@ import (
 type keyA struct{}
 type keyB struct{}
 
-// A global is created once per machine and key, even by concurrent first
+// A local value is created once per machine and key, even by concurrent first
 // callers; machines and keys share nothing.
-func TestGlobalOncePerMachineAndKey(t *testing.T) {
+func TestLocalOncePerMachineAndKey(t *testing.T) {
 	e1, e2 := env.New(), env.New()
 	var created atomic.Int32
 	mk := func() any { created.Add(1); return new(int) }
 	var wg sync.WaitGroup
 	got := make([]any, 8)
 	for i := range got {
-		wg.Go(func() { got[i] = e1.Global(keyA{}, mk) })
+		wg.Go(func() { got[i] = e1.Local(keyA{}, mk) })
 	}
 	wg.Wait()
 	assert.Equal(t, int32(1), created.Load())
 	for _, g := range got {
 		assert.Same(t, got[0].(*int), g.(*int))
 	}
-	assert.NotSame(t, got[0].(*int), e2.Global(keyA{}, mk).(*int), "another machine")
-	assert.NotSame(t, got[0].(*int), e1.Global(keyB{}, mk).(*int), "another key")
+	assert.NotSame(t, got[0].(*int), e2.Local(keyA{}, mk).(*int), "another machine")
+	assert.NotSame(t, got[0].(*int), e1.Local(keyB{}, mk).(*int), "another key")
 	assert.Equal(t, int32(3), created.Load())
 }
