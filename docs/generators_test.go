@@ -84,9 +84,9 @@ var generators = map[string]generator{
 	"example-lifecycle-test":         exampleLifecycleTest,
 }
 
-// lifecycle.md, worked example 1 (driver_test.go's scenario 2): a probe
-// adds two devm actions and fails; the trace from the device's
-// registration on.
+// lifecycle.md, worked example 1 (driver_test.go's
+// TestFailedProbeReleasesDevresNewestFirst): a probe adds two devm
+// actions and fails; the trace from the device's registration on.
 func lifecycleProbeFailure() (string, error) {
 	sys := drvsim.NewSystem()
 	defer sys.Close()
@@ -112,9 +112,10 @@ func lifecycleProbeFailure() (string, error) {
 
 type gpioRegs struct{ base uint32 }
 
-// lifecycle.md, worked example 2 (driver_test.go's scenario 4): a driver
-// with a DevmProvider and an irq_free action is unbound through sysfs
-// while a consumer is open; the trace of the unbind.
+// lifecycle.md, worked example 2 (driver_test.go's
+// TestUnbindRunsRemoveThenDevresThenNotifies): a driver with a
+// DevmProvider and an irq_free action is unbound through sysfs while a
+// consumer is open; the trace of the unbind.
 func lifecycleUnbindRevoke() (string, error) {
 	sys := drvsim.NewSystem()
 	defer sys.Close()
