@@ -1,5 +1,12 @@
 package drvsim_test
 
+// End-to-end lifecycle tests of a whole System: registration, bind,
+// probe failure, deferred probe, unbind, removal, references, manual
+// bind, device links and asynchronous probe, each through the System's
+// API the way a user drives it. Expected traces are in testdata/*.golden
+// (go test . -update rewrites them). Tests of one part of the driver core
+// are in bus/, of the device in device/.
+
 import (
 	"errors"
 	"fmt"
@@ -7,16 +14,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/drvsim/drvsim"
-	"github.com/drvsim/drvsim/bus"
 	"github.com/drvsim/drvsim/bus/platform"
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/driver"
+	"github.com/drvsim/drvsim/internal/golden"
+	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/drvsim/drvsim/revocable"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -52,8 +59,10 @@ func bindSteps(sys *drvsim.System) []string {
 	return out
 }
 
-// Scenario 1: device then driver, and driver then device, bind the same way.
-func TestScenario1_OrderOfRegistrationGivesSameBind(t *testing.T) {
+// Device then driver, and driver then device, bind the same way: one
+// probe, the device bound, the same steps from really_probe to the bind
+// uevent.
+func TestBindIsTheSameWhicheverRegistersFirst(t *testing.T) {
 	run := func(deviceFirst bool) (*drvsim.System, *device.Device) {
 		sys := newSystem(t)
 		probes := 0
@@ -75,22 +84,14 @@ func TestScenario1_OrderOfRegistrationGivesSameBind(t *testing.T) {
 	}
 	a, _ := run(true)
 	b, _ := run(false)
-	want := []string{
-		"bus_notify /sys/devices/platform/uart: BUS_NOTIFY_ADD_DEVICE",
-		"kobject_uevent /sys/devices/platform/uart: add MODALIAS=platform:uart",
-		"really_probe /sys/devices/platform/uart: bus=platform driver=uart",
-		"bus_notify /sys/devices/platform/uart: BUS_NOTIFY_BIND_DRIVER",
-		"call_driver_probe /sys/devices/platform/uart: driver=uart ret=0",
-		"driver_bound /sys/devices/platform/uart: driver=uart: bound",
-		"bus_notify /sys/devices/platform/uart: BUS_NOTIFY_BOUND_DRIVER",
-		"kobject_uevent /sys/devices/platform/uart: bind DRIVER=uart MODALIAS=platform:uart",
-	}
-	assert.Equal(t, want, bindSteps(a))
-	assert.Equal(t, want, bindSteps(b))
+	golden.Lines(t, "testdata/bind-steps.golden", bindSteps(a))
+	assert.Equal(t, bindSteps(a), bindSteps(b), "the same bind either way")
 }
 
-// scenario2 registers a driver whose probe adds two devm actions and fails.
-func scenario2(t *testing.T) (*drvsim.System, uint64, []string) {
+// failedProbe registers a driver whose probe adds two devm actions and
+// fails, then its device, and checks the device is left unbound, without
+// driver data or devres.
+func failedProbe(t *testing.T) (*drvsim.System, uint64, []string) {
 	sys := newSystem(t)
 	var ran []string
 	drv := platform.NewDriver("sensor", func(dev *device.Device) error {
@@ -113,34 +114,23 @@ func scenario2(t *testing.T) (*drvsim.System, uint64, []string) {
 	return sys, seq, ran
 }
 
-// Scenario 2: probe fails after two devm actions.
-func TestScenario2_ProbeFailureReleasesDevresInReverse(t *testing.T) {
-	sys, seq, ran := scenario2(t)
+// A probe that fails after two devm actions: really_probe's error path
+// releases them newest first and no bind uevent follows (docs/lifecycle.md,
+// worked example 1).
+func TestFailedProbeReleasesDevresNewestFirst(t *testing.T) {
+	sys, seq, ran := failedProbe(t)
 	assert.Equal(t, []string{"regulator_disable", "clk_disable"}, ran)
-	assert.Equal(t, []string{
-		"device_initialize /sys/devices/platform/sensor",
-		"device_add /sys/devices/platform/sensor: bus=platform",
-		"bus_notify /sys/devices/platform/sensor: BUS_NOTIFY_ADD_DEVICE",
-		"kobject_uevent /sys/devices/platform/sensor: add MODALIAS=platform:sensor",
-		"really_probe /sys/devices/platform/sensor: bus=platform driver=sensor",
-		"bus_notify /sys/devices/platform/sensor: BUS_NOTIFY_BIND_DRIVER",
-		"devm_add_action /sys/devices/platform/sensor: clk_disable",
-		"devm_add_action /sys/devices/platform/sensor: regulator_disable",
-		"call_driver_probe /sys/devices/platform/sensor: driver=sensor ret=-EIO: probe failed",
-		"bus_notify /sys/devices/platform/sensor: BUS_NOTIFY_DRIVER_NOT_BOUND",
-		"devres_release_all /sys/devices/platform/sensor: 2 actions",
-		"devm_action_release /sys/devices/platform/sensor: regulator_disable",
-		"devm_action_release /sys/devices/platform/sensor: clk_disable",
-	}, since(sys, seq))
+	golden.Lines(t, "testdata/failed-probe.golden", since(sys, seq))
 	for _, e := range sys.Events() {
 		assert.NotContains(t, e.Msg, "bind DRIVER", "no bind uevent after a failed probe")
 	}
 }
 
-// Scenario 3: a probe defers; another driver binds another device; the first
-// is retried and binds; at the timeout, a driver with an optional dependency
-// gives up on it and binds, one with a mandatory dependency stays pending.
-func TestScenario3_DeferredProbeAndTimeout(t *testing.T) {
+// A probe defers; another driver binds another device; the first is
+// retried and binds; at the deferred probe timeout, a driver with an
+// optional dependency gives up on it and binds, one with a mandatory
+// dependency stays pending.
+func TestDeferredProbeRetriedThenTimedOut(t *testing.T) {
 	sys := newSystem(t)
 	attempts := 0
 	codec := platform.NewDriver("codec", func(dev *device.Device) error {
@@ -165,26 +155,7 @@ func TestScenario3_DeferredProbeAndTimeout(t *testing.T) {
 	require.Equal(t, device.StateBound, codecDev.State())
 	require.Equal(t, 2, attempts)
 	require.Empty(t, sys.DeferredDevices())
-	assert.Equal(t, []string{
-		"device_initialize /sys/devices/platform/clk",
-		"device_add /sys/devices/platform/clk: bus=platform",
-		"bus_notify /sys/devices/platform/clk: BUS_NOTIFY_ADD_DEVICE",
-		"kobject_uevent /sys/devices/platform/clk: add MODALIAS=platform:clk",
-		"really_probe /sys/devices/platform/clk: bus=platform driver=clk",
-		"bus_notify /sys/devices/platform/clk: BUS_NOTIFY_BIND_DRIVER",
-		"call_driver_probe /sys/devices/platform/clk: driver=clk ret=0",
-		"driver_bound /sys/devices/platform/clk: driver=clk: bound",
-		"driver_deferred_probe_trigger: pending list moved to the active list",
-		"bus_notify /sys/devices/platform/clk: BUS_NOTIFY_BOUND_DRIVER",
-		"kobject_uevent /sys/devices/platform/clk: bind DRIVER=clk MODALIAS=platform:clk",
-		"deferred_probe_work_func /sys/devices/platform/codec: retrying from the deferred list",
-		"really_probe /sys/devices/platform/codec: bus=platform driver=codec",
-		"bus_notify /sys/devices/platform/codec: BUS_NOTIFY_BIND_DRIVER",
-		"call_driver_probe /sys/devices/platform/codec: driver=codec ret=0",
-		"driver_bound /sys/devices/platform/codec: driver=codec: bound",
-		"bus_notify /sys/devices/platform/codec: BUS_NOTIFY_BOUND_DRIVER",
-		"kobject_uevent /sys/devices/platform/codec: bind DRIVER=codec MODALIAS=platform:codec",
-	}, since(sys, seq))
+	golden.Lines(t, "testdata/deferred-probe-retry.golden", since(sys, seq))
 
 	// Two devices whose dependency never shows up: dsp needs it, so it
 	// defers for good; gpu can live without it (an optional power domain),
@@ -209,35 +180,9 @@ func TestScenario3_DeferredProbeAndTimeout(t *testing.T) {
 	seq = sys.Log().Seq()
 	sys.Advance(time.Second) // 10 s: driver_deferred_probe_timeout
 	require.True(t, sys.DeferredTimedOut())
-	assert.Equal(t, []string{
-		"deferred_probe_timeout_work_func: deferred probe timeout: optional dependencies are now ignored",
-		"driver_deferred_probe_trigger: pending list moved to the active list",
-		"deferred_probe_work_func /sys/devices/platform/dsp: retrying from the deferred list",
-		"really_probe /sys/devices/platform/dsp: bus=platform driver=dsp",
-		"bus_notify /sys/devices/platform/dsp: BUS_NOTIFY_BIND_DRIVER",
-		"call_driver_probe /sys/devices/platform/dsp: driver=dsp ret=-EPROBE_DEFER: deferred",
-		"bus_notify /sys/devices/platform/dsp: BUS_NOTIFY_DRIVER_NOT_BOUND",
-		"devres_release_all /sys/devices/platform/dsp: 0 actions",
-		"driver_deferred_probe_add /sys/devices/platform/dsp: added to the pending list",
-		"deferred_probe_work_func /sys/devices/platform/gpu: retrying from the deferred list",
-		"really_probe /sys/devices/platform/gpu: bus=platform driver=gpu",
-		"bus_notify /sys/devices/platform/gpu: BUS_NOTIFY_BIND_DRIVER",
-		"driver_deferred_probe_check_state /sys/devices/platform/gpu: deferred probe timeout, ignoring dependency",
-		"call_driver_probe /sys/devices/platform/gpu: driver=gpu ret=0",
-		"driver_bound /sys/devices/platform/gpu: driver=gpu: bound",
-		// a bind triggers the pending list again: dsp is retried once more
-		"driver_deferred_probe_trigger: pending list moved to the active list",
-		"bus_notify /sys/devices/platform/gpu: BUS_NOTIFY_BOUND_DRIVER",
-		"kobject_uevent /sys/devices/platform/gpu: bind DRIVER=gpu MODALIAS=platform:gpu",
-		"deferred_probe_work_func /sys/devices/platform/dsp: retrying from the deferred list",
-		"really_probe /sys/devices/platform/dsp: bus=platform driver=dsp",
-		"bus_notify /sys/devices/platform/dsp: BUS_NOTIFY_BIND_DRIVER",
-		"call_driver_probe /sys/devices/platform/dsp: driver=dsp ret=-EPROBE_DEFER: deferred",
-		"bus_notify /sys/devices/platform/dsp: BUS_NOTIFY_DRIVER_NOT_BOUND",
-		"devres_release_all /sys/devices/platform/dsp: 0 actions",
-		"driver_deferred_probe_add /sys/devices/platform/dsp: added to the pending list",
-		"deferred_probe_timeout_work_func /sys/devices/platform/dsp: deferred probe pending",
-	}, since(sys, seq))
+	// dsp is retried and defers, gpu binds without its power domain; that
+	// bind triggers the pending list again, so dsp is retried once more.
+	golden.Lines(t, "testdata/deferred-probe-timeout.golden", since(sys, seq))
 	assert.True(t, gpuWithoutPD)
 	require.Equal(t, device.StateBound, gpu.State())
 	// A mandatory dependency still defers: the device stays pending, as
@@ -249,8 +194,9 @@ func TestScenario3_DeferredProbeAndTimeout(t *testing.T) {
 
 type regs struct{ base uint32 }
 
-// scenario4 binds a driver that publishes a DevmProvider and unbinds it.
-func scenario4(t *testing.T) (*drvsim.System, uint64, *revocable.Provider[regs]) {
+// unbindWithProvider binds a driver that publishes a DevmProvider, opens
+// a consumer, unbinds the device and checks the provider is revoked.
+func unbindWithProvider(t *testing.T) (*drvsim.System, uint64, *revocable.Provider[regs]) {
 	sys := newSystem(t)
 	var prov *revocable.Provider[regs]
 	drv := platform.NewDriver("gpio", func(dev *device.Device) error {
@@ -281,25 +227,15 @@ func scenario4(t *testing.T) (*drvsim.System, uint64, *revocable.Provider[regs])
 	return sys, seq, prov
 }
 
-// Scenario 4: unbind runs remove, then devres LIFO (the DevmProvider is
-// revoked there, after remove), then the notifier, then the uevent.
-func TestScenario4_UnbindOrder(t *testing.T) {
-	sys, seq, _ := scenario4(t)
+// Unbind runs remove, then devres newest first (the DevmProvider is
+// revoked there, after remove), then the notifier, then the uevent
+// (docs/lifecycle.md, worked example 2).
+func TestUnbindRunsRemoveThenDevresThenNotifies(t *testing.T) {
+	sys, seq, _ := unbindWithProvider(t)
 	core := trace.Filter(sys.Log().Since(seq), func(e trace.Event) bool {
 		return e.Kind != trace.Revoke && e.Kind != trace.Revocable && e.Kind != trace.SRCU
 	})
-	assert.Equal(t, []string{
-		"unbind_store /sys/devices/platform/gpio: driver=gpio",
-		"__device_release_driver /sys/devices/platform/gpio: driver=gpio",
-		"bus_notify /sys/devices/platform/gpio: BUS_NOTIFY_UNBIND_DRIVER",
-		"device_remove /sys/devices/platform/gpio: driver=gpio",
-		"gpio_remove /sys/devices/platform/gpio: driver remove runs",
-		"devres_release_all /sys/devices/platform/gpio: 2 actions",
-		"devm_action_release /sys/devices/platform/gpio: irq_free",
-		"devm_action_release /sys/devices/platform/gpio: revocable_provider_revoke gpio-regs",
-		"bus_notify /sys/devices/platform/gpio: BUS_NOTIFY_UNBOUND_DRIVER",
-		"kobject_uevent /sys/devices/platform/gpio: unbind MODALIAS=platform:gpio",
-	}, trace.Shorts(core))
+	golden.Lines(t, "testdata/unbind-order.golden", trace.Shorts(core))
 	// The revocation itself sits between its devres action and the notifier.
 	all := since(sys, seq)
 	idx := func(s string) int {
@@ -323,9 +259,10 @@ func TestScenario4_UnbindOrder(t *testing.T) {
 	assert.Less(t, revoke, idx("bus_notify /sys/devices/platform/gpio: BUS_NOTIFY_UNBOUND_DRIVER"))
 }
 
-// Scenario 5: removing a parent with two bound children removes them first;
-// deleting a parent that still has children is reported.
-func TestScenario5_ParentWithChildren(t *testing.T) {
+// Removing a parent with two bound children removes them first, newest
+// first; deleting a parent that still has children is refused and
+// reported, its state intact.
+func TestParentRemovedAfterItsChildren(t *testing.T) {
 	sys := newSystem(t)
 	var removed []string
 	remove := func(dev *device.Device) { removed = append(removed, dev.Name()) }
@@ -343,15 +280,7 @@ func TestScenario5_ParentWithChildren(t *testing.T) {
 	require.Equal(t, device.StateBound, p1.State())
 	require.Equal(t, device.StateBound, p2.State())
 	require.Equal(t, []*device.Device{p1, p2}, hub.Children())
-	assert.Equal(t, `/sys/devices
-  platform/hub bus=platform driver=hub state=bound
-    platform/hub/port.1 bus=platform driver=port state=bound
-    platform/hub/port.2 bus=platform driver=port state=bound
-/sys/bus/platform
-  devices: hub port.1 port.2
-  drivers/hub: hub
-  drivers/port: port.1 port.2
-`, sys.Tree())
+	golden.Check(t, "testdata/parent-with-children.tree.golden", sys.Tree())
 
 	// Misuse: device_del on a parent with registered children.
 	seq := sys.Log().Seq()
@@ -370,9 +299,10 @@ func TestScenario5_ParentWithChildren(t *testing.T) {
 	assert.Empty(t, sys.Devices())
 }
 
-// Scenario 6: unregistering a driver with three bound devices unbinds each
-// once, last bound first (driver_detach).
-func TestScenario6_DriverUnregisterUnbindsAll(t *testing.T) {
+// Unregistering a driver with three bound devices unbinds each once, last
+// bound first (driver_detach); the driver can register again and binds
+// them all.
+func TestDriverUnregisterUnbindsEveryDeviceNewestFirst(t *testing.T) {
 	sys := newSystem(t)
 	removes := map[string]int{}
 	var order []string
@@ -407,8 +337,9 @@ func TestScenario6_DriverUnregisterUnbindsAll(t *testing.T) {
 	assert.Len(t, sys.BoundDevices(drv), 3)
 }
 
-// Scenario 7: a reference held past unregister delays release to the last Put.
-func TestScenario7_ReferencePastUnregister(t *testing.T) {
+// A reference held past unregister delays the release to the last
+// put_device; a put below zero is reported and releases nothing again.
+func TestReferenceHeldPastUnregisterDelaysRelease(t *testing.T) {
 	sys := newSystem(t)
 	released := 0
 	dev := sys.NewPlatformDevice("nvme", device.WithRelease(func(*device.Device) { released++ }))
@@ -430,8 +361,9 @@ func TestScenario7_ReferencePastUnregister(t *testing.T) {
 	assert.Equal(t, []string{"put_device /sys/devices/platform/nvme: reference count underflow"}, since(sys, seq))
 }
 
-// Scenario 8: driver_override, manual bind/unbind, suppressed bind attrs.
-func TestScenario8_OverrideAndManualBind(t *testing.T) {
+// driver_override picks the driver; manual bind and unbind through sysfs
+// follow it; a driver that suppresses its bind attributes refuses them.
+func TestDriverOverrideAndManualBind(t *testing.T) {
 	sys := newSystem(t)
 	generic := platform.NewDriver("serial", nil, nil)
 	special := platform.NewDriver("vfio-platform", nil, nil)
@@ -479,9 +411,10 @@ func TestScenario8_OverrideAndManualBind(t *testing.T) {
 	require.Nil(t, pm.Driver())
 }
 
-// Scenario 9: a consumer defers until its supplier binds; unbinding the
-// supplier unbinds the consumer first.
-func TestScenario9_DeviceLinks(t *testing.T) {
+// A device link's consumer defers until its supplier binds; unbinding the
+// supplier unbinds the consumer first; the link is purged with the
+// supplier.
+func TestLinkedConsumerWaitsForSupplierAndUnbindsFirst(t *testing.T) {
 	sys := newSystem(t)
 	var removed []string
 	rm := func(d *device.Device) { removed = append(removed, d.Name()) }
@@ -499,10 +432,7 @@ func TestScenario9_DeviceLinks(t *testing.T) {
 	bound, err := sys.Attach(panel)
 	require.NoError(t, err)
 	require.False(t, bound)
-	assert.Equal(t, []string{
-		"device_links_check_suppliers /sys/devices/platform/panel: probe deferral - supplier pwm not ready",
-		"driver_deferred_probe_add /sys/devices/platform/panel: added to the pending list",
-	}, since(sys, seq))
+	golden.Lines(t, "testdata/device-link-defer.golden", since(sys, seq))
 
 	seq = sys.Log().Seq()
 	require.NoError(t, sys.RegisterDriver(platform.NewDriver("pwm", nil, rm)))
@@ -516,22 +446,7 @@ func TestScenario9_DeviceLinks(t *testing.T) {
 	seq = sys.Log().Seq()
 	require.NoError(t, sys.Unbind(pwm))
 	assert.Equal(t, []string{"panel", "pwm"}, removed)
-	assert.Equal(t, []string{
-		"unbind_store /sys/devices/platform/pwm: driver=pwm",
-		"device_links_unbind_consumers /sys/devices/platform/panel: supplier pwm is unbinding",
-		"__device_release_driver /sys/devices/platform/panel: driver=panel",
-		"bus_notify /sys/devices/platform/panel: BUS_NOTIFY_UNBIND_DRIVER",
-		"device_remove /sys/devices/platform/panel: driver=panel",
-		"devres_release_all /sys/devices/platform/panel: 0 actions",
-		"bus_notify /sys/devices/platform/panel: BUS_NOTIFY_UNBOUND_DRIVER",
-		"kobject_uevent /sys/devices/platform/panel: unbind MODALIAS=platform:panel",
-		"__device_release_driver /sys/devices/platform/pwm: driver=pwm",
-		"bus_notify /sys/devices/platform/pwm: BUS_NOTIFY_UNBIND_DRIVER",
-		"device_remove /sys/devices/platform/pwm: driver=pwm",
-		"devres_release_all /sys/devices/platform/pwm: 0 actions",
-		"bus_notify /sys/devices/platform/pwm: BUS_NOTIFY_UNBOUND_DRIVER",
-		"kobject_uevent /sys/devices/platform/pwm: unbind MODALIAS=platform:pwm",
-	}, since(sys, seq))
+	golden.Lines(t, "testdata/device-link-unbind.golden", since(sys, seq))
 
 	// The panel cannot rebind while its supplier is unbound.
 	require.ErrorIs(t, sys.Bind(panel, "panel"), device.ErrProbeDefer)
@@ -544,8 +459,10 @@ func TestScenario9_DeviceLinks(t *testing.T) {
 	require.True(t, bound)
 }
 
-// asyncScenario registers an asynchronous driver and five devices.
-func asyncScenario(t *testing.T) string {
+// asyncProbes registers an asynchronous driver and five devices, waits
+// for their probes, then binds a device to a second asynchronous driver
+// through driver_attach, and returns the trace.
+func asyncProbes(t *testing.T) string {
 	sys := drvsim.NewSystem()
 	defer sys.Close()
 	var mu sync.Mutex
@@ -582,231 +499,15 @@ func asyncScenario(t *testing.T) string {
 	return sys.Log().String()
 }
 
-// Scenario 10: async probe; WaitForProbes returns after all are bound, and
-// the trace is identical across 100 runs.
-func TestScenario10_AsyncProbeDeterministic(t *testing.T) {
-	first := asyncScenario(t)
+// Asynchronous probes: WaitForProbes returns after all are bound, and the
+// trace is the same across 100 runs.
+func TestAsyncProbeTraceIsDeterministic(t *testing.T) {
+	first := asyncProbes(t)
 	require.Contains(t, first, "__device_attach_async_helper /sys/devices/platform/wifi.0")
 	require.Contains(t, first, "__driver_attach_async_helper /sys/devices/platform/bt: driver=bt")
 	for range 99 {
-		require.Equal(t, first, asyncScenario(t))
+		require.Equal(t, first, asyncProbes(t))
 	}
-}
-
-func TestAsyncConcurrentMode(t *testing.T) {
-	sys := newSystem(t)
-	sys.SetAsyncConcurrent(true)
-	drv := &driver.Driver{Name: "nic", Bus: platform.Name, ProbeType: driver.ProbePreferAsynchronous}
-	require.NoError(t, sys.RegisterDriver(drv))
-	var devs []*device.Device
-	for i := range 20 {
-		d := sys.NewPlatformDevice(fmt.Sprintf("nic.%d", i))
-		require.NoError(t, sys.RegisterDevice(d))
-		devs = append(devs, d)
-	}
-	sys.WaitForProbes()
-	for _, d := range devs {
-		require.Equal(t, device.StateBound, d.State())
-	}
-	require.NoError(t, sys.UnregisterDriver(drv))
-	for _, d := range devs {
-		require.NoError(t, sys.UnregisterDevice(d))
-	}
-}
-
-func TestCloseDropsQueuedAsyncProbes(t *testing.T) {
-	sys := drvsim.NewSystem()
-	drv := &driver.Driver{Name: "slow", Bus: platform.Name, ProbeType: driver.ProbePreferAsynchronous}
-	require.NoError(t, sys.RegisterDriver(drv))
-	dev := sys.NewPlatformDevice("slow")
-	require.NoError(t, sys.RegisterDevice(dev))
-	require.EqualValues(t, 2, dev.Refs(), "the queued probe holds a reference")
-	sys.Close()
-	require.EqualValues(t, 1, dev.Refs())
-	require.Nil(t, dev.Driver())
-	// After Close, probes run synchronously.
-	dev2 := sys.NewPlatformDevice("slow.1")
-	require.NoError(t, sys.RegisterDevice(dev2))
-	require.Equal(t, "slow", dev2.DriverName())
-	sys.Close()
-}
-
-// A driver that calls back into the core for its own device while the
-// device lock is held gets ErrDeadlock, not a hang.
-func TestDeadlockReported(t *testing.T) {
-	sys := newSystem(t)
-	var probeErr, removeErr error
-	var dev *device.Device
-	drv := platform.NewDriver("selfish", func(d *device.Device) error {
-		probeErr = sys.Unbind(d)
-		return nil
-	}, func(d *device.Device) {
-		removeErr = sys.UnregisterDevice(d)
-	})
-	require.NoError(t, sys.RegisterDriver(drv))
-	dev = sys.NewPlatformDevice("selfish")
-	require.NoError(t, sys.RegisterDevice(dev))
-	require.ErrorIs(t, probeErr, device.ErrDeadlock)
-	require.Equal(t, device.StateBound, dev.State())
-	seq := sys.Log().Seq()
-	require.NoError(t, sys.ReleaseDriver(dev))
-	require.ErrorIs(t, removeErr, device.ErrDeadlock)
-	assert.Contains(t, since(sys, seq), "device_lock /sys/devices/platform/selfish: possible recursive locking: task already holds the device lock")
-	require.Equal(t, device.StateAdded, dev.State())
-	require.NoError(t, sys.UnregisterDevice(dev))
-}
-
-// Another goroutine's call waits for the lock instead of failing.
-func TestDeviceLockContentionWaits(t *testing.T) {
-	sys := newSystem(t)
-	entered := make(chan struct{})
-	release := make(chan struct{})
-	drv := platform.NewDriver("slow", func(*device.Device) error {
-		close(entered)
-		<-release
-		return nil
-	}, nil)
-	require.NoError(t, sys.RegisterDriver(drv))
-	dev := sys.NewPlatformDevice("slow")
-	done := make(chan error)
-	go func() { done <- sys.RegisterDevice(dev) }()
-	<-entered
-	unbound := make(chan error)
-	go func() { unbound <- sys.Unbind(dev) }()
-	close(release)
-	require.NoError(t, <-done)
-	require.NoError(t, <-unbound)
-	require.Nil(t, dev.Driver())
-}
-
-func TestNotifierOrder(t *testing.T) {
-	sys := newSystem(t)
-	var got []string
-	unreg, err := sys.RegisterNotifier(platform.Name, func(a bus.Action, dev *device.Device) {
-		got = append(got, a.String())
-	})
-	require.NoError(t, err)
-	require.NoError(t, sys.RegisterDriver(platform.NewDriver("a", nil, nil)))
-	require.NoError(t, sys.RegisterDriver(platform.NewDriver("b", func(*device.Device) error { return device.ErrIO }, nil)))
-	a := sys.NewPlatformDevice("a")
-	require.NoError(t, sys.RegisterDevice(a))
-	b := sys.NewPlatformDevice("b")
-	require.NoError(t, sys.RegisterDevice(b))
-	require.NoError(t, sys.UnregisterDevice(a))
-	assert.Equal(t, []string{
-		"BUS_NOTIFY_ADD_DEVICE", "BUS_NOTIFY_BIND_DRIVER", "BUS_NOTIFY_BOUND_DRIVER",
-		"BUS_NOTIFY_ADD_DEVICE", "BUS_NOTIFY_BIND_DRIVER", "BUS_NOTIFY_DRIVER_NOT_BOUND",
-		"BUS_NOTIFY_DEL_DEVICE", "BUS_NOTIFY_UNBIND_DRIVER", "BUS_NOTIFY_UNBOUND_DRIVER", "BUS_NOTIFY_REMOVED_DEVICE",
-	}, got)
-	unreg()
-	require.NoError(t, sys.UnregisterDevice(b))
-	assert.Len(t, got, 10)
-}
-
-func TestShutdownOrder(t *testing.T) {
-	sys := newSystem(t)
-	var order []string
-	sd := func(d *device.Device) { order = append(order, d.Name()) }
-	for _, n := range []string{"soc", "i2c", "codec", "amp"} {
-		require.NoError(t, sys.RegisterDriver(&driver.Driver{Name: n, Bus: platform.Name, Shutdown: sd}))
-	}
-	soc := sys.NewPlatformDevice("soc")
-	require.NoError(t, sys.RegisterDevice(soc))
-	amp := sys.NewPlatformDevice("amp") // registered before its supplier
-	require.NoError(t, sys.RegisterDevice(amp))
-	i2c := sys.NewPlatformDevice("i2c", device.WithParent(soc))
-	require.NoError(t, sys.RegisterDevice(i2c))
-	codec := sys.NewPlatformDevice("codec", device.WithParent(i2c))
-	require.NoError(t, sys.RegisterDevice(codec))
-	_, err := sys.AddLink(amp, codec, device.LinkStateless)
-	require.NoError(t, err)
-	unbound := sys.NewPlatformDevice("loose")
-	require.NoError(t, sys.RegisterDevice(unbound))
-	sys.Shutdown()
-	assert.Equal(t, []string{"amp", "codec", "i2c", "soc"}, order)
-	require.True(t, sys.ProbingBlocked())
-}
-
-func TestMisuse(t *testing.T) {
-	sys := newSystem(t)
-	// Registering a device twice.
-	dev := sys.NewPlatformDevice("x")
-	require.NoError(t, sys.RegisterDevice(dev))
-	require.ErrorIs(t, sys.RegisterDevice(dev), device.ErrExist)
-	require.ErrorIs(t, sys.AddDevice(dev), device.ErrExist)
-	require.Equal(t, device.StateAdded, dev.State())
-	require.EqualValues(t, 1, dev.Refs())
-	// The same name twice on a bus.
-	dup := sys.NewPlatformDevice("x")
-	require.ErrorIs(t, sys.RegisterDevice(dup), device.ErrExist)
-	require.NoError(t, dup.Put())
-	// Adding an uninitialized device.
-	require.ErrorIs(t, sys.AddDevice(sys.NewPlatformDevice("y")), device.ErrInvalid)
-	// A device without a name.
-	noname := sys.NewPlatformDevice("")
-	require.ErrorIs(t, sys.RegisterDevice(noname), device.ErrInvalid)
-	// Unregistering an unknown device, or twice.
-	require.ErrorIs(t, sys.UnregisterDevice(sys.NewPlatformDevice("z")), device.ErrNoDevice)
-	require.NoError(t, sys.UnregisterDevice(dev))
-	require.ErrorIs(t, sys.UnregisterDevice(dev), device.ErrNoDevice)
-	// A device of another System.
-	other := drvsim.NewSystem()
-	defer other.Close()
-	od := other.NewPlatformDevice("o")
-	require.NoError(t, other.RegisterDevice(od))
-	require.ErrorIs(t, sys.UnregisterDevice(od), device.ErrNoDevice)
-	require.Nil(t, sys.FindDevice(platform.Name, "o"))
-	require.Len(t, other.Devices(), 1)
-	// Drivers: no bus, no name, unknown bus, twice, same name.
-	require.ErrorIs(t, sys.RegisterDriver(&driver.Driver{Name: "nobus"}), device.ErrInvalid)
-	require.ErrorIs(t, sys.RegisterDriver(&driver.Driver{Bus: platform.Name}), device.ErrInvalid)
-	require.ErrorIs(t, sys.RegisterDriver(&driver.Driver{Name: "d", Bus: "pci"}), device.ErrInvalid)
-	require.ErrorIs(t, sys.RegisterDriver(nil), device.ErrInvalid)
-	d := &driver.Driver{Name: "d", Bus: platform.Name} // nil Probe: binds without a call
-	require.NoError(t, sys.RegisterDriver(d))
-	// driver_find finds the name: -EBUSY, the same driver or another one.
-	require.ErrorIs(t, sys.RegisterDriver(d), device.ErrBusy)
-	require.ErrorIs(t, sys.RegisterDriver(&driver.Driver{Name: "d", Bus: platform.Name}), device.ErrBusy)
-	dd := sys.NewPlatformDevice("d")
-	require.NoError(t, sys.RegisterDevice(dd))
-	require.Equal(t, device.StateBound, dd.State())
-	// Binding an already-bound device.
-	require.ErrorIs(t, sys.Bind(dd, "d"), device.ErrBusy)
-	// Devres left over before probe: EBUSY and a warning.
-	require.NoError(t, sys.Unbind(dd))
-	_, err := dd.Devres().Add("leak", func() {})
-	require.NoError(t, err)
-	err = sys.Bind(dd, "d")
-	require.ErrorIs(t, err, device.ErrBusy)
-	require.Contains(t, sys.Log().String(), "really_probe /sys/devices/platform/d: Resources present before probing")
-	require.Nil(t, dd.Driver())
-	// Buses.
-	require.ErrorIs(t, sys.RegisterBus(&bus.Bus{}), device.ErrInvalid)
-	require.ErrorIs(t, sys.RegisterBus(platform.NewBus()), device.ErrExist)
-	require.ErrorIs(t, sys.UnregisterBus(sys.Platform), device.ErrBusy)
-	// Links.
-	_, err = sys.AddLink(dd, dd, 0)
-	require.ErrorIs(t, err, device.ErrInvalid)
-	_, err = sys.AddLink(dd, od, 0)
-	require.ErrorIs(t, err, device.ErrNoDevice)
-}
-
-func TestLinkLoopAndFlags(t *testing.T) {
-	sys := newSystem(t)
-	a := sys.NewPlatformDevice("a")
-	b := sys.NewPlatformDevice("b", device.WithParent(a))
-	require.NoError(t, sys.RegisterDevice(a))
-	require.NoError(t, sys.RegisterDevice(b))
-	_, err := sys.AddLink(a, b, 0) // a's child as a's supplier: loop
-	require.ErrorIs(t, err, device.ErrInvalid)
-	_, err = sys.AddLink(b, a, device.LinkStateless|device.LinkAutoprobeConsumer)
-	require.ErrorIs(t, err, device.ErrInvalid)
-	l, err := sys.AddLink(b, a, device.LinkAutoremoveConsumer)
-	require.NoError(t, err)
-	l2, err := sys.AddLink(b, a, device.LinkAutoremoveConsumer)
-	require.NoError(t, err)
-	require.Same(t, l, l2)
-	require.Contains(t, sys.Tree(), "links\n  b -> a flags=AUTOREMOVE_CONSUMER\n")
 }
 
 // Two systems in one test share nothing.
@@ -818,410 +519,4 @@ func TestSystemsAreIndependent(t *testing.T) {
 	require.Nil(t, d2.Driver())
 	require.Empty(t, s1.Devices())
 	require.NotEqual(t, s1.Log().String(), s2.Log().String())
-}
-
-// A probe that returns -ENODEV lets the next matching driver try.
-func TestNotMineTriesNextDriver(t *testing.T) {
-	sys := newSystem(t)
-	require.NoError(t, sys.RegisterDriver(&driver.Driver{Name: "first", Bus: platform.Name,
-		IDTable: []driver.ID{{Name: "chip", Data: 1}},
-		Probe:   func(*device.Device) error { return device.ErrNoDevice }}))
-	var data any
-	second := &driver.Driver{Name: "second", Bus: platform.Name, IDTable: []driver.ID{{Name: "chip", Data: 2}}}
-	second.Probe = func(d *device.Device) error {
-		id, _ := platform.ID(d, second)
-		data = id.Data
-		return nil
-	}
-	require.NoError(t, sys.RegisterDriver(second))
-	dev := sys.NewPlatformDevice("chip.0")
-	require.NoError(t, sys.RegisterDevice(dev))
-	require.Equal(t, "second", dev.DriverName())
-	require.Equal(t, 2, data)
-	require.Contains(t, sys.Log().String(), "driver=first ret=-ENODEV: rejects match (not mine)")
-}
-
-func TestErrnoNames(t *testing.T) {
-	assert.Equal(t, "-EPROBE_DEFER", device.ErrnoName(fmt.Errorf("x: %w", device.ErrProbeDefer)))
-	assert.Equal(t, "0", device.ErrnoName(nil))
-	assert.Equal(t, "boom", device.ErrnoName(errors.New("boom")))
-}
-
-// A deferred retry goes through device_initial_probe as the first attempt
-// did: an asynchronous driver is queued again, not probed inline by the
-// deferred worker and then queued a second time.
-func TestDeferredRetryOfAsyncDriverIsAsync(t *testing.T) {
-	sys := newSystem(t)
-	probes := 0
-	drv := &driver.Driver{Name: "wlan", Bus: platform.Name, ProbeType: driver.ProbePreferAsynchronous,
-		Probe: func(dev *device.Device) error {
-			probes++
-			if fw := sys.FindDevice(platform.Name, "fw"); fw == nil || fw.State() != device.StateBound {
-				return device.ErrProbeDefer
-			}
-			return nil
-		}}
-	require.NoError(t, sys.RegisterDriver(drv))
-	wlan := sys.NewPlatformDevice("wlan")
-	require.NoError(t, sys.RegisterDevice(wlan))
-	sys.WaitForProbes()
-	require.Equal(t, 1, probes)
-	require.Equal(t, []*device.Device{wlan}, sys.DeferredDevices())
-
-	require.NoError(t, sys.RegisterDriver(platform.NewDriver("fw", nil, nil)))
-	seq := sys.Log().Seq()
-	require.NoError(t, sys.RegisterDevice(sys.NewPlatformDevice("fw")))
-	assert.Equal(t, 1, probes, "the deferred worker queues the asynchronous probe instead of running it")
-	assert.Contains(t, since(sys, seq), "async_schedule_dev /sys/devices/platform/wlan: scheduling asynchronous probe")
-	sys.WaitForProbes()
-	assert.Equal(t, 2, probes, "one more probe, not two")
-	assert.Equal(t, device.StateBound, wlan.State())
-}
-
-// device_del releases devres a device collected without a driver (after
-// device_links_purge, before BUS_NOTIFY_REMOVED_DEVICE), and device_release
-// releases what was added after device_del, before the release callback
-// (core.c: device_del, device_release).
-func TestDevresWithoutDriverReleasedAtDelAndRelease(t *testing.T) {
-	sys := newSystem(t)
-	var ran []string
-	rec := func(n string) func() { return func() { ran = append(ran, n) } }
-	dev := sys.NewPlatformDevice("gadget", device.WithRelease(func(*device.Device) { ran = append(ran, "release") }))
-	require.NoError(t, sys.RegisterDevice(dev)) // no driver: stays unbound
-	_, err := dev.Devres().Add("iounmap", rec("iounmap"))
-	require.NoError(t, err)
-	_, err = dev.Devres().Add("clk_put", rec("clk_put"))
-	require.NoError(t, err)
-	held := dev.Get()
-	seq := sys.Log().Seq()
-	require.NoError(t, sys.UnregisterDevice(dev))
-	assert.Equal(t, []string{"clk_put", "iounmap"}, ran)
-	assert.Equal(t, []string{
-		"device_del /sys/devices/platform/gadget",
-		"bus_notify /sys/devices/platform/gadget: BUS_NOTIFY_DEL_DEVICE",
-		"devres_release_all /sys/devices/platform/gadget: 2 actions",
-		"devm_action_release /sys/devices/platform/gadget: clk_put",
-		"devm_action_release /sys/devices/platform/gadget: iounmap",
-		"bus_notify /sys/devices/platform/gadget: BUS_NOTIFY_REMOVED_DEVICE",
-		"kobject_uevent /sys/devices/platform/gadget: remove MODALIAS=platform:gadget",
-	}, since(sys, seq))
-
-	// Someone holding a reference adds devres after device_del: the last
-	// put_device releases it before the release callback.
-	_, err = dev.Devres().Add("late", rec("late"))
-	require.NoError(t, err)
-	seq = sys.Log().Seq()
-	require.NoError(t, held.Put())
-	assert.Equal(t, []string{"clk_put", "iounmap", "late", "release"}, ran)
-	assert.Equal(t, []string{
-		"devres_release_all /sys/devices/platform/gadget: 1 action",
-		"devm_action_release /sys/devices/platform/gadget: late",
-		"device_release /sys/devices/platform/gadget",
-	}, since(sys, seq))
-}
-
-// bus_remove_device takes the device off the bus's list before it releases
-// the driver: remove() no longer finds it by name (bus.c: bus_remove_device).
-func TestBusRemoveDeviceLeavesBusBeforeRelease(t *testing.T) {
-	sys := newSystem(t)
-	var found *device.Device
-	var onBus []*device.Device
-	require.NoError(t, sys.RegisterDriver(platform.NewDriver("eth", nil, func(d *device.Device) {
-		found = sys.FindDevice(platform.Name, "eth")
-		onBus = sys.BusDevices(platform.Name)
-	})))
-	dev := sys.NewPlatformDevice("eth")
-	require.NoError(t, sys.RegisterDevice(dev))
-	require.Equal(t, "eth", dev.DriverName())
-	require.NoError(t, sys.UnregisterDevice(dev))
-	assert.Nil(t, found, "bus_find_device_by_name during remove")
-	assert.Empty(t, onBus)
-}
-
-// device_add joins the parent's child list only after bus_probe_device, so
-// a probing child is not yet among its parent's children; device_link_add
-// still refuses a link that would make the parent depend on it
-// (core.c: device_add, device_is_dependent's ancestor check).
-func TestChildJoinsParentAfterProbe(t *testing.T) {
-	sys := newSystem(t)
-	soc := sys.NewPlatformDevice("soc")
-	require.NoError(t, sys.RegisterDevice(soc))
-	var kidsDuringProbe []*device.Device
-	var linkErr error
-	require.NoError(t, sys.RegisterDriver(platform.NewDriver("i2c", func(d *device.Device) error {
-		kidsDuringProbe = d.Parent().Children()
-		_, linkErr = sys.AddLink(d.Parent(), d, 0) // soc would depend on its own child
-		return nil
-	}, nil)))
-	i2c := sys.NewPlatformDevice("i2c", device.WithParent(soc))
-	require.NoError(t, sys.RegisterDevice(i2c))
-	assert.Empty(t, kidsDuringProbe)
-	assert.ErrorIs(t, linkErr, device.ErrInvalid)
-	assert.Equal(t, []*device.Device{i2c}, soc.Children())
-	assert.EqualValues(t, 2, soc.Refs(), "the child's reference on its parent")
-	require.NoError(t, sys.UnregisterTree(soc))
-}
-
-// linkEvents keeps the device-link events recorded after seq.
-func linkEvents(sys *drvsim.System, seq uint64) []string {
-	return trace.Shorts(trace.Filter(sys.Log().Since(seq), trace.OfKind(trace.Link)))
-}
-
-// The order in which links are dropped: device_links_driver_cleanup handles
-// the links to consumers first, then (in __device_links_no_driver) the links
-// to suppliers from the newest; a failed probe drops the newest supplier
-// link first; device_links_purge walks both lists from the newest
-// (core.c).
-func TestDeviceLinkDropOrder(t *testing.T) {
-	sys := newSystem(t)
-	for _, n := range []string{"s1", "s2", "mid", "c1"} {
-		require.NoError(t, sys.RegisterDriver(platform.NewDriver(n, nil, nil)))
-	}
-	reg := func(n string) *device.Device {
-		d := sys.NewPlatformDevice(n)
-		require.NoError(t, sys.RegisterDevice(d))
-		return d
-	}
-	s1, s2, mid, c1 := reg("s1"), reg("s2"), reg("mid"), reg("c1")
-	_, err := sys.AddLink(mid, s1, device.LinkAutoremoveConsumer)
-	require.NoError(t, err)
-	_, err = sys.AddLink(mid, s2, device.LinkAutoremoveConsumer)
-	require.NoError(t, err)
-	_, err = sys.AddLink(c1, mid, device.LinkAutoremoveSupplier)
-	require.NoError(t, err)
-
-	seq := sys.Log().Seq()
-	require.NoError(t, sys.Unbind(mid))
-	assert.Equal(t, []string{
-		"device_links_unbind_consumers /sys/devices/platform/c1: supplier mid is unbinding",
-		"device_links_driver_cleanup /sys/devices/platform/c1: link to supplier /sys/devices/platform/mid dropped",
-		"device_links_driver_cleanup /sys/devices/platform/mid: link to supplier /sys/devices/platform/s2 dropped",
-		"device_links_driver_cleanup /sys/devices/platform/mid: link to supplier /sys/devices/platform/s1 dropped",
-	}, linkEvents(sys, seq))
-
-	// A failed probe: __device_links_no_driver, newest supplier link first.
-	require.NoError(t, sys.RegisterDriver(platform.NewDriver("bad", func(*device.Device) error { return device.ErrIO }, nil)))
-	bad := sys.NewPlatformDevice("bad")
-	bad.SetDriverOverride("none")
-	require.NoError(t, sys.RegisterDevice(bad))
-	_, err = sys.AddLink(bad, s1, device.LinkAutoremoveConsumer)
-	require.NoError(t, err)
-	_, err = sys.AddLink(bad, s2, device.LinkAutoremoveConsumer)
-	require.NoError(t, err)
-	bad.SetDriverOverride("")
-	seq = sys.Log().Seq()
-	bound, err := sys.Attach(bad)
-	require.NoError(t, err)
-	require.False(t, bound)
-	assert.Equal(t, []string{
-		"device_links_no_driver /sys/devices/platform/bad: link to supplier /sys/devices/platform/s2 dropped",
-		"device_links_no_driver /sys/devices/platform/bad: link to supplier /sys/devices/platform/s1 dropped",
-	}, linkEvents(sys, seq))
-
-	// device_links_purge: suppliers newest first, then consumers newest first.
-	_, err = sys.AddLink(mid, s1, device.LinkStateless)
-	require.NoError(t, err)
-	_, err = sys.AddLink(mid, s2, device.LinkStateless)
-	require.NoError(t, err)
-	_, err = sys.AddLink(c1, mid, device.LinkStateless)
-	require.NoError(t, err)
-	_, err = sys.AddLink(bad, mid, device.LinkStateless)
-	require.NoError(t, err)
-	seq = sys.Log().Seq()
-	require.NoError(t, sys.UnregisterDevice(mid))
-	assert.Equal(t, []string{
-		"device_links_purge /sys/devices/platform/mid: link to supplier /sys/devices/platform/s2 dropped",
-		"device_links_purge /sys/devices/platform/mid: link to supplier /sys/devices/platform/s1 dropped",
-		"device_links_purge /sys/devices/platform/bad: link to supplier /sys/devices/platform/mid dropped",
-		"device_links_purge /sys/devices/platform/c1: link to supplier /sys/devices/platform/mid dropped",
-	}, linkEvents(sys, seq))
-}
-
-// device_link_add's flag rules: STATELESS excludes every managed flag,
-// AUTOPROBE_CONSUMER excludes both AUTOREMOVE flags, and AUTOREMOVE_SUPPLIER
-// wins over AUTOREMOVE_CONSUMER. Adding an existing managed link again keeps
-// it for the longer of the two lifetimes.
-func TestDeviceLinkAddFlags(t *testing.T) {
-	sys := newSystem(t)
-	a, b := sys.NewPlatformDevice("a"), sys.NewPlatformDevice("b")
-	require.NoError(t, sys.RegisterDevice(a))
-	require.NoError(t, sys.RegisterDevice(b))
-	for _, f := range []device.LinkFlags{
-		device.LinkStateless | device.LinkAutoremoveConsumer,
-		device.LinkStateless | device.LinkAutoremoveSupplier,
-		device.LinkStateless | device.LinkAutoprobeConsumer,
-		device.LinkAutoprobeConsumer | device.LinkAutoremoveConsumer,
-		device.LinkAutoprobeConsumer | device.LinkAutoremoveSupplier,
-	} {
-		_, err := sys.AddLink(b, a, f)
-		require.ErrorIs(t, err, device.ErrInvalid, "flags %s", f)
-	}
-	l, err := sys.AddLink(b, a, device.LinkAutoremoveConsumer|device.LinkAutoremoveSupplier)
-	require.NoError(t, err)
-	assert.Equal(t, device.LinkAutoremoveSupplier, l.Flags)
-	require.NoError(t, sys.UnregisterDevice(b)) // purges the link
-	b = sys.NewPlatformDevice("b")
-	require.NoError(t, sys.RegisterDevice(b))
-
-	l, err = sys.AddLink(b, a, device.LinkAutoremoveConsumer)
-	require.NoError(t, err)
-	l2, err := sys.AddLink(b, a, device.LinkAutoremoveConsumer)
-	require.NoError(t, err)
-	require.Same(t, l, l2)
-	assert.Equal(t, device.LinkAutoremoveConsumer, l.Flags)
-	_, err = sys.AddLink(b, a, device.LinkAutoremoveSupplier)
-	require.NoError(t, err)
-	assert.Equal(t, device.LinkAutoremoveSupplier, l.Flags, "lives until the supplier unbinds")
-	_, err = sys.AddLink(b, a, device.LinkAutoremoveConsumer)
-	require.NoError(t, err)
-	assert.Equal(t, device.LinkAutoremoveSupplier, l.Flags, "a shorter lifetime does not shorten it")
-	_, err = sys.AddLink(b, a, 0)
-	require.NoError(t, err)
-	assert.Equal(t, device.LinkFlags(0), l.Flags, "persistent now")
-
-	// A managed link is the core's: device_link_del refuses it while the
-	// consumer is registered.
-	seq := sys.Log().Seq()
-	require.ErrorIs(t, sys.DeleteLink(l), device.ErrInvalid)
-	assert.Equal(t, []string{"device_link_del /sys/devices/platform/b: Unable to drop a managed device link reference"}, since(sys, seq))
-	assert.Len(t, b.Suppliers(), 1)
-	s, err := sys.AddLink(a, b, device.LinkStateless)
-	require.ErrorIs(t, err, device.ErrInvalid, "loop")
-	require.Nil(t, s)
-}
-
-// device_reorder_to_tail moves a device's consumers along with it, whatever
-// kind of link (core.c).
-func TestReorderMovesStatelessConsumers(t *testing.T) {
-	sys := newSystem(t)
-	reg := func(n string) *device.Device {
-		d := sys.NewPlatformDevice(n)
-		require.NoError(t, sys.RegisterDevice(d))
-		return d
-	}
-	x, y, z := reg("x"), reg("y"), reg("z")
-	_, err := sys.AddLink(y, x, device.LinkStateless)
-	require.NoError(t, err)
-	require.Equal(t, []*device.Device{x, z, y}, sys.Devices())
-	_, err = sys.AddLink(x, z, device.LinkStateless)
-	require.NoError(t, err)
-	assert.Equal(t, []*device.Device{z, x, y}, sys.Devices())
-}
-
-// deferred_probe_work_func moves each device it retries to the end of the
-// device list (device_pm_move_to_tail), so a device that bound late is shut
-// down before the supplier it waited for (dd.c).
-func TestDeferredRetryMovesDeviceToTail(t *testing.T) {
-	sys := newSystem(t)
-	var order []string
-	sd := func(d *device.Device) { order = append(order, d.Name()) }
-	require.NoError(t, sys.RegisterDriver(&driver.Driver{Name: "codec", Bus: platform.Name, Shutdown: sd,
-		Probe: func(*device.Device) error {
-			if clk := sys.FindDevice(platform.Name, "clk"); clk == nil || clk.State() != device.StateBound {
-				return device.ErrProbeDefer
-			}
-			return nil
-		}}))
-	require.NoError(t, sys.RegisterDriver(&driver.Driver{Name: "clk", Bus: platform.Name, Shutdown: sd}))
-	codec, clk := sys.NewPlatformDevice("codec"), sys.NewPlatformDevice("clk")
-	require.NoError(t, sys.RegisterDevice(codec))
-	require.NoError(t, sys.RegisterDevice(clk))
-	require.Equal(t, device.StateBound, codec.State())
-	assert.Equal(t, []*device.Device{clk, codec}, sys.Devices())
-	sys.Shutdown()
-	assert.Equal(t, []string{"codec", "clk"}, order)
-}
-
-// device_shutdown waits for outstanding probes before it blocks probing: a
-// queued asynchronous probe binds, and its device is shut down.
-func TestShutdownWaitsForProbesBeforeBlocking(t *testing.T) {
-	sys := newSystem(t)
-	shut := 0
-	require.NoError(t, sys.RegisterDriver(&driver.Driver{Name: "wifi", Bus: platform.Name,
-		ProbeType: driver.ProbePreferAsynchronous, Shutdown: func(*device.Device) { shut++ }}))
-	dev := sys.NewPlatformDevice("wifi")
-	require.NoError(t, sys.RegisterDevice(dev)) // queued, not run yet
-	require.Nil(t, dev.Driver())
-	sys.Shutdown()
-	assert.Equal(t, "wifi", dev.DriverName())
-	assert.Equal(t, 1, shut)
-	assert.True(t, sys.ProbingBlocked())
-	// From now on every probe defers.
-	late := sys.NewPlatformDevice("wifi.1")
-	require.NoError(t, sys.RegisterDevice(late))
-	sys.WaitForProbes()
-	assert.Nil(t, late.Driver())
-	assert.Contains(t, sys.DeferredDevices(), late)
-}
-
-// call_driver_probe treats only -ENODEV and -ENXIO as "not mine"; -ENOENT
-// is a probe failure like any other.
-func TestProbeENOENTIsAFailure(t *testing.T) {
-	sys := newSystem(t)
-	require.NoError(t, sys.RegisterDriver(platform.NewDriver("fw", func(*device.Device) error { return device.ErrNoEntry }, nil)))
-	require.NoError(t, sys.RegisterDevice(sys.NewPlatformDevice("fw")))
-	assert.Contains(t, sys.Log().String(), "call_driver_probe /sys/devices/platform/fw: driver=fw ret=-ENOENT: probe failed")
-}
-
-// __driver_attach queues an asynchronous probe only for a device without a
-// driver and without an asynchronous probe already pending (dd.c).
-func TestAsyncDriverAttachSkipsBoundAndPending(t *testing.T) {
-	sys := newSystem(t)
-	ids := []driver.ID{{Name: "nic"}}
-	require.NoError(t, sys.RegisterDriver(&driver.Driver{Name: "sync", Bus: platform.Name, IDTable: ids}))
-	bound := sys.NewPlatformDevice("nic")
-	require.NoError(t, sys.RegisterDevice(bound))
-	require.Equal(t, "sync", bound.DriverName())
-	free := sys.NewPlatformDevice("nic.1")
-	free.SetDriverOverride("none")
-	require.NoError(t, sys.RegisterDevice(free))
-	free.SetDriverOverride("")
-	seq := sys.Log().Seq()
-	require.NoError(t, sys.RegisterDriver(&driver.Driver{Name: "a", Bus: platform.Name, IDTable: ids, ProbeType: driver.ProbePreferAsynchronous}))
-	require.NoError(t, sys.RegisterDriver(&driver.Driver{Name: "b", Bus: platform.Name, IDTable: ids, ProbeType: driver.ProbePreferAsynchronous}))
-	assert.Equal(t, []string{
-		"async_schedule_dev /sys/devices/platform/nic.1: scheduling asynchronous probe driver=a",
-	}, trace.Shorts(trace.Filter(sys.Log().Since(seq), trace.OfKind(trace.ProbeAsync))))
-	sys.WaitForProbes()
-	assert.Equal(t, "a", free.DriverName())
-	assert.Equal(t, "sync", bound.DriverName())
-}
-
-// The deferred-probe worker retries through bus_probe_device, which does
-// nothing on a bus whose drivers_autoprobe is off.
-func TestDeferredRetryHonoursNoAutoprobe(t *testing.T) {
-	sys := newSystem(t)
-	b := &bus.Bus{Name: "virtio", NoAutoprobe: true}
-	require.NoError(t, sys.RegisterBus(b))
-	probes := 0
-	require.NoError(t, sys.RegisterDriver(&driver.Driver{Name: "blk", Bus: "virtio", Probe: func(*device.Device) error {
-		probes++
-		return device.ErrProbeDefer
-	}}))
-	dev := device.New("vda", device.WithBus(b), device.WithRelease(func(*device.Device) {}))
-	require.NoError(t, sys.RegisterDevice(dev))
-	bound, err := sys.Attach(dev)
-	require.NoError(t, err)
-	require.False(t, bound)
-	require.Equal(t, 1, probes)
-	require.Equal(t, []*device.Device{dev}, sys.DeferredDevices())
-	sys.FlushDeferred()
-	assert.Equal(t, 1, probes, "no automatic retry on a bus without autoprobe")
-	require.NoError(t, sys.UnregisterDevice(dev))
-}
-
-// driver_deferred_probe_add ignores a device that never matched a driver
-// (dev->can_match): an AUTOPROBE_CONSUMER link does not queue it.
-func TestAutoprobeConsumerThatNeverMatched(t *testing.T) {
-	sys := newSystem(t)
-	orphan, pwm := sys.NewPlatformDevice("orphan"), sys.NewPlatformDevice("pwm")
-	require.NoError(t, sys.RegisterDevice(orphan))
-	require.NoError(t, sys.RegisterDevice(pwm))
-	_, err := sys.AddLink(orphan, pwm, device.LinkAutoprobeConsumer)
-	require.NoError(t, err)
-	seq := sys.Log().Seq()
-	require.NoError(t, sys.RegisterDriver(platform.NewDriver("pwm", nil, nil)))
-	for _, s := range since(sys, seq) {
-		assert.NotContains(t, s, "orphan")
-	}
 }

@@ -2,8 +2,9 @@ package docs_test
 
 // testing.md, "Asynchronous probe under the explorer": the generators of
 // the page's two trace excerpts, taken from package lifecycle's scenarios
-// (which bus/async_sim_test.go explores too), their replay commands, and
-// the test those commands run.
+// as the registry (package scenarios) lists them (bus/async_sim_test.go
+// explores them too), their replay commands, and the test those commands
+// run.
 
 import (
 	"fmt"
@@ -11,16 +12,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/drvsim/drvsim/lifecycle"
+	"github.com/drvsim/drvsim/scenarios"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
 
-// asyncExcerpt describes one excerpt of the page: the scenario, the first
-// schedule of the exhaustive search (at most 2 preemptions) whose trace
-// matches, and the test its replay command runs.
+// asyncExcerpt describes one excerpt of the page: the registered
+// scenario, the first schedule of the exhaustive search (at most 2
+// preemptions) whose trace matches, and the test its replay command runs.
 type asyncExcerpt struct {
-	scenario func(*lifecycle.Outcomes) func(*sim.Sim)
+	scenario string
 	match    func(events []trace.Event) bool
 	test     string // the -run pattern of the replay command
 }
@@ -29,7 +30,7 @@ var asyncExcerpts = map[string]asyncExcerpt{
 	// rmmod blocks in async_synchronize_full while the probe binds the
 	// device, then driver_detach unbinds it.
 	"driver_unregister": {
-		scenario: lifecycle.AsyncProbeVsUnregister,
+		scenario: "async-probe-vs-rmmod",
 		match: func(ev []trace.Event) bool {
 			wait := eventIndex(ev, 0, "async_synchronize_full", "waiting for asynchronous probes")
 			return wait >= 0 && eventIndex(ev, wait, "driver_bound", "") >= 0
@@ -38,7 +39,7 @@ var asyncExcerpts = map[string]asyncExcerpt{
 	},
 	// device_del wins the device lock; the helper skips the dead device.
 	"device_del": {
-		scenario: lifecycle.AsyncProbeVsRemoval,
+		scenario: "async-probe-vs-unplug",
 		match: func(ev []trace.Event) bool {
 			return eventIndex(ev, 0, "__device_attach_async_helper", "device removed before the asynchronous probe ran") >= 0
 		},
@@ -61,13 +62,26 @@ func eventIndex(ev []trace.Event, from int, fn, msg string) int {
 // there and return the run, with its schedule.
 const errFound = "docs: the excerpt's schedule"
 
+// setup returns a Setup of the excerpt's registered scenario, for one
+// exploration; Close it after.
+func (x asyncExcerpt) setup() (sim.Setup, error) {
+	sc, ok := scenarios.Lookup(x.scenario)
+	if !ok {
+		return sim.Setup{}, fmt.Errorf("no scenario %q", x.scenario)
+	}
+	return sc.New(), nil
+}
+
 // find explores the excerpt's scenario exhaustively and returns the first
 // run that matches, replayed on its own: its schedule and trace.
 func (x asyncExcerpt) find() (*sim.Result, error) {
-	o := &lifecycle.Outcomes{}
-	defer o.Close()
+	setup, err := x.setup()
+	if err != nil {
+		return nil, err
+	}
+	defer setup.Close()
 	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, MaxPreemptions: 2, Schedules: 2000}, func(s *sim.Sim) {
-		x.scenario(o)(s)
+		setup.Run(s)
 		s.AddLeakCheck("find", func() []string {
 			if x.match(s.Log().Events()) {
 				return []string{errFound}
@@ -80,18 +94,18 @@ func (x asyncExcerpt) find() (*sim.Result, error) {
 	}
 	// The same schedule on the scenario alone passes and gives the trace
 	// the page quotes.
-	run := sim.Run(sim.Config{Replay: res.Failure.Schedule()}, x.scenario(o))
+	run := sim.Run(sim.Config{Replay: res.Failure.Schedule()}, setup.Run)
 	if run.Failed() {
 		return nil, fmt.Errorf("replaying %s: %s", sim.FormatSchedule(res.Failure.Schedule()), run)
 	}
 	return run, nil
 }
 
-// traced is the excerpt's scenario, keeping in *out, at the end of
-// every passing run, the run's trace from its first schedule point.
-func (x asyncExcerpt) traced(o *lifecycle.Outcomes, out *string) func(*sim.Sim) {
+// traced is the scenario function of setup, keeping in *out, at the end
+// of every passing run, the run's trace from its first schedule point.
+func traced(setup sim.Setup, out *string) func(*sim.Sim) {
 	return func(s *sim.Sim) {
-		x.scenario(o)(s)
+		setup.Run(s)
 		s.AddLeakCheck("trace", func() []string {
 			*out = fromFirstSchedulePoint(s.Log().Events())
 			return nil
@@ -140,13 +154,15 @@ func asyncReplay(name string) generator {
 func TestAsyncProbeSchedules(t *testing.T) {
 	for _, name := range []string{"driver_unregister", "device_del"} {
 		t.Run(name, func(t *testing.T) {
-			x := asyncExcerpts[name]
-			o := &lifecycle.Outcomes{}
-			defer o.Close()
+			setup, err := asyncExcerpts[name].setup()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer setup.Close()
 			var last string
 			cfg := sim.EnvConfig(t.Name(), 0) // DRVSIM_SCHEDULE: run that one schedule
 			res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, MaxPreemptions: 2, Schedules: 2000, Config: cfg},
-				x.traced(o, &last))
+				traced(setup, &last))
 			if res.Failed() {
 				t.Fatal(res)
 			}
@@ -154,10 +170,11 @@ func TestAsyncProbeSchedules(t *testing.T) {
 				t.Logf("schedule %s:\n%s", sim.FormatSchedule(cfg.Replay), last)
 				return
 			}
-			if !res.Exhausted || res.Schedules < 2 || len(o.Counts()) != 2 {
-				t.Errorf("want an exhausted search of several schedules with both endings: %s; %s", res, o)
+			endings := setup.Endings()
+			if !res.Exhausted || res.Schedules < 2 || len(endings) != 2 {
+				t.Errorf("want an exhausted search of several schedules with both endings: %s; %v", res, endings)
 			}
-			t.Logf("%s outcomes: %s", strings.TrimSpace(res.String()), o)
+			t.Logf("%s endings: %v", strings.TrimSpace(res.String()), endings)
 		})
 	}
 }
@@ -178,11 +195,14 @@ func TestAsyncExcerptReplays(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Setenv(sim.EnvSchedule, sim.FormatSchedule(run.Schedule()))
-		o := &lifecycle.Outcomes{}
+		setup, err := x.setup()
+		if err != nil {
+			t.Fatal(err)
+		}
 		var got string
 		res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, MaxPreemptions: 2, Config: sim.EnvConfig(name, 0)},
-			x.traced(o, &got))
-		o.Close()
+			traced(setup, &got))
+		setup.Close()
 		if res.Failed() || res.Schedules != 1 {
 			t.Fatalf("%s: %s", name, res)
 		}

@@ -11,12 +11,12 @@ import (
 	"github.com/drvsim/drvsim/bus/platform"
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/devres"
-	"github.com/drvsim/drvsim/drivers/drmsim/udlsim"
+	udlscenario "github.com/drvsim/drvsim/drivers/drmsim/udlsim/scenario"
 	"github.com/drvsim/drvsim/drivers/usbsim/scenario"
 	"github.com/drvsim/drvsim/drivers/usbsim/skel"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable"
-	"github.com/drvsim/drvsim/revocable/kernelmodel"
+	"github.com/drvsim/drvsim/scenarios"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -88,9 +88,9 @@ var generators = map[string]generator{
 	"example-lifecycle-test":         exampleLifecycleTest,
 }
 
-// lifecycle.md, worked example 1 (driver_test.go's scenario 2): a probe
-// adds two devm actions and fails; the trace from the device's
-// registration on.
+// lifecycle.md, worked example 1 (driver_test.go's
+// TestFailedProbeReleasesDevresNewestFirst): a probe adds two devm
+// actions and fails; the trace from the device's registration on.
 func lifecycleProbeFailure() (string, error) {
 	sys := drvsim.NewSystem()
 	defer sys.Close()
@@ -116,9 +116,10 @@ func lifecycleProbeFailure() (string, error) {
 
 type gpioRegs struct{ base uint32 }
 
-// lifecycle.md, worked example 2 (driver_test.go's scenario 4): a driver
-// with a DevmProvider and an irq_free action is unbound through sysfs
-// while a consumer is open; the trace of the unbind.
+// lifecycle.md, worked example 2 (driver_test.go's
+// TestUnbindRunsRemoveThenDevresThenNotifies): a driver with a
+// DevmProvider and an irq_free action is unbound through sysfs while a
+// consumer is open; the trace of the unbind.
 func lifecycleUnbindRevoke() (string, error) {
 	sys := drvsim.NewSystem()
 	defer sys.Close()
@@ -205,7 +206,8 @@ func usbUnplugMidRead() (string, error) {
 	return trace.Text(scenario.DemoEvents(res.Events)), nil
 }
 
-// usb.md: scenario.HuntUseAfterFree(skel.Broken, 1, 1000).
+// usb.md: scenario.HuntUseAfterFree(skel.Broken, 1, 1000), random
+// schedules of the registered usb-skel-broken.
 func usbBrokenHunt() (string, error) {
 	res := scenario.HuntUseAfterFree(skel.Broken, 1, 1000)
 	if !res.Failed() {
@@ -215,23 +217,26 @@ func usbBrokenHunt() (string, error) {
 	return reportExcerpt(res.String(), true, 4, 0, 2), nil
 }
 
-// drm.md: udlsim.FlushVsUnplug with the Broken driver, explored
-// exhaustively as TestBrokenFlushUseAfterFree does.
+// drm.md: the registered drm-udl-broken (FlushVsUnplug with the Broken
+// driver), explored exhaustively as TestBrokenFlushUseAfterFree does.
 func drmBrokenFlush() (string, error) {
-	sc := &udlsim.FlushVsUnplug{Variant: udlsim.Broken}
-	defer sc.Close()
-	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 1000000,
-		Config: sim.Config{Test: "TestBrokenFlushUseAfterFree", Pkg: "./drivers/drmsim/udlsim"}}, sc.Scenario)
+	sc, ok := scenarios.Lookup("drm-udl-broken")
+	if !ok {
+		return "", fmt.Errorf("no scenario drm-udl-broken")
+	}
+	cfg := sc.Config()
+	cfg.Config = sim.Config{Test: "TestBrokenFlushUseAfterFree", Pkg: "./drivers/drmsim/udlsim/scenario"}
+	res := sc.Explore(cfg)
 	if !res.Failed() {
 		return "", fmt.Errorf("no failure: %s", res)
 	}
 	return reportExcerpt(res.String(), false, 4, -1, 3), nil
 }
 
-// drm.md: udlsim.UnplugDemo's narrated trace, from the process's open on
-// (the bind before it is cut).
+// drm.md: udlscenario.UnplugDemo's narrated trace, from the process's
+// open on (the bind before it is cut).
 func drmUnplugDemo() (string, error) {
-	res, err := udlsim.UnplugDemo()
+	res, err := udlscenario.UnplugDemo()
 	if err != nil {
 		return "", err
 	}
@@ -324,28 +329,35 @@ func labMergedCopiedProvider() (string, error) {
 	return labExplore("merged-copied-provider", sim.Exhaustive, 1000, false, "TestCopiedProviderExhaustiveFindsUseAfterFree")
 }
 
+// labExplore explores the registered scenario name as the test named test
+// does, and gives the report of the failure it must find.
 func labExplore(name string, mode sim.Mode, schedules int, shrink bool, test string) (string, error) {
-	sc, ok := kernelmodel.Lookup(name)
+	sc, ok := scenarios.Lookup(name)
 	if !ok {
 		return "", fmt.Errorf("no scenario %q", name)
 	}
-	res := sim.Explore(sim.ExploreConfig{Mode: mode, Schedules: schedules, Shrink: shrink,
-		Config: sim.Config{Seed: 1, Test: test, Pkg: "./revocable/kernelmodel"}}, sc.Run)
+	res := sc.Explore(sim.ExploreConfig{Mode: mode, Schedules: schedules, Shrink: shrink,
+		Config: sim.Config{Seed: 1, Test: test, Pkg: "./revocable/kernelmodel"}})
 	if !res.Failed() {
 		return "", fmt.Errorf("%s: no failure: %s", name, res)
 	}
 	return res.String(), nil
 }
 
+// labDrvsimImmune explores both experiments on drvsim's design
+// exhaustively, as TestDrvsimImmuneExhaustive does.
 func labDrvsimImmune() (string, error) {
 	var b strings.Builder
 	for _, name := range []string{"drvsim-shared-handle", "drvsim-copied-provider"} {
-		sc, _ := kernelmodel.Lookup(name)
-		res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 100000}, sc.Run)
+		sc, ok := scenarios.Lookup(name)
+		if !ok {
+			return "", fmt.Errorf("no scenario %q", name)
+		}
+		res := sc.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 100000})
 		if res.Failed() || !res.Exhausted {
 			return "", fmt.Errorf("%s: %s", name, res)
 		}
-		fmt.Fprintf(&b, "%s: %s", name, res)
+		fmt.Fprintf(&b, "%s: %s", name, res.ExploreResult)
 	}
 	return b.String(), nil
 }

@@ -89,3 +89,16 @@ func TestSystemsClosed(t *testing.T) {
 	assert.Equal(t, 1, o.Count(ProbedThenDeleted)+o.Count(SkippedDeviceDead), o.String())
 	assert.Zero(t, o.Count(ProbedThenDetached)+o.Count(NotProbedDriverGone), "a failed run counts no ending")
 }
+
+// The readers scenario catches a driver that unmaps its registers before
+// it revokes them (the devm actions in the wrong order): a reader inside
+// its section reads unmapped registers, a use-after-free.
+func TestReadersVsUnregisterCatchesUnmapBeforeRevoke(t *testing.T) {
+	o := &Outcomes{}
+	defer o.Close()
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, MaxPreemptions: 2, Schedules: 100000}, readersVsUnregister(o, true))
+	require.True(t, res.Failed(), res.String())
+	assert.Equal(t, sim.BugUseAfterFree, res.Failure.Failure.Kind, res.String())
+	assert.Contains(t, res.Failure.String(), "sensor regs")
+	assert.Contains(t, res.Failure.String(), "sensor_read")
+}

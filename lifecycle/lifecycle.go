@@ -13,9 +13,10 @@
 // passing run had, so a test can check that exploration reached all of
 // them, and close the Systems the runs built.
 //
-// bus/async_sim_test.go and docs/async_test.go (the traces of
-// docs/testing.md) explore them, and `drvsim explore` runs the ones
-// Scenarios lists.
+// Scenarios declares them as sim.Scenario values, with their endings;
+// package scenarios registers them, and `drvsim explore`, the bus tests
+// (bus/async_sim_test.go) and the docs (docs/async_test.go, the traces of
+// docs/testing.md) explore them.
 package lifecycle
 
 import (
@@ -131,48 +132,60 @@ func (o *Outcomes) system(s *sim.Sim) *drvsim.System {
 	return sys
 }
 
-// Scenario is one registered scenario: `drvsim explore NAME` runs it.
-type Scenario struct {
-	// Name is the registry key, e.g. "async-probe-vs-unplug".
-	Name string
-	// Description says in one or two sentences what races and what every
-	// schedule must end with.
-	Description string
-	// Endings are the ways a run may end; exhaustive exploration reaches
-	// each of them. No schedule may fail.
-	Endings []Ending
-	// New returns the scenario function, which records into o:
-	// sim.Explore(cfg, sc.New(o)).
-	New func(o *Outcomes) func(*sim.Sim)
+// endings returns the counts of Counts by ending text, for sim.Setup.
+func (o *Outcomes) endings() map[string]int {
+	out := map[string]int{}
+	for e, n := range o.Counts() {
+		out[string(e)] = n
+	}
+	return out
 }
 
-// Scenarios returns the registry, in a fixed order.
-func Scenarios() []Scenario {
-	return []Scenario{
-		{
-			Name: "async-probe-vs-rmmod",
-			Description: "An asynchronous probe (async_schedule_dev from device_add) races driver_unregister; " +
-				"driver_detach waits for it (async_synchronize_full), so every schedule ends with the device " +
+// scenario declares a driver-core scenario whose runs record into an
+// Outcomes: each exploration gets Outcomes of its own, closed with it.
+// No schedule may fail, and exhaustive exploration (within bound
+// preemptions) reaches each of endings.
+func scenario(name, about string, bound int, newRun func(*Outcomes) func(*sim.Sim), endings ...Ending) sim.Scenario {
+	want := make([]string, len(endings))
+	for i, e := range endings {
+		want[i] = string(e)
+	}
+	return sim.Scenario{
+		Name:        name,
+		Under:       "driver core",
+		Description: about,
+		Want:        sim.Prediction{Endings: want},
+		Defaults:    sim.Settings{Mode: sim.Exhaustive, MaxPreemptions: bound, Schedules: 20000},
+		New: func() sim.Setup {
+			o := &Outcomes{}
+			return sim.Setup{Run: newRun(o), Close: o.Close, Endings: o.endings}
+		},
+	}
+}
+
+// Scenarios returns the driver core's scenarios, in a fixed order.
+// Package scenarios registers them; `drvsim explore NAME` runs them.
+func Scenarios() []sim.Scenario {
+	return []sim.Scenario{
+		scenario("async-probe-vs-rmmod",
+			"An asynchronous probe (async_schedule_dev from device_add) races driver_unregister; "+
+				"driver_detach waits for it (async_synchronize_full), so every schedule ends with the device "+
 				"unbound and the probe undone, or never run.",
-			Endings: []Ending{ProbedThenDetached, NotProbedDriverGone},
-			New:     AsyncProbeVsUnregister,
-		},
-		{
-			Name: "async-probe-vs-unplug",
-			Description: "An asynchronous probe races device_del; every schedule ends with the device unbound, " +
+			0, AsyncProbeVsUnregister, ProbedThenDetached, NotProbedDriverGone),
+		scenario("async-attach-vs-rmmod",
+			"The same race with the device added first: driver_register's driver_attach queues the "+
+				"asynchronous probe (__driver_attach_async_helper); every schedule ends with the device "+
+				"unbound and the probe undone, or never run.",
+			0, AsyncAttachVsUnregister, ProbedThenDetached, NotProbedDriverGone),
+		scenario("async-probe-vs-unplug",
+			"An asynchronous probe races device_del; every schedule ends with the device unbound, "+
 				"removed and released: probed then unbound, or skipped by __device_attach_async_helper as dead.",
-			Endings: []Ending{ProbedThenDeleted, SkippedDeviceDead},
-			New:     AsyncProbeVsRemoval,
-		},
+			0, AsyncProbeVsRemoval, ProbedThenDeleted, SkippedDeviceDead),
+		scenario("revocable-readers-vs-unregister",
+			"Two readers with open consumers of a driver's devm-managed revocable provider read its "+
+				"registers, sleeping inside the read section, while device_unregister unbinds the driver: "+
+				"the revoke waits for readers inside, then devres frees the registers. Every read finds "+
+				"the registers or -ENODEV, nothing touches freed memory.",
+			2, RevocableReadersVsUnregister, BothRead, OneReadOneRevoked, BothRevoked),
 	}
-}
-
-// Lookup returns the scenario named name.
-func Lookup(name string) (Scenario, bool) {
-	for _, sc := range Scenarios() {
-		if sc.Name == name {
-			return sc, true
-		}
-	}
-	return Scenario{}, false
 }

@@ -2,6 +2,7 @@ package lifecycle_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/drvsim/drvsim/internal/raceexit"
@@ -31,42 +32,42 @@ func Example() {
 	// "probed, then unbound by device_del": 7, "skipped: device dead": 7
 }
 
-// The registry `drvsim explore` lists.
+// The scenarios `drvsim explore` lists, with the endings each predicts.
 func ExampleScenarios() {
 	for _, sc := range lifecycle.Scenarios() {
-		fmt.Println(sc.Name, sc.Endings)
+		fmt.Println(sc.Name, sc.Want.Endings)
 	}
 	// Output:
 	// async-probe-vs-rmmod [probed, then detached by driver_unregister not probed: driver gone]
+	// async-attach-vs-rmmod [probed, then detached by driver_unregister not probed: driver gone]
 	// async-probe-vs-unplug [probed, then unbound by device_del skipped: device dead]
+	// revocable-readers-vs-unregister [both readers read the registers one reader read the registers, the other got -ENODEV both readers got -ENODEV]
 }
 
-// Every scenario, registered or not, explores exhaustively (without and
-// with a preemption bound) with no failing schedule, and reaches every
+// Every scenario explores exhaustively (within its default preemption
+// bound, and within 1 and 2) with no failing schedule, and reaches every
 // ending it may have and no other.
 func TestScenariosExhaustive(t *testing.T) {
-	scenarios := lifecycle.Scenarios()
-	scenarios = append(scenarios, lifecycle.Scenario{
-		Name:    "async-attach-vs-rmmod",
-		Endings: []lifecycle.Ending{lifecycle.ProbedThenDetached, lifecycle.NotProbedDriverGone},
-		New:     lifecycle.AsyncAttachVsUnregister,
-	})
-	for _, sc := range scenarios {
-		for _, preemptions := range []int{0, 2} {
+	for _, sc := range lifecycle.Scenarios() {
+		bounds := []int{sc.Defaults.MaxPreemptions, 1, 2}
+		slices.Sort(bounds)
+		for _, preemptions := range slices.Compact(bounds) {
 			t.Run(fmt.Sprintf("%s/preemptions=%d", sc.Name, preemptions), func(t *testing.T) {
-				o := &lifecycle.Outcomes{}
-				defer o.Close()
-				res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, MaxPreemptions: preemptions}, sc.New(o))
+				setup := sc.New()
+				defer setup.Close()
+				res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, MaxPreemptions: preemptions, Schedules: 100000}, setup.Run)
 				require.False(t, res.Failed(), res.String())
 				assert.True(t, res.Exhausted, res.String())
 				assert.Greater(t, res.Schedules, 1)
+				endings := setup.Endings()
 				total := 0
-				for _, e := range sc.Endings {
-					assert.Positive(t, o.Count(e), "%s: %s", e, o)
-					total += o.Count(e)
+				for _, e := range sc.Want.Endings {
+					assert.Positive(t, endings[e], "%s: %v", e, endings)
+					total += endings[e]
 				}
-				assert.Equal(t, res.Schedules, total, "every run has one of the scenario's endings: %s", o)
-				assert.Len(t, o.Counts(), len(sc.Endings), o.String())
+				assert.Equal(t, res.Schedules, total, "every run has one of the scenario's endings: %v", endings)
+				assert.Len(t, endings, len(sc.Want.Endings), "%v", endings)
+				t.Logf("%s%v", res, endings)
 			})
 		}
 	}
@@ -85,18 +86,6 @@ func TestScenarioReplay(t *testing.T) {
 		assert.Equal(t, a.TraceText(), b.TraceText())
 	}
 	assert.Len(t, o.Counts(), 2, "four seeds give both endings: %s", o)
-}
-
-func TestLookup(t *testing.T) {
-	for _, sc := range lifecycle.Scenarios() {
-		got, ok := lifecycle.Lookup(sc.Name)
-		require.True(t, ok, sc.Name)
-		assert.Equal(t, sc.Name, got.Name)
-		assert.NotEmpty(t, got.Description)
-		assert.NotNil(t, got.New)
-	}
-	_, ok := lifecycle.Lookup("no-such")
-	assert.False(t, ok)
 }
 
 func TestOutcomes(t *testing.T) {

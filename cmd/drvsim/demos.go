@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/drvsim/drvsim/devres"
-	"github.com/drvsim/drvsim/drivers/drmsim/udlsim"
+	udlscenario "github.com/drvsim/drvsim/drivers/drmsim/udlsim/scenario"
 	"github.com/drvsim/drvsim/drivers/usbsim/scenario"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
@@ -69,20 +69,21 @@ func runDemo(d demo, f trace.Format, stdout, stderr io.Writer) int {
 }
 
 // demoUSB is the default demo: scenario.RunDemo, with the command that
-// replays the broken driver's failure added to its last phase.
+// replays the broken driver's failure (drvsim explore on the registered
+// scenario the demo hunted) added to its last phase.
 func demoUSB(s *story) error {
 	st, err := scenario.RunDemo(demoSeed)
 	if err != nil {
 		return err
 	}
 	last := &st.Phases[len(st.Phases)-1]
-	last.Notes = append(last.Notes, "    or: "+replayCommand(usbBrokenScenario, st.Hunt.Failure))
+	last.Notes = append(last.Notes, "    or: "+replayCommand(st.HuntScenario, st.Hunt.Failure))
 	s.phases(st.Phases)
 	return nil
 }
 
 // drmMarkers are the phases of the drm-unplug story, found from the
-// events of udlsim.UnplugDemo's run.
+// events of udlscenario.UnplugDemo's run.
 var drmMarkers = []scenario.Marker{
 	{Heading: "plug: udl binds the adapter, drm_dev_register creates /dev/dri/card0",
 		Match: funcIs("demo")},
@@ -109,7 +110,7 @@ func funcIs(fn string) func(trace.Event) bool {
 // about to do) stay in the trace; a note just before a phase's first
 // event, from the same task, opens that phase.
 func demoDRM(s *story) error {
-	res, err := udlsim.UnplugDemo()
+	res, err := udlscenario.UnplugDemo()
 	if err != nil {
 		return err
 	}

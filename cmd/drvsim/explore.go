@@ -7,86 +7,10 @@ import (
 	"io"
 	"strings"
 
-	"github.com/drvsim/drvsim/drivers/usbsim/scenario"
-	"github.com/drvsim/drvsim/drivers/usbsim/skel"
-	"github.com/drvsim/drvsim/lifecycle"
-	"github.com/drvsim/drvsim/revocable/kernelmodel"
+	"github.com/drvsim/drvsim/scenarios"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
-
-// exploreScenario is one scenario `drvsim explore` runs: a design-lab
-// experiment (revocable/kernelmodel), a USB skeleton unplugged mid-read
-// (drivers/usbsim/scenario) or a driver-core lifecycle race (lifecycle).
-type exploreScenario struct {
-	name  string
-	under string // what runs: "merged design", "skel-broken driver", "driver core"
-	about string
-	// want is the kind of bug exploration must find; "" for none.
-	want sim.BugKind
-	// preemptions is the default preemption bound in exhaustive mode
-	// (0: none).
-	preemptions int
-	// setup returns the scenario function for one exploration and what
-	// to call after it.
-	setup func() (run func(*sim.Sim), done func())
-}
-
-// usbBrokenScenario is the explore scenario of the usb-unplug demo's
-// broken driver: the demo's replay command names it.
-const usbBrokenScenario = "usb-skel-broken"
-
-// exploreScenarios returns the scenarios: the design lab's, the USB
-// ones, then the driver core's.
-func exploreScenarios() []exploreScenario {
-	var out []exploreScenario
-	for _, sc := range kernelmodel.Scenarios() {
-		out = append(out, exploreScenario{
-			name: sc.Name, under: string(sc.Design) + " design", about: sc.Description, want: sc.Want,
-			setup: func() (func(*sim.Sim), func()) { return sc.Run, func() {} },
-		})
-	}
-	usb := func(name string, v skel.Variant, want sim.BugKind, about string) exploreScenario {
-		return exploreScenario{
-			name: name, under: string(v) + " driver", about: about, want: want, preemptions: 2,
-			setup: func() (func(*sim.Sim), func()) {
-				m := &scenario.MidRead{Variant: v, Feed: true}
-				return m.Scenario, m.Close
-			},
-		}
-	}
-	out = append(out,
-		usb("usb-skel-classic", skel.Classic, "",
-			"A process reads the usb-skeleton device while it is unplugged and the device feeds data; the classic "+
-				"driver (kref, io mutex) survives every schedule."),
-		usb("usb-skel-revocable", skel.Revocable, "",
-			"The same race on the skeleton converted to revocable: every file operation runs inside a consumer "+
-				"section, the unplug revokes the provider and waits for readers; every schedule completes."),
-		usb(usbBrokenScenario, skel.Broken, sim.BugUseAfterFree,
-			"The same race on the broken skeleton: it does its I/O after dropping the io mutex, with a bulk-in "+
-				"buffer devres frees at unbind; a read racing the unplug touches freed memory: a use-after-free."),
-	)
-	for _, sc := range lifecycle.Scenarios() {
-		out = append(out, exploreScenario{
-			name: sc.Name, under: "driver core", about: sc.Description,
-			setup: func() (func(*sim.Sim), func()) {
-				o := &lifecycle.Outcomes{}
-				return sc.New(o), o.Close
-			},
-		})
-	}
-	return out
-}
-
-// lookupScenario returns the explore scenario named name.
-func lookupScenario(name string) (exploreScenario, bool) {
-	for _, sc := range exploreScenarios() {
-		if sc.name == name {
-			return sc, true
-		}
-	}
-	return exploreScenario{}, false
-}
 
 // exploreUsage is the usage text of `drvsim explore`; the flag defaults
 // and the scenario list follow it.
@@ -104,10 +28,21 @@ func exploreHelp(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprint(w, exploreUsage)
 	fs.SetOutput(w)
 	fs.PrintDefaults()
-	fmt.Fprintln(w, "\nscenarios:")
-	for _, s := range exploreScenarios() {
-		fmt.Fprintf(w, "  %-24s %s\n", s.name, s.about)
+	fmt.Fprintln(w, "\nscenarios, with their default settings:")
+	for _, s := range scenarios.All() {
+		fmt.Fprintf(w, "  %-31s [%s] %s\n", s.Name, settings(s.Defaults), s.Description)
 	}
+}
+
+// settings describes a scenario's default exploration settings:
+// "exhaustive, at most 2 preemptions, 20000 schedules".
+func settings(d sim.Settings) string {
+	parts := []string{d.Mode.String()}
+	if d.Mode == sim.Exhaustive && d.MaxPreemptions > 0 {
+		parts = append(parts, fmt.Sprintf("at most %d preemptions", d.MaxPreemptions))
+	}
+	parts = append(parts, fmt.Sprintf("%d schedules", d.Schedules))
+	return strings.Join(parts, ", ")
 }
 
 // runExplore is `drvsim explore`: one scenario under the explorer. The run
@@ -116,9 +51,9 @@ func exploreHelp(w io.Writer, fs *flag.FlagSet) {
 func runExplore(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
 	seed := fs.Uint64("seed", 1, "first seed (random and pct modes)")
-	mode := fs.String("mode", "exhaustive", "random, pct or exhaustive")
-	n := fs.Int("schedules", 20000, "bound on the number of schedules")
-	preempt := fs.Int("preemptions", 0, "preemption bound in exhaustive mode (0: none; the usb-* scenarios default to 2)")
+	mode := fs.String("mode", "", "random, pct or exhaustive (default: the scenario's, listed below)")
+	n := fs.Int("schedules", 0, "bound on the number of schedules (default: the scenario's, listed below)")
+	preempt := fs.Int("preemptions", 0, "preemption bound in exhaustive mode, 0 for none (default: the scenario's, listed below)")
 	schedule := fs.String("schedule", "", "replay this one schedule (task names, as a failure report's replay command gives it)")
 	format := formatFlag(fs)
 	pos, status := parseFlags(fs, args, stdout, stderr, exploreHelp)
@@ -130,7 +65,7 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 		exploreHelp(stderr, fs)
 		return 2
 	}
-	sc, ok := lookupScenario(pos[0])
+	sc, ok := scenarios.Lookup(pos[0])
 	if !ok {
 		fmt.Fprintf(stderr, "drvsim: no scenario %q\n", pos[0])
 		exploreHelp(stderr, fs)
@@ -142,24 +77,25 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 		exploreHelp(stderr, fs)
 		return 2
 	}
-	var m sim.Mode
-	switch *mode {
-	case "random":
-		m = sim.Random
-	case "pct":
-		m = sim.PCT
-	case "exhaustive":
-		m = sim.Exhaustive
-	default:
-		fmt.Fprintf(stderr, "drvsim: unknown mode %q (random, pct, exhaustive)\n", *mode)
-		exploreHelp(stderr, fs)
-		return 2
+	// The scenario's defaults, unless a flag says otherwise.
+	cfg := sc.Config()
+	cfg.Seed = *seed
+	if flagSet(fs, "mode") {
+		switch *mode {
+		case "random":
+			cfg.Mode = sim.Random
+		case "pct":
+			cfg.Mode = sim.PCT
+		case "exhaustive":
+			cfg.Mode = sim.Exhaustive
+		default:
+			fmt.Fprintf(stderr, "drvsim: unknown mode %q (random, pct, exhaustive)\n", *mode)
+			exploreHelp(stderr, fs)
+			return 2
+		}
 	}
-	cfg := sim.ExploreConfig{
-		Config:         sim.Config{Seed: *seed},
-		Mode:           m,
-		Schedules:      *n,
-		MaxPreemptions: sc.preemptions,
+	if flagSet(fs, "schedules") {
+		cfg.Schedules = *n
 	}
 	if flagSet(fs, "preemptions") {
 		cfg.MaxPreemptions = *preempt
@@ -176,26 +112,24 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 	}
 	// A progress line on stderr, when stdout is a terminal (and stderr
 	// too: it writes there), erased before the report.
-	progress := &progressLine{w: stderr, name: sc.name}
+	progress := &progressLine{w: stderr, name: sc.Name}
 	if writesToTerminal(stdout) && writesToTerminal(stderr) {
 		cfg.Progress = progress.update
 	}
-	run, done := sc.setup()
-	res := sim.Explore(cfg, run)
-	done()
+	res := sc.Explore(cfg)
 	progress.clear()
 	return reportExplore(sc, res, f, stdout, stderr)
 }
 
 // reportExplore writes the outcome of an exploration in format f and
 // returns the status: 0 as predicted, 1 otherwise.
-func reportExplore(sc exploreScenario, res *sim.ExploreResult, f trace.Format, stdout, stderr io.Writer) int {
+func reportExplore(sc sim.Scenario, res *sim.ScenarioResult, f trace.Format, stdout, stderr io.Writer) int {
 	s := newStory(f, stdout, stderr)
-	heading := fmt.Sprintf("%s (%s): %s", sc.name, sc.under, sc.about)
+	heading := fmt.Sprintf("%s (%s): %s", sc.Name, sc.Under, sc.Description)
 	summary := res.String()
 	if res.Failed() {
 		hint := "replay: " + res.Failure.ReplayHint() + "\n"
-		summary = strings.Replace(summary, hint, "replay: "+replayCommand(sc.name, res.Failure)+"\n", 1)
+		summary = strings.Replace(summary, hint, "replay: "+replayCommand(sc.Name, res.Failure)+"\n", 1)
 	}
 	if f == trace.FormatText {
 		// As sim prints it: the summary, the report, the end of the
@@ -204,7 +138,7 @@ func reportExplore(sc exploreScenario, res *sim.ExploreResult, f trace.Format, s
 		s.notes(strings.TrimSuffix(summary, "\n"))
 	} else {
 		if f == trace.FormatMermaid {
-			s.title("drvsim explore "+sc.name, fmt.Sprintf("On the %s: %s", sc.under, sc.about))
+			s.title("drvsim explore "+sc.Name, fmt.Sprintf("On the %s: %s", sc.Under, sc.Description))
 		} else {
 			s.section(heading)
 		}
@@ -218,19 +152,15 @@ func reportExplore(sc exploreScenario, res *sim.ExploreResult, f trace.Format, s
 			s.section("the report")
 			s.notes(strings.TrimSuffix(r.Failure.String(), "\n"), "schedule:", strings.TrimSuffix(r.ScheduleText(), "\n"))
 			s.section("replay")
-			s.notes("replay: " + replayCommand(sc.name, r))
+			s.notes("replay: " + replayCommand(sc.Name, r))
 		}
 	}
-	var found sim.BugKind
-	if res.Failed() {
-		found = res.Failure.Failure.Kind
-	}
-	switch {
-	case found != sc.want:
-		fmt.Fprintf(stderr, "drvsim: %s: expected %s, found %s\n", sc.name, orNone(sc.want), orNone(found))
+	switch err := sc.Check(res); {
+	case err != nil:
+		fmt.Fprintf(stderr, "drvsim: %s: %v\n", sc.Name, err)
 		return 1
-	case found != "":
-		s.verdict(fmt.Sprintf("as predicted: the %s has a %s", sc.under, found))
+	case res.Failed():
+		s.verdict(fmt.Sprintf("as predicted: the %s has a %s", sc.Under, res.Failure.Failure.Kind))
 	default:
 		s.verdict("as predicted: no schedule fails")
 	}
@@ -248,13 +178,6 @@ func (s *story) verdict(line string) {
 		s.section("verdict")
 	}
 	s.notes(line)
-}
-
-func orNone(k sim.BugKind) string {
-	if k == "" {
-		return "no failure"
-	}
-	return "a " + string(k)
 }
 
 // replayCommand returns the drvsim command line that replays the failing

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/drvsim/drvsim/scenarios"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -369,7 +371,7 @@ func TestExploreMatchesPredictions(t *testing.T) {
 // docs/testing.md quotes for device_del replays from the command line.
 func TestExploreLifecycleScenarios(t *testing.T) {
 	_, help, _ := runCLI("help", "explore")
-	for _, name := range []string{"async-probe-vs-rmmod", "async-probe-vs-unplug"} {
+	for _, name := range []string{"async-probe-vs-rmmod", "async-attach-vs-rmmod", "async-probe-vs-unplug", "revocable-readers-vs-unregister"} {
 		assert.Contains(t, help, "\n  "+name+" ")
 		rc, out, errs := runCLI("explore", name)
 		require.Equal(t, 0, rc, "%s: %s%s", name, out, errs)
@@ -385,6 +387,31 @@ func TestExploreLifecycleScenarios(t *testing.T) {
 	rc, out, errs := runCLI("explore", "-schedule", "async_probe,unplug*3,async_probe", "async-probe-vs-unplug")
 	require.Equal(t, 0, rc, out+errs)
 	assert.Contains(t, out, "explore (exhaustive): 1 schedules, no failure")
+}
+
+// Every registered scenario is listed with its default settings, and an
+// exploration takes the scenario's defaults unless a flag overrides them.
+func TestExploreUsesTheRegistry(t *testing.T) {
+	_, help, _ := runCLI("help", "explore")
+	for _, sc := range scenarios.All() {
+		assert.Contains(t, help, fmt.Sprintf("\n  %-31s [%s] %s\n", sc.Name, settings(sc.Defaults), sc.Description))
+	}
+	assert.Contains(t, help, "  drm-udl-classic                 [exhaustive, at most 3 preemptions, 20000 schedules] ")
+	assert.Contains(t, help, "  merged-copied-provider          [exhaustive, 20000 schedules] ")
+
+	rc, out, errs := runCLI("explore", "drm-udl-classic")
+	require.Equal(t, 0, rc, out+errs)
+	assert.Contains(t, out, "== drm-udl-classic (udl classic driver): ")
+	assert.Contains(t, out, "explore (exhaustive): 701 schedules, space exhausted, no failure", "its bound of 3 preemptions")
+	rc, out, errs = runCLI("explore", "-preemptions", "1", "drm-udl-classic")
+	require.Equal(t, 0, rc, out+errs)
+	assert.Contains(t, out, "explore (exhaustive): 25 schedules, space exhausted, no failure")
+	rc, out, errs = runCLI("explore", "-mode", "random", "-schedules", "3", "drm-udl-classic")
+	require.Equal(t, 0, rc, out+errs)
+	assert.Contains(t, out, "explore (random): 3 schedules, no failure")
+	rc, out, errs = runCLI("explore", "-schedules", "2", "revocable-readers-vs-unregister")
+	require.Equal(t, 0, rc, out+errs)
+	assert.Contains(t, out, "explore (exhaustive): 2 schedules, no failure")
 }
 
 func checkMermaidExplore(t *testing.T, out string) {

@@ -28,21 +28,18 @@ func assertInitUseAfterFree(t *testing.T, f *sim.Result) {
 }
 
 func TestCopiedProviderExhaustiveFindsUseAfterFree(t *testing.T) {
-	sc, ok := kernelmodel.Lookup("merged-copied-provider")
-	require.True(t, ok)
-	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 1000, Config: sim.EnvConfig(t.Name(), 1)}, sc.Run)
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 1000, Config: sim.EnvConfig(t.Name(), 1)}, kernelmodel.MergedCopiedProvider)
 	require.True(t, res.Failed(), res.String())
 	assertInitUseAfterFree(t, res.Failure)
 	t.Logf("%s", res)
-	requireScheduleReplay(t, res.Failure, sc.Run)
+	requireScheduleReplay(t, res.Failure, kernelmodel.MergedCopiedProvider)
 }
 
 func TestCopiedProviderRandomFindsUseAfterFree(t *testing.T) {
-	sc, _ := kernelmodel.Lookup("merged-copied-provider")
-	res := sim.Explore(sim.ExploreConfig{Mode: sim.Random, Schedules: 200, Config: sim.EnvConfig(t.Name(), 1)}, sc.Run)
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Random, Schedules: 200, Config: sim.EnvConfig(t.Name(), 1)}, kernelmodel.MergedCopiedProvider)
 	require.True(t, res.Failed(), res.String())
 	assertInitUseAfterFree(t, res.Failure)
-	requireSeedReplay(t, res.Failure, sc.Run)
+	requireSeedReplay(t, res.Failure, kernelmodel.MergedCopiedProvider)
 }
 
 // TestCopiedProviderSafeOrder is the order the KUnit test exercises: the
@@ -50,8 +47,7 @@ func TestCopiedProviderRandomFindsUseAfterFree(t *testing.T) {
 // zero count and revocable_init fails cleanly. The design is only as safe
 // as the RCU callback is late.
 func TestCopiedProviderSafeOrder(t *testing.T) {
-	sc, _ := kernelmodel.Lookup("merged-copied-provider")
-	res := sim.Run(sim.Config{Replay: []string{"unbind", "unbind", "unbind", "read"}, Test: t.Name()}, sc.Run)
+	res := sim.Run(sim.Config{Replay: []string{"unbind", "unbind", "unbind", "read"}, Test: t.Name()}, kernelmodel.MergedCopiedProvider)
 	require.False(t, res.Failed(), res.String())
 	assert.Contains(t, res.TraceText(), "[rcu_kfree] kfree: revocable_provider")
 }

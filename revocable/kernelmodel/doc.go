@@ -35,9 +35,11 @@
 //
 // # The scenarios
 //
-// Scenarios returns the registry the drvsim command line runs
-// (drvsim explore NAME): each Scenario is a function of a *sim.Sim that
-// builds a fresh system and starts its tasks, with a description and the
-// kind of bug exploration is expected to find (none for drvsim's own
-// design). See docs/design-lab.md for the story and the reports.
+// Each experiment is a function of a *sim.Sim that builds a fresh system
+// and starts its tasks (V3SharedHandle, MergedCopiedProvider, ...).
+// Scenarios declares them as sim.Scenario values, with a description and
+// the kind of bug exploration is expected to find (none for drvsim's own
+// design); package scenarios registers them, and the drvsim command line
+// runs them (drvsim explore NAME). See docs/design-lab.md for the story
+// and the reports.
 package kernelmodel

@@ -15,16 +15,15 @@ import (
 func TestDrvsimImmuneExhaustive(t *testing.T) {
 	for _, tc := range []struct {
 		name string
+		run  func(*sim.Sim)
 		min  int // a floor on the schedules, so a lost schedule point shows
 	}{
-		{"drvsim-shared-handle", 1000},
-		{"drvsim-copied-provider", 10},
+		{"drvsim-shared-handle", kernelmodel.DrvsimSharedHandle, 1000},
+		{"drvsim-copied-provider", kernelmodel.DrvsimCopiedProvider, 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sc, ok := kernelmodel.Lookup(tc.name)
-			require.True(t, ok)
 			res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 100000,
-				Config: sim.EnvConfig(t.Name(), 1)}, sc.Run)
+				Config: sim.EnvConfig(t.Name(), 1)}, tc.run)
 			require.False(t, res.Failed(), res.String())
 			require.True(t, res.Exhausted, "the whole space must be covered: %s", res)
 			assert.GreaterOrEqual(t, res.Schedules, tc.min)

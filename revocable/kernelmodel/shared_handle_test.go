@@ -10,7 +10,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var kernelSharedHandle = []string{"v3-shared-handle", "merged-shared-handle"}
+// kernelSharedHandle are the shared-handle experiments on the kernel's
+// designs, by their registry names.
+var kernelSharedHandle = []struct {
+	name string
+	run  func(*sim.Sim)
+}{
+	{"v3-shared-handle", kernelmodel.V3SharedHandle},
+	{"merged-shared-handle", kernelmodel.MergedSharedHandle},
+}
 
 // assertHungRevoke checks a shared-handle failure: the revoke is the one
 // task left, blocked in synchronize_srcu, and the chain names the reader
@@ -27,34 +35,31 @@ func assertHungRevoke(t *testing.T, f *sim.Result) {
 }
 
 func TestSharedHandleRandomExplorationHangsRevoke(t *testing.T) {
-	for _, name := range kernelSharedHandle {
-		t.Run(name, func(t *testing.T) {
-			sc, ok := kernelmodel.Lookup(name)
-			require.True(t, ok)
-			res := sim.Explore(sim.ExploreConfig{Mode: sim.Random, Schedules: 500, Config: sim.EnvConfig(t.Name(), 1)}, sc.Run)
+	for _, sc := range kernelSharedHandle {
+		t.Run(sc.name, func(t *testing.T) {
+			res := sim.Explore(sim.ExploreConfig{Mode: sim.Random, Schedules: 500, Config: sim.EnvConfig(t.Name(), 1)}, sc.run)
 			require.True(t, res.Failed(), "500 random schedules should hang the revoke")
 			f := res.Failure
 			assertHungRevoke(t, f)
 			assert.Contains(t, f.ReplayHint(), fmt.Sprintf("%s=%d ", sim.EnvSeed, f.Seed))
 			t.Logf("%s", res)
-			requireSeedReplay(t, f, sc.Run)
+			requireSeedReplay(t, f, sc.run)
 		})
 	}
 }
 
 func TestSharedHandleExhaustiveExplorationHangsRevoke(t *testing.T) {
-	for _, name := range kernelSharedHandle {
-		t.Run(name, func(t *testing.T) {
-			sc, _ := kernelmodel.Lookup(name)
+	for _, sc := range kernelSharedHandle {
+		t.Run(sc.name, func(t *testing.T) {
 			res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 5000, Shrink: true,
-				Config: sim.EnvConfig(t.Name(), 1)}, sc.Run)
+				Config: sim.EnvConfig(t.Name(), 1)}, sc.run)
 			require.True(t, res.Failed(), res.String())
 			f := res.Failure
 			assertHungRevoke(t, f)
 			assert.Equal(t, 1, f.Preemptions, "one preemption is enough: a reader preempted inside its section")
 			assert.Contains(t, f.ReplayHint(), sim.EnvSchedule+"=")
 			t.Logf("%s", res)
-			requireScheduleReplay(t, f, sc.Run)
+			requireScheduleReplay(t, f, sc.run)
 		})
 	}
 }

@@ -20,7 +20,9 @@
 //     sanitizer reports the use-after-free.
 //
 // URB buffers are simulated allocations of the machine's memory arena, so
-// every touch of freed memory is reported. Rig builds a machine with the
-// driver registered; FlushVsUnplug is the scenario of the tests and
-// UnplugDemo the narrated demo of the drvsim CLI.
+// every touch of freed memory is reported. The package is a model: it
+// takes its environment from the USB and DRM cores it binds on and never
+// imports the simulator. Its scenarios (a machine with the driver
+// registered, the flush racing an unplug, the narrated demo of the drvsim
+// CLI) are in package udlsim/scenario.
 package udlsim

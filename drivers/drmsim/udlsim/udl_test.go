@@ -3,23 +3,31 @@ package udlsim_test
 import (
 	"testing"
 
-	"github.com/drvsim/drvsim"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/drvsim/drvsim"
+	"github.com/drvsim/drvsim/internal/raceexit"
 
 	"github.com/drvsim/drvsim/drivers/drmsim"
 	"github.com/drvsim/drvsim/drivers/drmsim/udlsim"
+	"github.com/drvsim/drvsim/drivers/drmsim/udlsim/scenario"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
 )
+
+func TestMain(m *testing.M) {
+	raceexit.NoSleep()
+	goleak.VerifyTestMain(m)
+}
 
 // On plain goroutines: bind, flush to the display, unplug with the file
 // open, -ENODEV afterwards, the last close frees the drm device.
 func TestPlugFlushUnplugClose(t *testing.T) {
 	for _, v := range []udlsim.Variant{udlsim.Classic, udlsim.Revocable, udlsim.Broken} {
 		t.Run(v.String(), func(t *testing.T) {
-			r, err := udlsim.NewRig(v, drvsim.NewSystem())
+			r, err := scenario.NewRig(v, drvsim.NewSystem())
 			require.NoError(t, err)
 			defer r.Close()
 			_, err = r.Plug(1)
@@ -54,7 +62,7 @@ func TestPlugFlushUnplugClose(t *testing.T) {
 // which frees the URB list inside disconnect; only then does the USB core
 // finish the unbind and devres drop the devm reference.
 func TestDisconnectUnplugsThenDropsUSB(t *testing.T) {
-	r, err := udlsim.NewRig(udlsim.Classic, drvsim.NewSystem())
+	r, err := scenario.NewRig(udlsim.Classic, drvsim.NewSystem())
 	require.NoError(t, err)
 	defer r.Close()
 	_, err = r.Plug(1)

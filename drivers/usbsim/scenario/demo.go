@@ -19,16 +19,16 @@ func UnplugMidRead(v skel.Variant) (*sim.Result, *MidRead) {
 	return m.Run(sim.Config{Mode: sim.Exhaustive}), m
 }
 
-// HuntUseAfterFree explores MidRead (with the "device" task feeding data)
-// for variant v under random schedules from seed on, at most schedules of
-// them, and stops at the first failure: for skel-broken a KASAN
-// use-after-free report, with the seed that replays it through
-// TestHuntUseAfterFree.
+// HuntUseAfterFree explores the registered scenario of variant v
+// (ScenarioOf: MidRead with the "device" task feeding data) under random
+// schedules from seed on, at most schedules of them, and stops at the
+// first failure: for skel-broken a KASAN use-after-free report, with the
+// seed that replays it through TestHuntUseAfterFree.
 func HuntUseAfterFree(v skel.Variant, seed uint64, schedules int) *sim.ExploreResult {
-	m := &MidRead{Variant: v, Feed: true}
+	sc := ScenarioOf(v)
 	cfg := sim.ExploreConfig{Mode: sim.Random, Schedules: schedules,
 		Config: sim.Config{Seed: seed, Test: "TestHuntUseAfterFree", Pkg: "./drivers/usbsim/scenario"}}
-	return m.Explore(cfg)
+	return sc.Explore(cfg).ExploreResult
 }
 
 // HuntSchedules bounds the random schedules the demo explores for the
@@ -156,6 +156,9 @@ type DemoStory struct {
 	// Hunt is the exploration of skel-broken: Hunt.Failure is the failing
 	// run, and its Seed replays it.
 	Hunt *sim.ExploreResult
+	// HuntScenario is the registered scenario Hunt explored
+	// (usb-skel-broken), the one `drvsim explore` replays the failure of.
+	HuntScenario string
 }
 
 // RunDemo runs the USB demo of the drvsim CLI and returns it as phases:
@@ -216,7 +219,7 @@ func RunDemo(seed uint64) (*DemoStory, error) {
 			Notes:   []string{"replay: " + f.ReplayHint()},
 		},
 	)
-	return &DemoStory{Phases: phases, Hunt: ex}, nil
+	return &DemoStory{Phases: phases, Hunt: ex, HuntScenario: ScenarioOf(skel.Broken).Name}, nil
 }
 
 // WritePhases writes phases to w as text: each heading as "== N. heading",

@@ -58,6 +58,7 @@ func TestRunDemoPhases(t *testing.T) {
 	assert.Equal(t, "hub_port_connect_change", first(st.Phases[8]))
 	assert.Contains(t, st.Phases[9].Notes[0], "BUG: KASAN: use-after-free")
 	require.True(t, st.Hunt.Failed())
+	assert.Equal(t, "usb-skel-broken", st.HuntScenario, "the hunt explores the registered scenario")
 	assert.Equal(t, sim.BugUseAfterFree, st.Hunt.Failure.Failure.Kind)
 	assert.Equal(t, "replay: "+st.Hunt.Failure.ReplayHint(), st.Phases[10].Notes[0])
 

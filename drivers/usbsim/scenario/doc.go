@@ -7,6 +7,9 @@
 // character major), a host controller and one skeleton driver. MidRead
 // is scenario 2 of docs/usb.md (a read in flight when the device is
 // unplugged), runnable once (Run, with a seed) or under exploration
-// (Explore). RunDemo runs the CLI demo and cuts its trace into narrated
-// phases (SplitPhases); Demo prints them.
+// (Explore). Scenarios declares MidRead on each skeleton as the
+// sim.Scenario values package scenarios registers (usb-skel-classic,
+// usb-skel-revocable, usb-skel-broken). RunDemo runs the CLI demo, whose
+// second part hunts usb-skel-broken's use-after-free, and cuts its trace
+// into narrated phases (SplitPhases); Demo prints them.
 package scenario

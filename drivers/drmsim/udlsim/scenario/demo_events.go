@@ -1,4 +1,4 @@
-package udlsim
+package scenario
 
 import "github.com/drvsim/drvsim/trace"
 

@@ -1,4 +1,4 @@
-package udlsim_test
+package scenario_test
 
 import (
 	"testing"
@@ -7,13 +7,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/drvsim/drvsim/drivers/drmsim/udlsim"
+	"github.com/drvsim/drvsim/drivers/drmsim/udlsim/scenario"
 	"github.com/drvsim/drvsim/sim"
 )
 
 // explore runs FlushVsUnplug for v exhaustively, within maxPre preemptions
 // per schedule (0: unbounded).
 func explore(t *testing.T, v udlsim.Variant, maxPre int) *sim.ExploreResult {
-	sc := &udlsim.FlushVsUnplug{Variant: v}
+	sc := &scenario.FlushVsUnplug{Variant: v}
 	defer sc.Close()
 	return sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 1000000, MaxPreemptions: maxPre,
 		Config: sim.EnvConfig(t.Name(), 0)}, sc.Scenario)
@@ -43,7 +44,7 @@ func BenchmarkFullExploreFlushVsUnplug(b *testing.B) {
 	for _, v := range []udlsim.Variant{udlsim.Classic, udlsim.Revocable} {
 		b.Run(v.String(), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				sc := &udlsim.FlushVsUnplug{Variant: v}
+				sc := &scenario.FlushVsUnplug{Variant: v}
 				res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 1000000,
 					Config: sim.EnvConfig(b.Name(), 0)}, sc.Scenario)
 				sc.Close()
@@ -59,7 +60,7 @@ func BenchmarkFullExploreFlushVsUnplug(b *testing.B) {
 // Random schedules of the fixed drivers, a cheap complement.
 func TestFlushVsUnplugRandom(t *testing.T) {
 	for _, v := range []udlsim.Variant{udlsim.Classic, udlsim.Revocable} {
-		sc := &udlsim.FlushVsUnplug{Variant: v, Lines: 3}
+		sc := &scenario.FlushVsUnplug{Variant: v, Lines: 3}
 		res := sim.Explore(sim.ExploreConfig{Mode: sim.Random, Schedules: 200, Config: sim.EnvConfig(t.Name(), 1)}, sc.Scenario)
 		sc.Close()
 		require.False(t, res.Failed(), res.String())

@@ -1,4 +1,4 @@
-package udlsim_test
+package scenario_test
 
 import (
 	"testing"
@@ -9,6 +9,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/drvsim/drvsim/drivers/drmsim/udlsim"
+	"github.com/drvsim/drvsim/drivers/drmsim/udlsim/scenario"
 	"github.com/drvsim/drvsim/sim"
 )
 
@@ -19,7 +20,7 @@ func TestMain(m *testing.M) {
 
 func TestFlushVsUnplugOneRun(t *testing.T) {
 	for _, v := range []udlsim.Variant{udlsim.Classic, udlsim.Revocable} {
-		sc := &udlsim.FlushVsUnplug{Variant: v}
+		sc := &scenario.FlushVsUnplug{Variant: v}
 		res := sim.Run(sim.EnvConfig(t.Name(), 1), sc.Scenario)
 		sc.Close()
 		require.False(t, res.Failed(), res.String())

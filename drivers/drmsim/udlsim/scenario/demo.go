@@ -1,4 +1,4 @@
-package udlsim
+package scenario
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/drivers/drmsim"
+	"github.com/drvsim/drvsim/drivers/drmsim/udlsim"
 	"github.com/drvsim/drvsim/drivers/usbsim"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/sched"
@@ -54,7 +55,7 @@ func unplugDemo(seed uint64) (*DemoResult, error) {
 	var rig *Rig
 	res := sim.Run(sim.Config{Seed: seed}, func(s *sim.Sim) {
 		note := func(msg string) { s.Log().Emit(trace.Event{Kind: trace.Note, Func: "demo", Msg: msg}) }
-		r, err := NewRig(Classic, drvsim.NewSystem(drvsim.OnSim(s)))
+		r, err := NewRig(udlsim.Classic, drvsim.NewSystem(drvsim.OnSim(s)))
 		if err != nil {
 			panic(err)
 		}
@@ -141,7 +142,7 @@ func unplugDemo(seed uint64) (*DemoResult, error) {
 func keepInDemo(e trace.Event) bool {
 	switch e.Kind {
 	case trace.Note, drmsim.KindDevice, drmsim.KindManaged, drmsim.KindFile, drmsim.KindIoctl, drmsim.KindGEM,
-		usbsim.KindDriver, usbsim.KindURB, Kind, trace.DevresRelease, trace.Revoke, trace.SRCU, trace.Warn:
+		usbsim.KindDriver, usbsim.KindURB, udlsim.Kind, trace.DevresRelease, trace.Revoke, trace.SRCU, trace.Warn:
 		return true
 	case usbsim.KindHub:
 		return e.Func == "usb_disconnect" || e.Func == "hub_port_connect"

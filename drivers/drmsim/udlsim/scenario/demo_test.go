@@ -1,4 +1,4 @@
-package udlsim_test
+package scenario_test
 
 import (
 	"testing"
@@ -7,11 +7,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/drvsim/drvsim/drivers/drmsim"
-	"github.com/drvsim/drvsim/drivers/drmsim/udlsim"
+	"github.com/drvsim/drvsim/drivers/drmsim/udlsim/scenario"
 )
 
 func TestUnplugDemo(t *testing.T) {
-	res, err := udlsim.UnplugDemo()
+	res, err := scenario.UnplugDemo()
 	require.NoError(t, err)
 	t.Log("\n" + res.Trace)
 	assert.True(t, res.UnplugWaited, "drm_dev_unplug waited for the flush")
@@ -22,7 +22,7 @@ func TestUnplugDemo(t *testing.T) {
 	assert.ErrorIs(t, res.AfterErrs[2], drmsim.ErrNoEntry, "the node is gone")
 	assert.Contains(t, res.Trace, "drm_dev_unplug")
 	assert.Contains(t, res.Trace, "REL drm_dev_init_release")
-	again, err := udlsim.UnplugDemo()
+	again, err := scenario.UnplugDemo()
 	require.NoError(t, err)
 	assert.Equal(t, res.Trace, again.Trace, "deterministic")
 }

@@ -1,4 +1,4 @@
-package udlsim
+package scenario
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"github.com/drvsim/drvsim"
 
 	"github.com/drvsim/drvsim/drivers/drmsim"
+	"github.com/drvsim/drvsim/drivers/drmsim/udlsim"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/sim"
 )
@@ -27,7 +28,7 @@ import (
 // after every devm action of the interface.
 type FlushVsUnplug struct {
 	// Variant is the driver under test.
-	Variant Variant
+	Variant udlsim.Variant
 	// Lines is the height of the buffer flushed (default 2).
 	Lines int
 

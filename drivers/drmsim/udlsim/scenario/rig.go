@@ -1,8 +1,9 @@
-package udlsim
+package scenario
 
 import (
 	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/drivers/drmsim"
+	"github.com/drvsim/drvsim/drivers/drmsim/udlsim"
 	"github.com/drvsim/drvsim/drivers/usbsim"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
@@ -17,13 +18,13 @@ type Rig struct {
 	HCD     *usbsim.HCD
 	Class   *drmsim.Class
 	Driver  *usbsim.Driver
-	Display *Display
+	Display *udlsim.Display
 }
 
 // NewRig builds a rig for variant v on sys (drvsim.NewSystem, on a
 // simulator with drvsim.OnSim); Close closes sys.
-func NewRig(v Variant, sys *drvsim.System) (*Rig, error) {
-	r := &Rig{Sys: sys, Display: NewDisplay()}
+func NewRig(v udlsim.Variant, sys *drvsim.System) (*Rig, error) {
+	r := &Rig{Sys: sys, Display: udlsim.NewDisplay()}
 	var err error
 	if r.USB, err = usbsim.Init(sys); err != nil {
 		sys.Close()
@@ -34,7 +35,7 @@ func NewRig(v Variant, sys *drvsim.System) (*Rig, error) {
 		return nil, err
 	}
 	r.Class = drmsim.NewClass(sys)
-	r.Driver = New(v, r.Class, r.USB)
+	r.Driver = udlsim.New(v, r.Class, r.USB)
 	if err = r.USB.Register(r.Driver); err != nil {
 		sys.Close()
 		return nil, err
@@ -45,7 +46,7 @@ func NewRig(v Variant, sys *drvsim.System) (*Rig, error) {
 // Plug connects a DisplayLink adapter (answered by r.Display) to port of
 // the root hub; its interface binds to udl and /dev/dri/card0 appears.
 func (r *Rig) Plug(port int) (*usbsim.Device, error) {
-	return r.HCD.RootHub().Plug(port, Gadget(r.Display))
+	return r.HCD.RootHub().Plug(port, udlsim.Gadget(r.Display))
 }
 
 // Unplug pulls the cable of port (usb_disconnect).

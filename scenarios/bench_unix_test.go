@@ -1,0 +1,56 @@
+//go:build unix
+
+package scenarios_test
+
+import (
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/drvsim/drvsim/scenarios"
+)
+
+// cpuTime returns the CPU time the process has used so far, user and
+// system, every thread included (getrusage RUSAGE_SELF).
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkExplore explores, exhaustively with its default settings, each
+// scenario the exploration speed targets name: drvsim-shared-handle (the
+// design lab's, no preemption bound) and revocable-readers-vs-unregister
+// (the driver core with a devm revocable provider, two readers against
+// device_unregister, at most 2 preemptions per schedule). Every
+// exploration must exhaust its space with the predicted outcome. It
+// reports schedules per CPU-second (user+system time of the whole
+// process, the collector's included) and per wall-clock second:
+//
+//	go test -run x -bench Explore -benchtime 20x ./scenarios
+func BenchmarkExplore(b *testing.B) {
+	for _, name := range []string{"drvsim-shared-handle", "revocable-readers-vs-unregister"} {
+		b.Run(name, func(b *testing.B) {
+			sc, ok := scenarios.Lookup(name)
+			if !ok {
+				b.Fatalf("no scenario %s", name)
+			}
+			cfg := sc.Config()
+			schedules := 0
+			cpu := cpuTime(b)
+			for b.Loop() {
+				res := sc.Explore(cfg)
+				if err := sc.Check(res); err != nil || !res.Exhausted {
+					b.Fatalf("%s: %v: %s", name, err, res)
+				}
+				schedules += res.Schedules
+			}
+			cpu = cpuTime(b) - cpu
+			b.ReportMetric(float64(schedules)/float64(b.N), "schedules/op")
+			b.ReportMetric(float64(schedules)/cpu.Seconds(), "schedules/cpu-s")
+			b.ReportMetric(float64(schedules)/b.Elapsed().Seconds(), "schedules/s")
+		})
+	}
+}
