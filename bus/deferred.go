@@ -35,9 +35,15 @@ func (c *Core) deferredProbeDel(p *devPriv) {
 // deferredProbeTrigger is driver_deferred_probe_trigger: the trigger count
 // moves and the whole pending list is spliced onto the tail of the active
 // list (O(1)). The worker runs when the current top-level operation ends.
+// A trigger from the task of a running probe marks that probe (see
+// driverProbeDevice).
 func (c *Core) deferredProbeTrigger() {
+	me := c.env.Self()
 	c.mu.Lock()
 	c.triggerCount++
+	for _, p := range c.probing[me] {
+		p.selfTriggered = true // a probe triggering the list itself
+	}
 	moved := !c.pending.empty()
 	c.pending.spliceTo(&c.active)
 	c.mu.Unlock()

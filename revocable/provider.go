@@ -24,6 +24,7 @@ type Provider[T any] struct {
 	sch  sched.Scheduler
 
 	refs     atomic.Int64
+	revoker  atomic.Uint64 // the env.Owner of the task running the first Revoke
 	revoked  atomic.Bool   // Revoke has begun: the resource is unpublished
 	finished atomic.Bool   // Revoke has completed
 	done     chan struct{} // closed when Revoke completes
@@ -105,6 +106,9 @@ func (p *Provider[T]) Revoke() {
 		p.waitRevoked()
 		return
 	}
+	p.revoker.Store(uint64(p.e.Self()))
+	wt := p.e.Watch(env.Watched{What: "revocable_provider_revoke", Obj: p.name})
+	defer wt.Done()
 	// The start event marks the publication: nothing may run between
 	// them, so that a reader traced after "start" always sees nil (a
 	// caller such as drm_dev_unplug traces "unplugged" just before).
@@ -131,6 +135,14 @@ func (p *Provider[T]) waitRevoked() {
 		p.sch.Block(sched.Wait{What: "revocable_provider_revoke " + p.name}, p.finished.Load)
 		return
 	}
+	wt := p.e.Watch(env.Watched{What: "revocable_provider_revoke", Obj: p.name + " (waiting for the first revoke)",
+		Holders: func() ([]env.Owner, string) {
+			if o := p.revoker.Load(); o != 0 {
+				return []env.Owner{env.Owner(o)}, ""
+			}
+			return nil, ""
+		}})
+	defer wt.Done()
 	<-p.done
 }
 

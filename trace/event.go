@@ -49,6 +49,7 @@ const (
 	SRCU          Kind = "srcu"             // grace periods
 	Lock          Kind = "lock"             // device_lock / device_unlock
 	Warn          Kind = "warn"             // misuse the kernel would WARN on
+	Oops          Kind = "oops"             // a callback panicked (the kernel's Oops / BUG)
 	Sched         Kind = "sched"            // schedule points of a controlled run
 	Fault         Kind = "fault"            // an injected fault fired
 	Note          Kind = "note"             // free text a test or demo adds
