@@ -31,6 +31,7 @@ type Core struct {
 	buses    map[string]*Bus
 	busOrder []*Bus
 	devices  dlist[*devPriv] // devices_kset: registration order, reordered by links
+	paths    map[string]struct{} // sysfs paths of the registered devices (kernfs's directory names)
 	devSeq   uint64
 
 	// deferred probe (dd.c)
@@ -112,6 +113,7 @@ func NewCore(e *env.Env) *Core {
 		env:      e,
 		log:      e.Log(),
 		buses:    make(map[string]*Bus),
+		paths:    make(map[string]struct{}),
 		probing:  make(map[env.Owner][]*devPriv),
 		asyncRun: make(map[env.Owner]int),
 		timeout:  DefaultDeferredProbeTimeout,
@@ -212,11 +214,20 @@ func (c *Core) runDeferredWork() {
 	c.deferredProbeWork()
 }
 
-// RegisterBus is bus_register. A bus needs a name unique in the Core; a
+// RegisterBus is bus_register. A bus needs a name unique in the Core, and
+// its name and DevRoot must be valid sysfs names (device.ValidateName); a
 // *Bus can be registered in one Core only.
 func (c *Core) RegisterBus(b *Bus) error {
-	if b == nil || b.Name == "" {
-		return fmt.Errorf("bus_register: bus without a name: %w", device.ErrInvalid)
+	if b == nil {
+		return fmt.Errorf("bus_register: nil bus: %w", device.ErrInvalid)
+	}
+	if err := device.ValidateName("bus_register", b.Name); err != nil {
+		return err
+	}
+	if b.DevRoot != "" {
+		if err := device.ValidateName("bus_register "+b.Name+": DevRoot", b.DevRoot); err != nil {
+			return err
+		}
 	}
 	c.mu.Lock()
 	if b.p != nil {

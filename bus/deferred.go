@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/drvsim/drvsim/device"
@@ -178,6 +179,9 @@ func (c *Core) TimeoutDeferred() {
 // without the dependency (or fails, its choice). dev names the device in
 // the trace.
 func (c *Core) DeferredProbeCheckState(dev *device.Device) error {
+	if dev == nil {
+		return fmt.Errorf("driver_deferred_probe_check_state: nil device: %w", device.ErrInvalid)
+	}
 	if !c.DeferredTimedOut() {
 		return device.ErrProbeDefer
 	}

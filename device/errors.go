@@ -56,6 +56,9 @@ var (
 	ErrNoMemory = &Errno{"ENOMEM", "out of memory"}
 	// ErrAgain is -EAGAIN: a manual bind that deferred (device_driver_attach).
 	ErrAgain = &Errno{"EAGAIN", "try again"}
+	// ErrNameTooLong is -ENAMETOOLONG: a name longer than NAME_MAX or a
+	// sysfs path longer than PATH_MAX.
+	ErrNameTooLong = &Errno{"ENAMETOOLONG", "file name too long"}
 )
 
 // ErrnoName renders err the way the kernel's dev_err messages print a return

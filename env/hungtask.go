@@ -130,15 +130,24 @@ func (w Watched) String() string {
 	return b.String()
 }
 
-// Watch is one open watch (Env.Watch). Close it with Done.
+// Watch is one open watch (Env.Watch). Close it with Done, once; it must
+// not be used after.
 type Watch struct {
 	Watched
 	owner      Owner
-	start      time.Time
+	start      time.Duration // since epoch
 	reported   bool
 	prev, next *Watch
 	h          *hungTask
 }
+
+// epoch is the origin of watch start times: time.Since(epoch) reads only
+// the monotonic clock.
+var epoch = time.Now()
+
+// watches recycles Watch values: a watch is opened around every driver
+// callback, and must cost no allocation.
+var watches = sync.Pool{New: func() any { return new(Watch) }}
 
 // Watch opens a watch on what the calling task is about to do (see
 // Watched); Done closes it. While it is open longer than the hung-task
@@ -149,7 +158,8 @@ func (e *Env) Watch(w Watched) *Watch {
 		return nil
 	}
 	h := &e.hung
-	x := &Watch{Watched: w, owner: e.Self(), start: time.Now(), h: h}
+	x := watches.Get().(*Watch)
+	*x = Watch{Watched: w, owner: e.Self(), start: time.Since(epoch), h: h}
 	h.mu.Lock()
 	x.prev, x.next = h.head.prev, &h.head
 	h.head.prev.next = x
@@ -175,8 +185,9 @@ func (w *Watch) Done() {
 	h.mu.Lock()
 	w.prev.next = w.next
 	w.next.prev = w.prev
-	w.prev, w.next = nil, nil
 	h.mu.Unlock()
+	*w = Watch{}
+	watches.Put(w)
 }
 
 // checkHung is the detector's timer: every task with a watch open longer
@@ -184,7 +195,7 @@ func (w *Watch) Done() {
 // for the oldest watch not yet due.
 func (e *Env) checkHung() {
 	h := &e.hung
-	now := time.Now()
+	now := time.Since(epoch)
 	h.mu.Lock()
 	open := map[Owner][]Watched{}
 	var due []Owner
@@ -195,7 +206,7 @@ func (e *Env) checkHung() {
 		if w.reported {
 			continue
 		}
-		if age := now.Sub(w.start); age >= h.timeout {
+		if age := now - w.start; age >= h.timeout {
 			if !isDue[w.owner] {
 				isDue[w.owner] = true
 				due = append(due, w.owner)

@@ -37,11 +37,13 @@ type Provider[T any] struct {
 // into that environment's log; under a simulator its read sections, revoke
 // and grace period are schedule points; with lockdep on, a Revoke from
 // inside one of its own read sections panics instead of deadlocking. res
-// may be nil (a provider of nothing).
+// may be nil (a provider of nothing); nil options are ignored.
 func NewProvider[T any](h env.Host, res *T, opts ...Option) *Provider[T] {
 	o := options{name: "revocable"}
 	for _, opt := range opts {
-		opt(&o)
+		if opt != nil {
+			opt(&o)
+		}
 	}
 	e := env.Of(h)
 	p := &Provider[T]{
