@@ -30,7 +30,7 @@ type Core struct {
 	cond     *sync.Cond // signalled on async-queue, depth and worker changes
 	buses    map[string]*Bus
 	busOrder []*Bus
-	devices  dlist[*devPriv] // devices_kset: registration order, reordered by links
+	devices  dlist[*devPriv]     // devices_kset: registration order, reordered by links
 	paths    map[string]struct{} // sysfs paths of the registered devices (kernfs's directory names)
 	devSeq   uint64
 
