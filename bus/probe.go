@@ -132,9 +132,7 @@ const MaxDeferralLoop = 10
 // reportDeferralLoop files the probe deferral loop of p with driver dp.
 func (c *Core) reportDeferralLoop(dp *drvPriv, p *devPriv) {
 	path := p.dev.Path()
-	c.emit(trace.Warn, path, "driver_deferred_probe_trigger",
-		fmt.Sprintf("probe deferral loop: driver=%s deferred %d times in a row after its own probe triggered the deferred list (it registers a device that binds, then returns -EPROBE_DEFER); not re-triggered for this device any more", dp.drv.Name, MaxDeferralLoop))
-	c.env.ReportPostponed("deferred_probe", &env.Report{
+	c.env.ReportPostponed("driver_deferred_probe_trigger", &env.Report{
 		Kind:  env.BugLivelock,
 		Title: "BUG: probe deferral loop: " + path + " (driver " + dp.drv.Name + ")",
 		Details: fmt.Sprintf("%s: the probe of driver %s returned -EPROBE_DEFER %d times in a row after registering a device\n"+

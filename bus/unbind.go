@@ -117,7 +117,8 @@ func (c *Core) deviceRemove(p *devPriv, drv *driver.Driver) {
 // driver that does not match it; ErrNoEntry for an unknown driver, or one
 // whose bind attributes are suppressed (the bind file does not exist);
 // ErrBusy if dev already has a driver; ErrDeadlock if the caller holds dev's
-// lock; the probe's own error if it failed (a deferral gives ErrAgain, as
+// lock; the probe's own error if it failed (a probe that panicked gives its
+// oops, matching env.ErrOops; a deferral gives ErrAgain, as
 // device_driver_attach turns -EPROBE_DEFER into -EAGAIN; it also matches
 // ErrProbeDefer).
 func (c *Core) Bind(dev *device.Device, driverName string) error {

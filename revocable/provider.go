@@ -109,8 +109,6 @@ func (p *Provider[T]) Revoke() {
 		return
 	}
 	p.revoker.Store(uint64(p.e.Self()))
-	wt := p.e.Watch(env.Watched{What: "revocable_provider_revoke", Obj: p.name})
-	defer wt.Done()
 	// The start event marks the publication: nothing may run between
 	// them, so that a reader traced after "start" always sees nil (a
 	// caller such as drm_dev_unplug traces "unplugged" just before).
