@@ -58,8 +58,8 @@ type Core struct {
 	tasks      asyncTasks // async probes running as scheduler tasks (async.go)
 
 	attempts atomic.Uint64
-	probing  map[env.Owner][]*devPriv // the devices each task is probing, innermost last
-	asyncRun map[env.Owner]int        // tasks running an asynchronous probe job (runJob)
+	probing  []inflight        // the probes in flight, in order of start
+	asyncRun map[env.Owner]int // tasks running an asynchronous probe job (runJob)
 }
 
 // devPriv is struct device_private: the core's per-device state (dev->p).
@@ -93,6 +93,12 @@ type drvPriv struct {
 	probers    []prober // tasks with a probe of this driver in flight
 }
 
+// inflight is a probe in flight: the task running it and the device.
+type inflight struct {
+	owner env.Owner
+	p     *devPriv
+}
+
 // prober is a task with a probe in flight; async when it runs an
 // asynchronous probe job (driver_detach's async_synchronize_full waits for
 // those).
@@ -114,7 +120,6 @@ func NewCore(e *env.Env) *Core {
 		log:      e.Log(),
 		buses:    make(map[string]*Bus),
 		paths:    make(map[string]struct{}),
-		probing:  make(map[env.Owner][]*devPriv),
 		asyncRun: make(map[env.Owner]int),
 		timeout:  DefaultDeferredProbeTimeout,
 		deadline: e.Now() + DefaultDeferredProbeTimeout,

@@ -42,8 +42,10 @@ func (c *Core) deferredProbeTrigger() {
 	me := c.env.Self()
 	c.mu.Lock()
 	c.triggerCount++
-	for _, p := range c.probing[me] {
-		p.selfTriggered = true // a probe triggering the list itself
+	for _, f := range c.probing {
+		if f.owner == me {
+			f.p.selfTriggered = true // a probe triggering the list itself
+		}
 	}
 	moved := !c.pending.empty()
 	c.pending.spliceTo(&c.active)

@@ -3,6 +3,7 @@ package bus
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/devres"
@@ -163,7 +164,7 @@ func (c *Core) driverProbeDeviceLocked(dp *drvPriv, p *devPriv) (error, bool) {
 	p.canMatch = true // dev->can_match
 	if registered {
 		dp.probers = append(dp.probers, prober{Holder: me, async: c.asyncRun[me.Owner] > 0})
-		c.probing[me.Owner] = append(c.probing[me.Owner], p)
+		c.probing = append(c.probing, inflight{owner: me.Owner, p: p})
 		p.selfTriggered = false
 	}
 	c.mu.Unlock()
@@ -180,21 +181,15 @@ func (c *Core) probeDone(dp *drvPriv, p *devPriv, me env.Holder) {
 	defer c.mu.Unlock()
 	for i, h := range dp.probers {
 		if h.Owner == me.Owner {
-			dp.probers = append(dp.probers[:i], dp.probers[i+1:]...)
+			dp.probers = slices.Delete(dp.probers, i, i+1)
 			break
 		}
 	}
-	st := c.probing[me.Owner]
-	for i := len(st) - 1; i >= 0; i-- {
-		if st[i] == p {
-			st = append(st[:i], st[i+1:]...)
+	for i := len(c.probing) - 1; i >= 0; i-- {
+		if f := c.probing[i]; f.owner == me.Owner && f.p == p {
+			c.probing = slices.Delete(c.probing, i, i+1)
 			break
 		}
-	}
-	if len(st) == 0 {
-		delete(c.probing, me.Owner)
-	} else {
-		c.probing[me.Owner] = st
 	}
 	c.cond.Broadcast()
 }
