@@ -39,6 +39,12 @@ import (
 // deferred-probe lists and its async-probe worker. Systems share nothing:
 // two in one test do not see each other. Call Close when done; no goroutine
 // outlives it.
+//
+// The drivers a System runs may be buggy: a driver callback that panics is
+// an oops (a trace event, a report, an error matching ErrOops) and the
+// machine goes on; a callback or a wait blocked past the hung-task timeout
+// is reported with its wait-for chain (docs/lifecycle.md, "Oops" and "Hangs
+// and livelocks").
 type System struct {
 	*bus.Core
 	// Platform is the System's platform bus (platform_bus_type).
