@@ -25,6 +25,8 @@ import (
 //     does not match it, and a bound device is on its driver's list;
 //   - devres is empty on an unbound device, and a bound device's probe has
 //     run once more than its remove;
+//   - a registered device holds device_initialize's reference only, a
+//     removed one is released;
 //   - every open consumer of a device's provider reads the live resource,
 //     or nil once the provider is revoked, never a freed one; a provider's
 //     references are 1 (until revoked) plus its open consumers;
@@ -325,6 +327,9 @@ func (m *opsModel) check(when string) {
 		}
 		if dev.Locked() {
 			t.Fatalf("%s: %s left locked", when, dev.Path())
+		}
+		if d.registered && dev.Refs() != 1 {
+			t.Fatalf("%s: %s holds %d references, the model 1 (device_initialize's)", when, dev.Path(), dev.Refs())
 		}
 		if drv := dev.DriverName(); drv != "" {
 			ds := m.drivers[j%opsDrivers]
