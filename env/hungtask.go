@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"weak"
 )
 
 // The hung-task detector of the plain environment (real goroutines): the
@@ -167,7 +168,15 @@ func (e *Env) Watch(w Watched) *Watch {
 	if !h.armed {
 		h.armed = true
 		if h.timer == nil {
-			h.timer = time.AfterFunc(h.timeout, func() { e.checkHung() })
+			// The timer holds the Env weakly: a machine dropped with the
+			// timer armed (it stays armed until it fires) is not kept
+			// alive for the timeout.
+			wp := weak.Make(e)
+			h.timer = time.AfterFunc(h.timeout, func() {
+				if e := wp.Value(); e != nil {
+					e.checkHung()
+				}
+			})
 		} else {
 			h.timer.Reset(h.timeout)
 		}
