@@ -3,9 +3,11 @@ package env_test
 import (
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -161,4 +163,17 @@ func TestHungTaskPanicsInTests(t *testing.T) {
 	assert.Contains(t, string(out), "panic: ")
 	assert.Contains(t, string(out), "INFO: task goroutine")
 	assert.Contains(t, string(out), "in remove of driver forever on /sys/devices/stuck")
+}
+
+// The detector's timer, armed until it fires, does not keep a dropped
+// machine alive for the timeout.
+func TestHungTaskTimerHoldsEnvWeakly(t *testing.T) {
+	e := env.New(env.WithHungTaskTimeout(time.Hour), env.WithHungTaskPanic(false))
+	e.Watch(env.Watched{What: "probe"}).Done() // arms the timer for an hour
+	wp := weak.Make(e)
+	e = nil
+	for i := 0; i < 20 && wp.Value() != nil; i++ {
+		runtime.GC()
+	}
+	assert.Nil(t, wp.Value(), "the Env is still reachable")
 }
