@@ -85,8 +85,9 @@ func (c *Core) attachDrivers(p *devPriv, checkAsync, wantAsync bool) (haveAsync 
 //
 // The kernel's re-trigger turns a probe that registers a device which binds
 // (a child) and then returns -EPROBE_DEFER into an endless loop of probes:
-// Documentation/driver-api/driver-model/driver.rst forbids the pattern and
-// the kernel does not bound the loop. drvsim follows the kernel's
+// Documentation/driver-api/driver-model/driver.rst forbids the pattern
+// (commit fbc35b45f9f6, "Add documentation on meaning of -EPROBE_DEFER")
+// and the kernel does not bound the loop. drvsim follows the kernel's
 // re-trigger for MaxDeferralLoop rounds in a row of such self-triggered
 // deferrals, then reports a probe deferral loop (env.BugLivelock) and stops
 // re-triggering for that device: it stays on the pending list, retried by
@@ -127,7 +128,11 @@ func (c *Core) driverProbeDevice(dp *drvPriv, p *devPriv) (err error, ran bool) 
 // triggering the deferred-probe list themselves (by registering a device
 // that bound) before drvsim reports a probe deferral loop and stops
 // re-triggering for the device. The kernel has no such bound: it loops
-// for ever (see driverProbeDevice).
+// for ever (see driverProbeDevice). Up to the bound drvsim does exactly
+// what the kernel does, so the trace shows the loop as the kernel runs it;
+// ten rounds show it plainly and cost little. The bound cannot catch an
+// ordinary deferral: a probe waiting for a missing supplier does not
+// trigger the list itself, so its deferrals are never counted.
 const MaxDeferralLoop = 10
 
 // reportDeferralLoop files the probe deferral loop of p with driver dp.
