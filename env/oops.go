@@ -115,11 +115,13 @@ type oopsState struct {
 // on. Under a simulator the report fails the run: at once when the caller
 // is outside a postponed stretch, else when the stretch ends (Postpone).
 //
-// A value that is a simulator's unwind (Unwinding) is not an oops: Oops
-// panics with it again. Call Oops from the deferred function that
-// recovered, so that its call trace starts at the panic.
+// A value that is a simulator's unwind (Unwinding) is not an oops, nor is a
+// *Report (a sanitizer told to panic, Memory.SetPanicOnBug, or a simulator
+// reporting outside its run): Oops panics with it again. Call Oops from
+// the deferred function that recovered, so that its call trace starts at
+// the panic.
 func (e *Env) Oops(v any, at OopsSite) *Oops {
-	if Unwinding(v) {
+	if _, report := v.(*Report); report || Unwinding(v) {
 		panic(v)
 	}
 	frames, site := panicFrames()

@@ -118,3 +118,22 @@ func TestOopsPostponed(t *testing.T) {
 	assert.PanicsWithValue(t, unwind{}, func() { oopsOf(e, func() { panic("outside") }) })
 	assert.Len(t, b.bugs, 2)
 }
+
+// A sanitizer told to panic (kasan.fault=panic) panics through a driver
+// callback: its report is no oops.
+func TestOopsLetsPanickingReportsThrough(t *testing.T) {
+	e := env.New()
+	e.Memory().SetPanicOnBug(true)
+	v := env.NewValue(e.Memory(), "regs", 1)
+	v.Free()
+	defer func() {
+		r := recover()
+		rep, ok := r.(*env.Report)
+		require.True(t, ok, "%v", r)
+		assert.Equal(t, env.BugUseAfterFree, rep.Kind)
+		kept, _ := e.Reports()
+		require.Len(t, kept, 1, "KASAN's report, no oops")
+		assert.Same(t, rep, kept[0])
+	}()
+	oopsOf(e, func() { v.Load("read regs") })
+}
