@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/internal/gid"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
@@ -114,31 +115,47 @@ func (c *Core) worker() {
 // asynchronous driver of the bus) or __driver_attach_async_helper (one
 // driver), with the device lock taken through device_lock, so that under a
 // scheduler the wait is a schedule point. A device removed (dead) or bound
-// since the job was queued is left alone, with a trace note.
+// since the job was queued is left alone, with a trace note. The probe
+// callbacks run under recover (an oops is a failed probe); anything else
+// that panics in the job is an oops of the async helper, so that neither
+// the worker goroutine nor the process dies.
 func (c *Core) runJob(j asyncJob) {
-	c.enter()
 	dev := j.p.dev
-	fn, msg := "__device_attach_async_helper", ""
-	if j.drv != nil {
-		fn, msg = "__driver_attach_async_helper", "driver="+j.drv.drv.Name
-	}
-	c.emit(trace.ProbeAsync, dev.Path(), fn, msg)
-	if dev.Core().Lock() == nil {
-		c.asyncDriverDone(j)
-		switch {
-		case dev.IsDead():
-			c.emit(trace.ProbeAsync, dev.Path(), fn, "device removed before the asynchronous probe ran: skipped")
-		case dev.Driver() != nil:
-			c.emit(trace.ProbeAsync, dev.Path(), fn, "device already bound to "+dev.DriverName()+": skipped")
-		case j.drv == nil:
-			c.attachDrivers(j.p, true, true)
-		default:
-			_, _ = c.driverProbeDevice(j.drv, j.p)
+	defer func() { _ = dev.Put() }()
+	c.enter()
+	defer c.exit()
+	me := c.env.Self()
+	c.mu.Lock()
+	c.asyncRun[me]++
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		if c.asyncRun[me]--; c.asyncRun[me] == 0 {
+			delete(c.asyncRun, me)
 		}
-		dev.Unlock()
+		c.mu.Unlock()
+	}()
+	fn, msg, drvName := "__device_attach_async_helper", "", ""
+	if j.drv != nil {
+		fn, msg, drvName = "__driver_attach_async_helper", "driver="+j.drv.drv.Name, j.drv.drv.Name
 	}
-	c.exit()
-	_ = dev.Put()
+	defer c.recoverOops(nil, env.Watched{What: "async probe", Func: fn, Dev: dev.Path(), Driver: drvName})
+	c.emit(trace.ProbeAsync, dev.Path(), fn, msg)
+	if dev.Core().Lock() != nil {
+		return
+	}
+	defer dev.Unlock()
+	c.asyncDriverDone(j)
+	switch {
+	case dev.IsDead():
+		c.emit(trace.ProbeAsync, dev.Path(), fn, "device removed before the asynchronous probe ran: skipped")
+	case dev.Driver() != nil:
+		c.emit(trace.ProbeAsync, dev.Path(), fn, "device already bound to "+dev.DriverName()+": skipped")
+	case j.drv == nil:
+		c.attachDrivers(j.p, true, true)
+	default:
+		_, _ = c.driverProbeDevice(j.drv, j.p)
+	}
 }
 
 // WaitForProbes is wait_for_device_probe: it lets the async worker run and
@@ -171,8 +188,12 @@ func (c *Core) WaitForProbes() {
 	c.mu.Lock()
 	c.kick++
 	c.cond.Broadcast()
-	for !c.probesIdleLocked() {
-		c.cond.Wait()
+	if !c.probesIdleLocked() {
+		wt := c.env.Watch(env.Watched{What: "wait_for_device_probe", Holders: c.workerHolder})
+		for !c.probesIdleLocked() {
+			c.cond.Wait()
+		}
+		wt.Done()
 	}
 	c.kick--
 	c.mu.Unlock()

@@ -2,6 +2,8 @@ package device
 
 import (
 	"container/list"
+	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/drvsim/drvsim/devres"
@@ -67,8 +69,16 @@ type Option func(*Device)
 // device_del drops it.
 func WithParent(p *Device) Option { return func(d *Device) { d.parent = p } }
 
-// WithBus sets the bus the device belongs to (dev->bus).
-func WithBus(b Bus) Option { return func(d *Device) { d.bus = b } }
+// WithBus sets the bus the device belongs to (dev->bus). A nil bus, typed
+// (a nil *bus.Bus) or not, leaves the device without one.
+func WithBus(b Bus) Option {
+	return func(d *Device) {
+		if isNil(b) {
+			b = nil
+		}
+		d.bus = b
+	}
+}
 
 // WithRelease sets the release callback (dev->release), run exactly once
 // when the last reference is dropped by put_device. A device without one
@@ -79,12 +89,20 @@ func WithRelease(fn func(*Device)) Option { return func(d *Device) { d.release =
 func WithUUID(u uuid.UUID) Option { return func(d *Device) { d.id = u } }
 
 // New allocates a device named name (the kzalloc of a struct device plus
-// dev_set_name). The name must be unique on its bus; the driver core checks
-// at device_add. The device is in StateNew until the core initializes it.
+// dev_set_name). As kobject_set_name does, every '/' in the name becomes
+// '!' (Name returns the result), so that a device named "a/b" is
+// /sys/devices/a!b, never the child b of a. The name must be unique on its
+// bus and its sysfs path unique in the system, and it must be a valid
+// sysfs name (ValidateName); the driver core checks at device_add. nil
+// options are ignored. The device is in StateNew until the core
+// initializes it.
 func New(name string, opts ...Option) *Device {
+	name = kobjectName(name)
 	d := &Device{name: name}
 	for _, o := range opts {
-		o(d)
+		if o != nil {
+			o(d)
+		}
 	}
 	if d.id == uuid.Nil {
 		d.id = uuid.New()
@@ -208,15 +226,33 @@ func (d *Device) DriverOverride() string {
 	return d.override
 }
 
-// SetDriverOverride sets driver_override (driver_set_override): when it is
-// not empty only the driver of that name may bind. It does not rebind a
-// bound device.
-func (d *Device) SetDriverOverride(name string) {
+// SetDriverOverride sets driver_override with the kernel's rules
+// (driver_set_override): only the driver named s may bind the device.
+// s ends at its first NUL and at its first newline (what a write to the
+// sysfs file leaves: "vfio-pci\n" sets "vfio-pci"); an empty result
+// clears the override. A string of PAGE_SIZE-1 bytes or more is refused
+// with ErrInvalid (the stored value must fit sysfs_emit with its newline).
+// It does not rebind a bound device.
+func (d *Device) SetDriverOverride(s string) error {
+	if len(s) >= overrideMax {
+		d.emit(trace.Warn, "driver_set_override", fmt.Sprintf("driver_override of %d bytes refused (limit %d)", len(s), overrideMax-1))
+		return fmt.Errorf("driver_set_override %s: %d bytes, at most %d: %w", d.path, len(s), overrideMax-1, ErrInvalid)
+	}
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
 	d.mu.Lock()
-	d.override = name
+	d.override = s
 	d.mu.Unlock()
-	d.emit(trace.Note, "driver_set_override", "driver_override="+name)
+	d.emit(trace.Note, "driver_set_override", "driver_override="+s)
+	return nil
 }
+
+// overrideMax is driver_set_override's bound: PAGE_SIZE - 1.
+const overrideMax = 4096 - 1
 
 // Env returns the environment of the machine the device lives in: its
 // trace log, scheduler, memory arena and lockdep (nil before

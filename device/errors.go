@@ -3,6 +3,8 @@ package device
 import (
 	"errors"
 	"fmt"
+
+	"github.com/drvsim/drvsim/env"
 )
 
 // Errno is an error that stands for a kernel errno value. The sentinels
@@ -56,6 +58,9 @@ var (
 	ErrNoMemory = &Errno{"ENOMEM", "out of memory"}
 	// ErrAgain is -EAGAIN: a manual bind that deferred (device_driver_attach).
 	ErrAgain = &Errno{"EAGAIN", "try again"}
+	// ErrNameTooLong is -ENAMETOOLONG: a name longer than NAME_MAX or a
+	// sysfs path longer than PATH_MAX.
+	ErrNameTooLong = &Errno{"ENAMETOOLONG", "file name too long"}
 )
 
 // Errnos of the file layer (fs/, package chardev) and of the subsystems
@@ -100,11 +105,15 @@ var (
 )
 
 // ErrnoName renders err the way the kernel's dev_err messages print a return
-// value: "0" for nil, "-EPROBE_DEFER" for a sentinel (wrapped or not), and
-// the error text for anything else.
+// value: "0" for nil, "-EPROBE_DEFER" for a sentinel (wrapped or not),
+// "Oops" for a callback that panicked (env.ErrOops), and the error text for
+// anything else.
 func ErrnoName(err error) string {
 	if err == nil {
 		return "0"
+	}
+	if errors.Is(err, env.ErrOops) {
+		return "Oops"
 	}
 	var e *Errno
 	if errors.As(err, &e) {

@@ -222,11 +222,23 @@ func (l *List) AddOrReset(name string, fn Action) (Handle, error) {
 	return h, err
 }
 
+// runAction runs one action. An action that panics is an oops
+// (env.Env.Oops: a trace.Oops event and a report); runAction returns as if
+// the action had, so that the actions after it still run.
 func (l *List) runAction(caller, name string, fn Action) {
-	if e := l.env(); e != nil {
-		e.Yield(sched.Point{Kind: "devres", Func: caller, Obj: name})
-	}
+	e := l.env()
+	e.Yield(sched.Point{Kind: "devres", Func: caller, Obj: name})
 	l.emit(trace.DevresRelease, "devm_action_release", name)
+	l.mu.Lock()
+	owner := l.owner
+	l.mu.Unlock()
+	wt := e.Watch(env.Watched{What: "devres action", Obj: name, Func: "devm_action_release", Dev: owner})
+	defer wt.Done()
+	defer func() {
+		if v := recover(); v != nil {
+			env.Of(e).Oops(v, env.OopsSite{Func: "devm_action_release", Callback: "devres action " + name, Dev: owner})
+		}
+	}()
 	fn()
 }
 
@@ -352,7 +364,14 @@ func (l *List) detach(first, end *node) []*node {
 	return todo
 }
 
+// runTodo runs the detached actions newest first. It is a postponed
+// stretch of the environment (env.Env.PostponeBegin): an oops in one
+// action fails a simulated run only after every action has run.
 func (l *List) runTodo(caller string, todo []*node) int {
+	if e := l.env(); e != nil {
+		e.PostponeBegin()
+		defer e.PostponeEnd()
+	}
 	for i := len(todo) - 1; i >= 0; i-- {
 		l.runAction(caller, todo[i].name, todo[i].fn)
 	}

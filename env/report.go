@@ -21,6 +21,7 @@ const (
 	BugLeak         BugKind = "leak"           // kmemleak and registered leak checks
 	BugReplay       BugKind = "replay"         // a replayed schedule diverged
 	BugHung         BugKind = "hung-task"      // a task blocked longer than the hung-task limit
+	BugLivelock     BugKind = "livelock"       // work that retries itself for ever (a probe deferral loop)
 )
 
 // Report is one bug the simulated kernel found, printed like the kernel's
@@ -41,10 +42,17 @@ type Report struct {
 	// simulator); Seq the trace sequence number at the bug.
 	Step int
 	Seq  uint64
+	// Err is the error the bug stands for, when there is one: the *Oops
+	// of a BugPanic report filed by Env.Oops. errors.Is and errors.As on
+	// the Report see it.
+	Err error
 }
 
 // Error returns the report's title.
 func (r *Report) Error() string { return r.Title }
+
+// Unwrap returns Err.
+func (r *Report) Unwrap() error { return r.Err }
 
 const ruler = "=================================================================="
 

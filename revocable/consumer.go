@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/drvsim/drvsim/devres"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable/srcu"
 	"github.com/drvsim/drvsim/trace"
@@ -72,8 +73,12 @@ func (c *Consumer[T]) TryAccess() (*T, Access) {
 // release): the kernel's REVOCABLE(), REVOCABLE_TRY_ACCESS_WITH() and
 // REVOCABLE_TRY_ACCESS_SCOPED(). When the resource is revoked it returns an
 // error wrapping ErrRevoked without calling fn; on a closed Consumer, one
-// wrapping ErrClosed. Otherwise it returns fn's error.
+// wrapping ErrClosed; for a nil fn, one wrapping devres.ErrInvalid,
+// without entering a section. Otherwise it returns fn's error.
 func (c *Consumer[T]) With(fn func(res *T) error) error {
+	if fn == nil {
+		return fmt.Errorf("revocable_try_access %s: nil function: %w", c.p.name, devres.ErrInvalid)
+	}
 	g, ok := c.slot.TryLock()
 	if !ok {
 		return fmt.Errorf("revocable_try_access %s: %w", c.p.name, ErrClosed)
