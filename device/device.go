@@ -7,7 +7,6 @@ import (
 	"github.com/drvsim/drvsim/devres"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
-	"github.com/google/uuid"
 )
 
 // Bus is what a device knows of its bus (dev->bus); *bus.Bus implements it.
@@ -31,7 +30,6 @@ type Driver interface {
 // initializes, adds and deletes it. All methods are safe for concurrent use.
 type Device struct {
 	name    string
-	id      uuid.UUID
 	parent  *Device
 	bus     Bus
 	path    string
@@ -73,9 +71,6 @@ func WithBus(b Bus) Option { return func(d *Device) { d.bus = b } }
 // draws the kernel's warning at release time.
 func WithRelease(fn func(*Device)) Option { return func(d *Device) { d.release = fn } }
 
-// WithUUID sets the device's UUID instead of a random one.
-func WithUUID(u uuid.UUID) Option { return func(d *Device) { d.id = u } }
-
 // New allocates a device named name (the kzalloc of a struct device plus
 // dev_set_name). The name must be unique on its bus; the driver core checks
 // at device_add. The device is in StateNew until the core initializes it.
@@ -83,9 +78,6 @@ func New(name string, opts ...Option) *Device {
 	d := &Device{name: name}
 	for _, o := range opts {
 		o(d)
-	}
-	if d.id == uuid.Nil {
-		d.id = uuid.New()
 	}
 	switch {
 	case d.parent != nil:
@@ -101,9 +93,6 @@ func New(name string, opts ...Option) *Device {
 
 // Name returns the device's name (dev_name).
 func (d *Device) Name() string { return d.name }
-
-// UUID returns the device's unique identity.
-func (d *Device) UUID() uuid.UUID { return d.id }
 
 // Parent returns the parent device or nil (dev->parent).
 func (d *Device) Parent() *Device { return d.parent }
