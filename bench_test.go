@@ -30,6 +30,7 @@ func BenchmarkRegisterBindUnbindRelease(b *testing.B) {
 }
 
 func benchRegister(b *testing.B, n int, lockdep bool) {
+	b.Helper()
 	{
 		{
 			names := make([]string, n)

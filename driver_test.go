@@ -91,6 +91,7 @@ func TestScenario1_OrderOfRegistrationGivesSameBind(t *testing.T) {
 
 // scenario2 registers a driver whose probe adds two devm actions and fails.
 func scenario2(t *testing.T) (*drvsim.System, uint64, []string) {
+	t.Helper()
 	sys := newSystem(t)
 	var ran []string
 	drv := platform.NewDriver("sensor", func(dev *device.Device) error {
@@ -251,6 +252,7 @@ type regs struct{ base uint32 }
 
 // scenario4 binds a driver that publishes a DevmProvider and unbinds it.
 func scenario4(t *testing.T) (*drvsim.System, uint64, *revocable.Provider[regs]) {
+	t.Helper()
 	sys := newSystem(t)
 	var prov *revocable.Provider[regs]
 	drv := platform.NewDriver("gpio", func(dev *device.Device) error {
@@ -546,6 +548,7 @@ func TestScenario9_DeviceLinks(t *testing.T) {
 
 // asyncScenario registers an asynchronous driver and five devices.
 func asyncScenario(t *testing.T) string {
+	t.Helper()
 	sys := drvsim.NewSystem()
 	defer sys.Close()
 	var mu sync.Mutex
