@@ -52,7 +52,7 @@ func cliUsage() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return newExcerpt(out).span("usage:", "drvsim help [COMMAND]").text()
+	return newExcerpt(out).span("usage:", "drvsim version").text()
 }
 
 // cliDefaultDemo: the default demo's title, the start of phase 1, phases
