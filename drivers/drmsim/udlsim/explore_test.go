@@ -37,7 +37,7 @@ func TestFlushVsUnplugExhaustive(t *testing.T) {
 }
 
 // The same without a preemption bound: 30366 schedules per variant, about
-// 40 s each, too long for the test suite, so it is a benchmark run on
+// 10 s each, too long for the test suite, so it is a benchmark run on
 // demand: go test -run x -bench FullExplore -benchtime 1x ./drivers/drmsim/udlsim
 // It fails if any interleaving fails, and reports the schedules explored.
 func BenchmarkFullExploreFlushVsUnplug(b *testing.B) {
