@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -159,7 +158,6 @@ var functions = map[string]func() error{
 	"device.WithBus":             func() error { device.New("x", device.WithBus(nil)); return nil },
 	"device.WithParent":          func() error { device.New("x", device.WithParent(nil)); return nil },
 	"device.WithRelease":         func() error { device.New("x", device.WithRelease(nil)); return nil },
-	"device.WithUUID":            func() error { device.New("x", device.WithUUID(uuid.Nil)); return nil },
 	"device.ValidateName":        func() error { return device.ValidateName("", "") },
 	"driver.BaseName":            func() error { driver.BaseName(""); return nil },
 	"driver.IsQuiet":             func() error { driver.IsQuiet(nil); return nil },

@@ -44,6 +44,7 @@ func BenchmarkRegisterBindUnbindRelease(b *testing.B) {
 }
 
 func benchRegister(b *testing.B, n int, newSystem func() *drvsim.System) {
+	b.Helper()
 	{
 		{
 			names := make([]string, n)

@@ -92,6 +92,7 @@ func TestBindIsTheSameWhicheverRegistersFirst(t *testing.T) {
 // fails, then its device, and checks the device is left unbound, without
 // driver data or devres.
 func failedProbe(t *testing.T) (*drvsim.System, uint64, []string) {
+	t.Helper()
 	sys := newSystem(t)
 	var ran []string
 	drv := platform.NewDriver("sensor", func(dev *device.Device) error {
@@ -197,6 +198,7 @@ type regs struct{ base uint32 }
 // unbindWithProvider binds a driver that publishes a DevmProvider, opens
 // a consumer, unbinds the device and checks the provider is revoked.
 func unbindWithProvider(t *testing.T) (*drvsim.System, uint64, *revocable.Provider[regs]) {
+	t.Helper()
 	sys := newSystem(t)
 	var prov *revocable.Provider[regs]
 	drv := platform.NewDriver("gpio", func(dev *device.Device) error {
@@ -463,6 +465,7 @@ func TestLinkedConsumerWaitsForSupplierAndUnbindsFirst(t *testing.T) {
 // for their probes, then binds a device to a second asynchronous driver
 // through driver_attach, and returns the trace.
 func asyncProbes(t *testing.T) string {
+	t.Helper()
 	sys := drvsim.NewSystem()
 	defer sys.Close()
 	var mu sync.Mutex

@@ -31,6 +31,7 @@ type simCores struct {
 }
 
 func (sc *simCores) new(t *testing.T, s *sim.Sim) (*bus.Core, *bus.Bus) {
+	t.Helper()
 	c := bus.NewCore(s.Env())
 	sc.mu.Lock()
 	if sc.cores == nil {

@@ -109,6 +109,7 @@ type opsConsumer struct {
 }
 
 func newOpsModel(t *testing.T) *opsModel {
+	t.Helper()
 	e := env.New()
 	c := bus.NewCore(e)
 	b := platform.NewBus()

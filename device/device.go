@@ -9,7 +9,6 @@ import (
 	"github.com/drvsim/drvsim/devres"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
-	"github.com/google/uuid"
 )
 
 // Bus is what a device knows of its bus (dev->bus); *bus.Bus implements it.
@@ -33,7 +32,6 @@ type Driver interface {
 // initializes, adds and deletes it. All methods are safe for concurrent use.
 type Device struct {
 	name    string
-	id      uuid.UUID
 	parent  *Device
 	bus     Bus
 	class   Class
@@ -85,9 +83,6 @@ func WithBus(b Bus) Option {
 // draws the kernel's warning at release time.
 func WithRelease(fn func(*Device)) Option { return func(d *Device) { d.release = fn } }
 
-// WithUUID sets the device's UUID instead of a random one.
-func WithUUID(u uuid.UUID) Option { return func(d *Device) { d.id = u } }
-
 // New allocates a device named name (the kzalloc of a struct device plus
 // dev_set_name). As kobject_set_name does, every '/' in the name becomes
 // '!' (Name returns the result), so that a device named "a/b" is
@@ -103,9 +98,6 @@ func New(name string, opts ...Option) *Device {
 		if o != nil {
 			o(d)
 		}
-	}
-	if d.id == uuid.Nil {
-		d.id = uuid.New()
 	}
 	switch {
 	case d.parent != nil && d.class != nil && d.parent.class == nil:
@@ -127,9 +119,6 @@ func New(name string, opts ...Option) *Device {
 
 // Name returns the device's name (dev_name).
 func (d *Device) Name() string { return d.name }
-
-// UUID returns the device's unique identity.
-func (d *Device) UUID() uuid.UUID { return d.id }
 
 // Parent returns the parent device or nil (dev->parent).
 func (d *Device) Parent() *Device { return d.parent }

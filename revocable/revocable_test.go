@@ -261,6 +261,7 @@ func TestConcurrentRevokeCallersAllWait(t *testing.T) {
 // returns the resource is poisoned; a reader must never see a poisoned
 // resource through a non-nil pointer.
 func stress(t *testing.T, shared, lockdep bool) {
+	t.Helper()
 	const readers = 8
 	r := &regs{val: 3}
 	p := revocable.NewProvider(env.New(env.WithLockdep(lockdep)), r)

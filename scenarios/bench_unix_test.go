@@ -13,6 +13,7 @@ import (
 // cpuTime returns the CPU time the process has used so far, user and
 // system, every thread included (getrusage RUSAGE_SELF).
 func cpuTime(b *testing.B) time.Duration {
+	b.Helper()
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		b.Fatalf("getrusage: %v", err)

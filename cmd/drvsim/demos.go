@@ -68,17 +68,30 @@ func runDemo(d demo, f trace.Format, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// demoUSB is the default demo: scenario.RunDemo, with the command that
-// replays the broken driver's failure (drvsim explore on the registered
-// scenario the demo hunted) added to its last phase.
+// usbLegend opens the default demo: how to read its trace lines, every
+// part of them.
+var usbLegend = []string{
+	"Each trace line: sequence number, [task], kernel function, object, what happened.",
+	"Tasks are simulated threads: reader is the process that has the file open,",
+	"unplug the hub's thread that handles the pulled cable and, from step 8 on,",
+	"hardware the USB device sending data; a line without a task is set-up, run",
+	"before they start. \"schedule: ... -> T\" is the simulator handing the CPU",
+	"to task T: when the tasks start, at a lock or another point where the kernel",
+	"may switch tasks, when a task must wait (\"block\", and what for) or when it",
+	"ends (\"exit\", after do_exit). The numbers skip what is left out here: the",
+	"machine's boot, bus notifier calls and uevents.",
+}
+
+// demoUSB is the default demo: how to read it, scenario.RunDemo's phases,
+// then the drvsim command that replays the broken driver's failure.
 func demoUSB(s *story) error {
 	st, err := scenario.RunDemo(demoSeed)
 	if err != nil {
 		return err
 	}
-	last := &st.Phases[len(st.Phases)-1]
-	last.Notes = append(last.Notes, "    or: "+replayCommand(st.HuntScenario, st.Hunt.Failure))
+	s.legend(usbLegend...)
 	s.phases(st.Phases)
+	s.replay(st.HuntScenario, st.Hunt.Failure)
 	return nil
 }
 

@@ -111,8 +111,7 @@ func TestDefaultDemoTellsUnplugThenUseAfterFree(t *testing.T) {
 		"vfs_read /dev/skel0: -ENODEV",
 		"[reader] __fput /dev/skel0: release 0",
 		"BUG: KASAN: use-after-free",
-		"replay: DRVSIM_SEED=",
-		"or: drvsim explore -mode random -seed ",
+		"\ndrvsim explore -mode random -seed 1 -schedules 1 usb-skel-broken\n",
 	} {
 		assert.Contains(t, out, want)
 	}
@@ -132,7 +131,7 @@ func TestDefaultDemoIsNarratedInPhases(t *testing.T) {
 	}
 	wantStarts := []string{"plug:", "probe registers devres actions", "a process opens /dev/skel0", "unplug:",
 		"revoke waits for the reader", "the interface is released", "the reader gets -ENODEV",
-		"the same story with skel-broken", "the failing schedule", "the sanitizer's report", "seed "}
+		"the same story with skel-broken", "the failing schedule", "the sanitizer's report", "replay it: this command runs seed 1 again"}
 	for i, w := range wantStarts {
 		assert.True(t, strings.HasPrefix(headings[i][2], w), "heading %d: %q", i+1, headings[i][2])
 	}
@@ -156,7 +155,71 @@ func TestDefaultDemoIsNarratedInPhases(t *testing.T) {
 	assert.Contains(t, phase(7), "revocable_provider_release skel 1-1:1.0: released")
 	assert.Contains(t, phase(9), "kfree: bulk_in_buffer")
 	assert.Contains(t, phase(10), "BUG: KASAN: use-after-free")
-	assert.Contains(t, phase(11), "replay:")
+	assert.Contains(t, phase(11), "drvsim explore -mode random -seed 1")
+}
+
+// Every part of a trace line and every task the default demo shows is
+// explained before the first phase: the legend names the tasks that run
+// and the kinds of schedule lines that appear.
+func TestDefaultDemoExplainsItsTraceLines(t *testing.T) {
+	_, out, _ := runCLI()
+	legend, _, ok := strings.Cut(out, "\n== 1. ")
+	require.True(t, ok)
+	tasks := regexp.MustCompile(`(?m)^ *\d+ \[([a-z]+)\] `).FindAllStringSubmatch(out, -1)
+	require.NotEmpty(t, tasks)
+	for _, m := range tasks {
+		assert.Contains(t, legend, m[1]+" ", "task %s is not explained", m[1])
+	}
+	kinds := regexp.MustCompile(`schedule: (start|block|exit) `).FindAllStringSubmatch(out, -1)
+	require.NotEmpty(t, kinds)
+	for _, m := range kinds {
+		assert.Contains(t, legend, m[1], "schedule kind %q is not explained", m[1])
+	}
+	assert.Contains(t, legend, "do_exit")
+	// The one wait a learner cannot look up in the kernel is named in
+	// its phase's heading.
+	assert.Contains(t, out, "the process waits for the remove uevent")
+	assert.Contains(t, out, "[reader] schedule: block remove uevent -> unplug")
+}
+
+// The default demo ends with a drvsim command that prints the failing run
+// it has shown: the same report, the same schedule and the same events,
+// when run as a separate process.
+func TestDefaultDemoReplayPrintsTheRun(t *testing.T) {
+	rc, out, errs := runBinary(t, "")
+	require.Equal(t, 0, rc, errs)
+	last := out[strings.LastIndex(out, "\n== "):]
+	cmdLine := regexp.MustCompile(`(?m)^drvsim (explore .*)$`).FindStringSubmatch(last)
+	require.NotNil(t, cmdLine, "no drvsim command in the last phase:\n%s", last)
+	assert.Contains(t, last, "go run ./cmd/drvsim "+cmdLine[1]+")", "the same command for a checkout")
+	args := strings.Fields(cmdLine[1])
+
+	rc, again, errs := runBinary(t, "", args...)
+	require.Equal(t, 0, rc, "%v: %s", args, errs)
+	assert.Contains(t, again, "failure found in schedule 1\n")
+
+	// The report, between the sanitizer's rulers, is the demo's.
+	report := func(s string) string {
+		ruler := "==================================================================\n"
+		i := strings.Index(s, ruler)
+		require.GreaterOrEqual(t, i, 0, s)
+		j := strings.Index(s[i+len(ruler):], ruler)
+		require.GreaterOrEqual(t, j, 0, s)
+		return s[i : i+2*len(ruler)+j]
+	}
+	assert.Equal(t, report(out), report(again))
+
+	// So are the schedule's steps and the failing run's last events.
+	steps := func(s string) []string {
+		return regexp.MustCompile(`(?m)^ +\d+ \S+ +.* -> .*$`).FindAllString(s, -1)
+	}
+	demoSteps := steps(out[strings.Index(out, "\nschedule:\n"):strings.LastIndex(out, "\n== ")])
+	require.NotEmpty(t, demoSteps)
+	assert.Equal(t, demoSteps, steps(again[strings.Index(again, "\nschedule (last"):strings.Index(again, "\ntrace (last")]))
+	phase9 := out[strings.Index(out, "\n== 9. "):strings.Index(out, "\n== 10. ")]
+	for _, l := range strings.Split(strings.TrimSpace(phase9), "\n")[len(strings.Split(strings.TrimSpace(phase9), "\n"))-5:] {
+		assert.Contains(t, again, l+"\n", "the replay's trace")
+	}
 }
 
 func TestDemoListAndNamedDemos(t *testing.T) {
@@ -422,11 +485,11 @@ func checkMermaidExplore(t *testing.T, out string) {
 }
 
 // replayLine returns the drvsim command of the first line of out that
-// holds one ("replay: drvsim explore ..." or "or: drvsim explore ..."),
+// holds one ("replay: drvsim explore ..."),
 // as arguments, the shell quotes removed.
 func replayLine(t *testing.T, out string) []string {
 	t.Helper()
-	m := regexp.MustCompile(`(?m)(?:replay|or): drvsim (explore .*)$`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`(?m)replay: drvsim (explore .*)$`).FindStringSubmatch(out)
 	require.NotNil(t, m, "no replay command in:\n%s", out)
 	var args []string
 	for _, a := range strings.Fields(m[1]) {
@@ -435,8 +498,9 @@ func replayLine(t *testing.T, out string) []string {
 	return args
 }
 
-// The replay commands printed by the explorer and by the default demo are
-// real: run, they fail the same way, in their first schedule.
+// The replay commands printed by the explorer are real: run, they fail
+// the same way, in their first schedule. (The default demo's:
+// TestDefaultDemoReplayPrintsTheRun.)
 func TestReplayCommandsWork(t *testing.T) {
 	for _, args := range [][]string{
 		{"explore", "merged-copied-provider"},                           // exhaustive: a schedule
@@ -455,13 +519,6 @@ func TestReplayCommandsWork(t *testing.T) {
 		assert.Regexp(t, `failure found in schedule [12]\n`, again, replay)
 		assert.Equal(t, replay, replayLine(t, again), "the replay replays itself")
 	}
-
-	_, out, _ := runBinary(t, "")
-	cmd := replayLine(t, out[strings.Index(out, "    or: "):])
-	rc, again, errs := runBinary(t, "", cmd...)
-	require.Equal(t, 0, rc, errs)
-	assert.Contains(t, again, "explore (random): 1 schedules, failure found in schedule 1")
-	assert.Contains(t, again, "BUG: KASAN: use-after-free in skel_read: memset bulk_in_buffer")
 }
 
 func TestReplayCommandForms(t *testing.T) {

@@ -19,11 +19,11 @@ func UnplugMidRead(v skel.Variant) (*sim.Result, *MidRead) {
 	return m.Run(sim.Config{Mode: sim.Exhaustive}), m
 }
 
-// HuntUseAfterFree explores the registered scenario of variant v
-// (ScenarioOf: MidRead with the "device" task feeding data) under random
-// schedules from seed on, at most schedules of them, and stops at the
-// first failure: for skel-broken a KASAN use-after-free report, with the
-// seed that replays it through TestHuntUseAfterFree.
+// HuntUseAfterFree explores MidRead (with the "hardware" task feeding data)
+// for variant v under random schedules from seed on, at most schedules of
+// them, and stops at the first failure: for skel-broken a KASAN
+// use-after-free report, with the seed that replays it through
+// TestHuntUseAfterFree.
 func HuntUseAfterFree(v skel.Variant, seed uint64, schedules int) *sim.ExploreResult {
 	sc := ScenarioOf(v)
 	cfg := sim.ExploreConfig{Mode: sim.Random, Schedules: schedules,
@@ -141,7 +141,7 @@ var unplugMarkers = []Marker{
 		funcIs("revocable_init", "chrdev_open")},
 	{"unplug: usb_disconnect unbinds the interface: the URB is killed, disconnect runs, then devres_release_all, newest first",
 		funcIs("hub_port_connect_change")},
-	{"revoke waits for the reader (synchronize_srcu); the read returns -ENODEV, the grace period ends, skel_free_hw frees",
+	{"revoke waits for the reader (synchronize_srcu); the read returns -ENODEV and the process waits for the remove uevent that says the device is gone; the grace period ends, skel_free_hw frees",
 		funcIs("revocable_provider_revoke")},
 	{"the interface is released, usb_disconnect deletes the device; a new open gets -ENOENT: the node is gone",
 		funcIs("device_release")},
@@ -167,8 +167,9 @@ type DemoStory struct {
 // the bind, the devres actions, the revoke waiting for the reader, -ENODEV
 // on the next read and the last release. Then the same story with
 // skel-broken, explored with random schedules from seed until the
-// sanitizer reports the use-after-free: the failing schedule's trace, the
-// report, and the seed that replays it. The phases are found from the
+// sanitizer reports the use-after-free: the failing schedule's trace and
+// the report. Hunt.Failure.Seed replays that run (the drvsim command ends
+// the story with its own command for it). The phases are found from the
 // events, so the same seed gives the same phases on every run. It returns
 // an error if either part does not end as it should.
 func RunDemo(seed uint64) (*DemoStory, error) {
@@ -198,8 +199,8 @@ func RunDemo(seed uint64) (*DemoStory, error) {
 	header, _, _ := strings.Cut(f.String(), "\n")
 	phases = append(phases,
 		Phase{
-			Heading: fmt.Sprintf("the same story with %s (I/O outside the io mutex, a devm-freed buffer): random schedules from seed %d",
-				skel.Broken, seed),
+			Heading: fmt.Sprintf("the same story with %s (I/O outside the io mutex, a devm-freed buffer) and a third task, "+
+				"hardware, the device sending data: random schedules from seed %d", skel.Broken, seed),
 			Notes: []string{summary, header},
 		},
 		Phase{
@@ -213,10 +214,6 @@ func RunDemo(seed uint64) (*DemoStory, error) {
 				"schedule:",
 				strings.TrimSuffix(f.ScheduleText(), "\n"),
 			},
-		},
-		Phase{
-			Heading: fmt.Sprintf("seed %d replays it", f.Seed),
-			Notes:   []string{"replay: " + f.ReplayHint()},
 		},
 	)
 	return &DemoStory{Phases: phases, Hunt: ex, HuntScenario: ScenarioOf(skel.Broken).Name}, nil

@@ -72,6 +72,7 @@ func TestHuntUseAfterFree(t *testing.T) {
 	require.True(t, res.Failed(), "no use-after-free in %d schedules", res.Schedules)
 	assert.Equal(t, sim.BugUseAfterFree, res.Failure.Failure.Kind)
 	assert.Contains(t, res.Failure.ReplayHint(), "go test -run '^TestHuntUseAfterFree$' ./drivers/usbsim/scenario")
+	t.Log(res.Failure) // go test -v shows the run the seed replays
 
 	// the seed replays the same failure
 	again := scenario.HuntUseAfterFree(skel.Broken, res.Failure.Seed, 1)
@@ -233,7 +234,7 @@ func TestDemo(t *testing.T) {
 		"[reader] vfs_read /dev/skel0: -ENODEV",
 		"[reader] __fput /dev/skel0: release 0",
 		"BUG: KASAN: use-after-free",
-		"replay: DRVSIM_SEED=",
+		"[hardware] demo: the USB device has 5 bytes to send on its bulk-in endpoint",
 	} {
 		assert.Contains(t, out, s)
 	}

@@ -25,7 +25,7 @@ var midReadScenarios = []struct {
 }
 
 // Scenarios returns the USB skeleton scenarios, in a fixed order: MidRead
-// with the "device" task feeding data, on each skeleton, explored
+// with the "hardware" task feeding data, on each skeleton, explored
 // exhaustively within two preemptions per schedule by default. Package
 // scenarios registers them; `drvsim explore NAME` runs them.
 func Scenarios() []sim.Scenario {
