@@ -29,6 +29,7 @@ type Device struct {
 	busy     []bool     // by port-1: hub_port_connect in progress (the port lock)
 	queued   bool       // on u.wq (hub->event_list)
 	gone     bool       // usb_disconnect claimed it: runs once
+	noSubmit bool       // !udev->can_submit: suspended, URBs refused with -EHOSTUNREACH
 	intfs    []*Interface
 	eps      []*endpoint // ep0 first, then the configuration's
 }

@@ -214,3 +214,24 @@ func TestSuspendInterfaceOrder(t *testing.T) {
 	}, rec.get())
 	assert.Equal(t, usbsim.StateConfigured, dev.State())
 }
+
+// usb_submit_urb: an URB without a completion handler is -EINVAL, one
+// without a device -ENODEV (the kernel's "(!dev) || dev->state <
+// USB_STATE_UNAUTHENTICATED" check), and neither touches the buffer.
+func TestSubmitWithoutDevice(t *testing.T) {
+	_, u, h := newUSB(t)
+	dev, err := h.RootHub().Plug(1, usbsim.BulkGadget(1, 2, 64, usbsim.NewLoopback(0)))
+	require.NoError(t, err)
+	buf := u.AllocBuffer("orphan buffer", 4)
+	buf.Free()
+
+	urb := u.AllocURB()
+	urb.FillBulk(nil, usbsim.DirIn|1, buf, 0, func(*usbsim.URB) {}, nil)
+	assert.ErrorIs(t, urb.Submit(), usbsim.ErrNoDevice)
+
+	urb.FillBulk(dev, usbsim.DirIn|1, buf, 0, nil, nil)
+	assert.ErrorIs(t, urb.Submit(), usbsim.ErrInvalid, "no completion handler")
+	var nilURB *usbsim.URB
+	assert.ErrorIs(t, nilURB.Submit(), usbsim.ErrInvalid)
+	assert.Empty(t, u.Memory().Reports(), "refused before map_urb_for_dma")
+}
