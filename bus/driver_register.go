@@ -126,6 +126,25 @@ func (c *Core) UnregisterDriver(drv *driver.Driver) error {
 	return nil
 }
 
+// AttachDriver is driver_attach, as a bus's sysfs files call it (the
+// USB core's new_id, usb_store_new_id): offer every device of drv's bus
+// that has no driver to drv, and to no other driver, in registration
+// order; an asynchronous driver's probes are queued. A driver that is not
+// registered gives ErrNoEntry.
+func (c *Core) AttachDriver(drv *driver.Driver) error {
+	c.mu.Lock()
+	dp := c.drvPrivOf(drv)
+	ok := dp != nil && dp.registered
+	c.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("driver_attach: driver not registered: %w", device.ErrNoEntry)
+	}
+	c.enter()
+	defer c.exit()
+	c.driverAttach(dp)
+	return nil
+}
+
 // driverAttach is driver_attach: __driver_attach for every device of the
 // bus, in registration order.
 func (c *Core) driverAttach(dp *drvPriv) {
