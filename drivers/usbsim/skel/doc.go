@@ -30,6 +30,7 @@ package skel
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/device"
@@ -46,6 +47,12 @@ const (
 	// NodeName is the usb_class_driver's name pattern.
 	NodeName = "skel%d"
 )
+
+// ReadTimeout is the timeout of a read's bulk transfer, 10000 ms as in the
+// skeleton's usb_bulk_msg call before it moved to asynchronous reads: a
+// read the device never answers returns -ETIMEDOUT, so no read waits for
+// ever with the io mutex (or a read section) held.
+const ReadTimeout = 10 * time.Second
 
 // IoctlBulkInSize is the one ioctl the skeletons implement: it returns the
 // size of the bulk-in buffer (bulk_in_size), a read of the driver state.
@@ -106,12 +113,15 @@ func emit(u *usbsim.USB, dev, fn, msg string) {
 
 // ioErr turns a transfer's error into what read and write return: -ENODEV
 // (wrapping the URB status) when the device or endpoint went away under
-// the transfer, -EIO for other failures. The kernel's skeleton returns
-// -EIO for both; telling the user the device is gone is kinder.
+// the transfer, -ETIMEDOUT as it is, -EIO for other failures. The
+// kernel's skeleton returns -EIO for a gone device too; telling the user
+// the device is gone is kinder.
 func ioErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, usbsim.ErrTimedOut):
+		return err
 	case errors.Is(err, usbsim.ErrShutdown), errors.Is(err, usbsim.ErrNoDevice),
 		errors.Is(err, usbsim.ErrNoEntry):
 		return fmt.Errorf("%w (urb status %s)", usbsim.ErrNoDevice, usbsim.Errno(err))

@@ -121,7 +121,7 @@ func revRead(f *chardev.File, n int) ([]byte, error) {
 		h.ioMutex.Lock()
 		defer h.ioMutex.Unlock()
 		h.obj.Access("skel_read: hw->udev")
-		got, err := h.udev.BulkMsg(h.bulkIn.Address, h.buf, min(n, h.buf.Len()))
+		got, err := h.udev.BulkMsg(h.bulkIn.Address, h.buf, min(n, h.buf.Len()), ReadTimeout)
 		if err != nil {
 			return ioErr(err)
 		}
