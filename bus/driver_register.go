@@ -5,7 +5,6 @@ import (
 
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/driver"
-	"github.com/drvsim/drvsim/internal/gid"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -62,8 +61,11 @@ func (c *Core) RegisterDriver(drv *driver.Driver) error {
 }
 
 // UnregisterDriver is driver_unregister -> bus_remove_driver: the driver
-// leaves its bus, then driver_detach unbinds every bound device, last bound
-// first, each exactly once. An unknown driver gives ErrNoEntry.
+// leaves its bus, then driver_detach: for a driver that allows asynchronous
+// probing, async_synchronize_full first (every asynchronous probe queued
+// or running completes, so one queued for this driver binds its device
+// now), then it unbinds every bound device, last bound first, each exactly
+// once. An unknown driver gives ErrNoEntry.
 func (c *Core) UnregisterDriver(drv *driver.Driver) error {
 	c.mu.Lock()
 	dp := c.drvPrivOf(drv)
@@ -84,21 +86,19 @@ func (c *Core) UnregisterDriver(drv *driver.Driver) error {
 		}
 	}
 	delete(b.p.drvByName, drv.Name)
-	// An asynchronous probe of this driver may be running: wait for it
-	// (driver_detach's async_synchronize_full), unless we are the worker.
-	if c.asyncBusy && gid.Get() != c.workerID {
-		for c.asyncBusy {
-			c.cond.Wait()
-		}
-	}
 	c.mu.Unlock()
 
 	c.enter()
 	defer c.exit()
 	c.emit(trace.DriverDel, drv.Path(), "driver_unregister", "")
-	// driver_detach: async_synchronize_full for the async_probe tasks, then
-	// always the last device of the driver's list.
-	c.asyncSynchronizeForDetach(dp)
+	// driver_detach: async_synchronize_full for an asynchronous driver,
+	// then always the last device of the driver's list.
+	if drv.AllowsAsyncProbing() {
+		c.asyncSynchronizeFull(drv.Path())
+	}
+	c.mu.Lock()
+	dp.detaching = true
+	c.mu.Unlock()
 	for {
 		c.mu.Lock()
 		n := dp.devices.back()
@@ -162,7 +162,7 @@ func (c *Core) driverAttach(dp *drvPriv) {
 			continue
 		}
 		if !p.dev.IsDead() && p.dev.Driver() == nil {
-			_, _ = c.driverProbeDevice(dp, p)
+			_, _ = c.driverProbeDevice(dp, p, false)
 		}
 		p.dev.Unlock()
 	}

@@ -59,7 +59,7 @@ func (c *Core) attachDrivers(p *devPriv, checkAsync, wantAsync bool) (haveAsync 
 		if checkAsync && async != wantAsync {
 			continue
 		}
-		err, ran := c.driverProbeDevice(dp, p)
+		err, ran := c.driverProbeDevice(dp, p, false)
 		if err == nil {
 			return haveAsync
 		}
@@ -74,12 +74,14 @@ func (c *Core) attachDrivers(p *devPriv, checkAsync, wantAsync bool) (haveAsync 
 // -EPROBE_DEFER the device goes on the pending list, and if a trigger fired
 // while the probe ran the list is triggered again so the device is not
 // stranded. ran reports whether a probe callback was reached (a failure
-// after it lets the next driver try). Called with the device lock held.
-func (c *Core) driverProbeDevice(dp *drvPriv, p *devPriv) (err error, ran bool) {
+// after it lets the next driver try). queued marks the probe
+// __driver_attach_async_helper runs for the driver queued on the device
+// (see driverProbeDeviceLocked). Called with the device lock held.
+func (c *Core) driverProbeDevice(dp *drvPriv, p *devPriv, queued bool) (err error, ran bool) {
 	c.mu.Lock()
 	trig := c.triggerCount
 	c.mu.Unlock()
-	err, ran = c.driverProbeDeviceLocked(dp, p)
+	err, ran = c.driverProbeDeviceLocked(dp, p, queued)
 	if errors.Is(err, device.ErrProbeDefer) {
 		c.deferredProbeAdd(p)
 		c.mu.Lock()
@@ -96,7 +98,16 @@ func (c *Core) driverProbeDevice(dp *drvPriv, p *devPriv) (err error, ran bool) 
 // device gives ErrNoDevice, a bound one ErrBusy; otherwise the device is
 // marked as having matched a driver (dev->can_match, which lets it onto the
 // deferred list) and really_probe runs.
-func (c *Core) driverProbeDeviceLocked(dp *drvPriv, p *devPriv) (error, bool) {
+//
+// A driver that driver_unregister has taken off its bus is not probed (a
+// walk of the bus's drivers no longer finds it), with one exception: the
+// probe __driver_attach_async_helper runs for the driver queued on the
+// device (queued), which the kernel runs from dev->p->async_driver, bus
+// or no bus. driver_detach waits for it (async_synchronize_full) and then
+// unbinds what it bound; only once driver_detach has begun is it refused
+// too (a probe queued by an async_probe task that unregisters the driver
+// itself, which does not wait for itself).
+func (c *Core) driverProbeDeviceLocked(dp *drvPriv, p *devPriv, queued bool) (error, bool) {
 	dev := p.dev
 	if dev.IsDead() || !dev.IsRegistered() {
 		return fmt.Errorf("probe %s: device is dead or not registered: %w", dev.Path(), device.ErrNoDevice), false
@@ -105,7 +116,7 @@ func (c *Core) driverProbeDeviceLocked(dp *drvPriv, p *devPriv) (error, bool) {
 		return fmt.Errorf("probe %s: already bound to %s: %w", dev.Path(), dev.DriverName(), device.ErrBusy), false
 	}
 	c.mu.Lock()
-	registered := dp.registered
+	registered := dp.registered || (queued && !dp.detaching)
 	p.canMatch = true // dev->can_match
 	c.mu.Unlock()
 	if !registered {

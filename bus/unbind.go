@@ -126,7 +126,7 @@ func (c *Core) Bind(dev *device.Device, driverName string) error {
 	if err := dev.Core().Lock(); err != nil {
 		return err
 	}
-	err, _ := c.driverProbeDeviceLocked(dp, p)
+	err, _ := c.driverProbeDeviceLocked(dp, p, false)
 	dev.Unlock()
 	if err != nil && errorsIsDefer(err) {
 		return fmt.Errorf("bind %s: %w (%w)", dev.Path(), device.ErrAgain, err)
