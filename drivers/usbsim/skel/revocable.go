@@ -108,7 +108,7 @@ func revOpen(u *usbsim.USB, drv *usbsim.Driver, f *chardev.File) error {
 // provider gives -ENODEV.
 func with(f *chardev.File, op string, fn func(h *hw) error) error {
 	c := f.Private.(*revocable.Consumer[hw])
-	err := c.With(fn)
+	err := c.OrReturn(fn)
 	if errors.Is(err, revocable.ErrRevoked) {
 		return fmt.Errorf("%s: %w (%w)", op, usbsim.ErrNoDevice, err)
 	}
