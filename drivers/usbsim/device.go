@@ -306,3 +306,23 @@ func (u *USB) disableDevice(d *Device, skipEP0 bool) {
 		u.disableEndpoint(ep)
 	}
 }
+
+// URBsInFlight returns how many URBs addressed to the device are in
+// flight: queued on its endpoints (ep->urb_list), finished by the hardware
+// and waiting for their giveback, or with their completion running. Once a
+// driver's disconnect has returned, none of its URBs may be left.
+func (d *Device) URBsInFlight() int {
+	u := d.u
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	n := 0
+	for _, ep := range d.eps {
+		n += len(ep.queue) + ep.completing
+	}
+	for _, urb := range d.hcd.done {
+		if urb.Dev == d {
+			n++
+		}
+	}
+	return n
+}

@@ -9,12 +9,16 @@
 //     every file operation takes it and returns -ENODEV once the flag is
 //     set, and the last release frees the state and drops the references.
 //   - Revocable is the same driver on package revocable: probe creates a
-//     devm-managed provider of the hardware state, every open takes a
-//     consumer handle, every file operation runs inside Consumer.With and
-//     returns -ENODEV once the provider is revoked, release closes the
-//     handle, and disconnect only gives the minor back: the devres release
-//     that follows revokes the provider (waiting for readers inside a
-//     section) and then frees the hardware state.
+//     provider of the hardware state whose revoke is a devm action, every
+//     open takes a consumer handle, every file operation runs inside
+//     Consumer.OrReturn and returns -ENODEV once the provider is revoked,
+//     release closes the handle. Disconnect gives the minor back, runs the
+//     revoke now (devm_release_action: it waits for the file operations
+//     inside their sections), then kills the anchored URBs; the devres
+//     release that follows frees the hardware state. The revoke cannot be
+//     left to devres: on an unbind with the device plugged in (rmmod) the
+//     USB core enables the endpoints again between disconnect and
+//     devres_release_all.
 //   - Broken is the race the io mutex exists for: it checks the
 //     disconnected flag under the mutex but does its I/O after dropping it
 //     (under a read mutex disconnect never takes), with a bulk-in buffer
