@@ -219,12 +219,12 @@ func unbindWithProvider(t *testing.T) (*drvsim.System, uint64, *revocable.Provid
 	cons, err := revocable.New(prov)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = cons.Close() })
-	require.NoError(t, cons.With(func(r *regs) error { return nil }))
+	require.NoError(t, cons.OrReturn(func(r *regs) error { return nil }))
 
 	seq := sys.Log().Seq()
 	require.NoError(t, sys.Unbind(dev))
 	require.True(t, prov.Revoked())
-	require.ErrorIs(t, cons.With(func(*regs) error { return nil }), revocable.ErrRevoked)
+	require.ErrorIs(t, cons.OrReturn(func(*regs) error { return nil }), revocable.ErrRevoked)
 	require.Equal(t, device.StateAdded, dev.State())
 	return sys, seq, prov
 }

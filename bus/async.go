@@ -154,7 +154,7 @@ func (c *Core) runJob(j asyncJob) {
 	case j.drv == nil:
 		c.attachDrivers(j.p, true, true)
 	default:
-		_, _ = c.driverProbeDevice(j.drv, j.p)
+		_, _ = c.driverProbeDevice(j.drv, j.p, true)
 	}
 }
 
@@ -203,7 +203,7 @@ func (c *Core) WaitForProbes() {
 // queued or running, on the worker goroutine or as a scheduler task, and the
 // deferred-probe worker is idle.
 func (c *Core) probesIdleLocked() bool {
-	return (c.qhead == len(c.queue) || c.closed) && !c.asyncBusy && c.tasks.pending == 0 && !c.deferredRunning
+	return c.asyncIdleLocked() && !c.deferredRunning
 }
 
 // asyncTasks is the Core's part of the async domain that runs as scheduler
@@ -315,22 +315,55 @@ func (c *Core) inAsyncTask(s sched.Scheduler) bool {
 	return false
 }
 
-// asyncSynchronizeForDetach is the async_synchronize_full at the start of
-// driver_detach, for the async_probe tasks: a driver that allows
-// asynchronous probing waits until every asynchronous probe has finished,
-// so that none binds a device to the driver after driver_detach has looked
-// at its device list. (Probes on the worker goroutine are waited for in
-// UnregisterDriver.) An async_probe task unregistering a driver does not
-// wait for itself.
-func (c *Core) asyncSynchronizeForDetach(dp *drvPriv) {
+// asyncSynchronizeFull is async_synchronize_full, as driver_detach calls
+// it for a driver that allows asynchronous probing: it returns once no
+// asynchronous probe is queued or running, on the worker goroutine (which
+// it lets run) or as a scheduler task, so that none binds a device to the
+// driver after driver_detach has walked its device list, and one queued
+// for the driver binds first and is then unbound. The worker goroutine or
+// an async_probe task unregistering a driver does not wait for itself
+// (the kernel would deadlock). Called from a scheduler's task, or from
+// setup code with async_probe tasks pending, it waits through the
+// scheduler, as WaitForProbes does. drvPath names the driver in the
+// trace.
+func (c *Core) asyncSynchronizeFull(drvPath string) {
 	s := c.env.Scheduler()
-	if s == nil || !dp.drv.AllowsAsyncProbing() || !c.tasksPending() || c.inAsyncTask(s) {
+	c.mu.Lock()
+	idle := c.asyncIdleLocked()
+	self := gid.Get() == c.workerID
+	c.mu.Unlock()
+	if idle || self || (s != nil && c.inAsyncTask(s)) {
 		return
 	}
-	c.emit(trace.ProbeAsync, dp.drv.Path(), "async_synchronize_full", "waiting for asynchronous probes")
-	s.Block(sched.Wait{What: "async_synchronize_full", Holder: c.asyncHolder}, func() bool {
+	c.emit(trace.ProbeAsync, drvPath, "async_synchronize_full", "waiting for asynchronous probes")
+	c.mu.Lock()
+	c.kick++
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	defer func() {
 		c.mu.Lock()
-		defer c.mu.Unlock()
-		return c.tasks.pending == 0
-	})
+		c.kick--
+		c.mu.Unlock()
+	}()
+	if _, ok := s.(sched.Spawner); ok && (s.Current() != "" || c.tasksPending()) {
+		s.Block(sched.Wait{What: "async_synchronize_full", Holder: c.asyncHolder}, func() bool {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return c.asyncIdleLocked()
+		})
+		return
+	}
+	wt := c.env.Watch(env.Watched{What: "async_synchronize_full", Func: "driver_detach", Holders: c.workerHolder})
+	defer wt.Done()
+	c.mu.Lock()
+	for !c.asyncIdleLocked() {
+		c.cond.Wait()
+	}
+	c.mu.Unlock()
+}
+
+// asyncIdleLocked reports, with c.mu held, that no asynchronous probe is
+// queued or running, on the worker goroutine or as a scheduler task.
+func (c *Core) asyncIdleLocked() bool {
+	return (c.qhead == len(c.queue) || c.closed) && !c.asyncBusy && c.tasks.pending == 0
 }

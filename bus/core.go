@@ -90,7 +90,8 @@ type drvPriv struct {
 	bus        *Bus
 	devices    dlist[*devPriv] // klist_devices: bound devices
 	count      int
-	registered bool
+	registered bool     // on its bus's driver list (driver_register until bus_remove_driver)
+	detaching  bool     // driver_detach has waited for the async domain and walks the devices
 	probers    []prober // tasks with a probe of this driver in flight
 }
 

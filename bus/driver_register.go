@@ -6,7 +6,6 @@ import (
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/driver"
 	"github.com/drvsim/drvsim/env"
-	"github.com/drvsim/drvsim/internal/gid"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -110,24 +109,20 @@ func (c *Core) UnregisterDriver(drv *driver.Driver) error {
 		}
 	}
 	delete(b.p.drvByName, drv.Name)
-	// An asynchronous probe of this driver may be running: wait for it
-	// (driver_detach's async_synchronize_full), unless we are the worker.
-	if c.asyncBusy && gid.Get() != c.workerID {
-		wt := c.env.Watch(env.Watched{What: "async_synchronize_full", Func: "driver_detach", Driver: drv.Name, Holders: c.workerHolder})
-		for c.asyncBusy {
-			c.cond.Wait()
-		}
-		wt.Done()
-	}
 	c.mu.Unlock()
 	c.waitProbesInFlight(dp)
 
 	c.enter()
 	defer c.exit()
 	c.emit(trace.DriverDel, drv.Path(), "driver_unregister", "")
-	// driver_detach: async_synchronize_full for the async_probe tasks, then
-	// always the last device of the driver's list.
-	c.asyncSynchronizeForDetach(dp)
+	// driver_detach: async_synchronize_full for an asynchronous driver,
+	// then always the last device of the driver's list.
+	if drv.AllowsAsyncProbing() {
+		c.asyncSynchronizeFull(drv.Path())
+	}
+	c.mu.Lock()
+	dp.detaching = true
+	c.mu.Unlock()
 	for {
 		c.mu.Lock()
 		n := dp.devices.back()
@@ -224,6 +219,25 @@ func (c *Core) workerHolder() ([]env.Owner, string) {
 	return []env.Owner{env.Owner(c.workerID)}, "the async worker runs a probe"
 }
 
+// AttachDriver is driver_attach, as a bus's sysfs files call it (the
+// USB core's new_id, usb_store_new_id): offer every device of drv's bus
+// that has no driver to drv, and to no other driver, in registration
+// order; an asynchronous driver's probes are queued. A driver that is not
+// registered gives ErrNoEntry.
+func (c *Core) AttachDriver(drv *driver.Driver) error {
+	c.mu.Lock()
+	dp := c.drvPrivOf(drv)
+	ok := dp != nil && dp.registered
+	c.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("driver_attach: driver not registered: %w", device.ErrNoEntry)
+	}
+	c.enter()
+	defer c.exit()
+	c.driverAttach(dp)
+	return nil
+}
+
 // driverAttach is driver_attach: __driver_attach for every device of the
 // bus, in registration order.
 func (c *Core) driverAttach(dp *drvPriv) {
@@ -249,7 +263,7 @@ func (c *Core) driverAttachLocked(dp *drvPriv, p *devPriv) {
 	}
 	defer p.dev.Unlock()
 	if !p.dev.IsDead() && p.dev.Driver() == nil {
-		_, _ = c.driverProbeDevice(dp, p)
+		_, _ = c.driverProbeDevice(dp, p, false)
 	}
 }
 

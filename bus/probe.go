@@ -66,7 +66,7 @@ func (c *Core) attachDrivers(p *devPriv, checkAsync, wantAsync bool) (haveAsync 
 		if checkAsync && async != wantAsync {
 			continue
 		}
-		err, ran := c.driverProbeDevice(dp, p)
+		err, ran := c.driverProbeDevice(dp, p, false)
 		if err == nil {
 			return haveAsync
 		}
@@ -92,11 +92,11 @@ func (c *Core) attachDrivers(p *devPriv, checkAsync, wantAsync bool) (haveAsync 
 // deferrals, then reports a probe deferral loop (env.BugLivelock) and stops
 // re-triggering for that device: it stays on the pending list, retried by
 // the next trigger that comes from elsewhere.
-func (c *Core) driverProbeDevice(dp *drvPriv, p *devPriv) (err error, ran bool) {
+func (c *Core) driverProbeDevice(dp *drvPriv, p *devPriv, queued bool) (err error, ran bool) {
 	c.mu.Lock()
 	trig := c.triggerCount
 	c.mu.Unlock()
-	err, ran = c.driverProbeDeviceLocked(dp, p)
+	err, ran = c.driverProbeDeviceLocked(dp, p, queued)
 	if !errors.Is(err, device.ErrProbeDefer) {
 		return err, ran
 	}
@@ -155,7 +155,16 @@ func (c *Core) reportDeferralLoop(dp *drvPriv, p *devPriv) {
 // deferred list) and really_probe runs. The probe counts as in flight on
 // the driver (UnregisterDriver waits for it) from the check that the
 // driver is registered until really_probe is done.
-func (c *Core) driverProbeDeviceLocked(dp *drvPriv, p *devPriv) (error, bool) {
+//
+// A driver that driver_unregister has taken off its bus is not probed (a
+// walk of the bus's drivers no longer finds it), with one exception: the
+// probe __driver_attach_async_helper runs for the driver queued on the
+// device (queued), which the kernel runs from dev->p->async_driver, bus
+// or no bus. driver_detach waits for it (async_synchronize_full) and then
+// unbinds what it bound; only once driver_detach has begun is it refused
+// too (a probe queued by an async_probe task that unregisters the driver
+// itself, which does not wait for itself).
+func (c *Core) driverProbeDeviceLocked(dp *drvPriv, p *devPriv, queued bool) (error, bool) {
 	dev := p.dev
 	if dev.IsDead() || !dev.IsRegistered() {
 		return fmt.Errorf("probe %s: device is dead or not registered: %w", dev.Path(), device.ErrNoDevice), false
@@ -165,7 +174,7 @@ func (c *Core) driverProbeDeviceLocked(dp *drvPriv, p *devPriv) (error, bool) {
 	}
 	me := c.env.Holder()
 	c.mu.Lock()
-	registered := dp.registered
+	registered := dp.registered || (queued && !dp.detaching)
 	p.canMatch = true // dev->can_match
 	if registered {
 		dp.probers = append(dp.probers, prober{Holder: me, async: c.asyncRun[me.Owner] > 0})

@@ -155,7 +155,7 @@ func (c *Core) bindLocked(dp *drvPriv, p *devPriv) error {
 		return err
 	}
 	defer p.dev.Unlock()
-	err, _ := c.driverProbeDeviceLocked(dp, p)
+	err, _ := c.driverProbeDeviceLocked(dp, p, false)
 	return err
 }
 

@@ -47,8 +47,9 @@ var (
 	ErrExist = &Errno{"EEXIST", "already exists"}
 	// ErrTimedOut is -ETIMEDOUT: what driver_deferred_probe_check_state
 	// answers for a missing optional dependency once the deferred-probe
-	// timeout has fired.
-	ErrTimedOut = &Errno{"ETIMEDOUT", "deferred probe timed out"}
+	// timeout has fired, and what a transfer that did not complete in time
+	// returns (usb_start_wait_urb).
+	ErrTimedOut = &Errno{"ETIMEDOUT", "timed out"}
 	// ErrDeadlock is -EDEADLK: a task tried to take a device lock it holds
 	// already (what lockdep reports as a recursive locking deadlock).
 	ErrDeadlock = &Errno{"EDEADLK", "resource deadlock avoided"}
@@ -100,6 +101,9 @@ var (
 	ErrPipe = &Errno{"EPIPE", "broken pipe (endpoint stalled)"}
 	// ErrInProgress is -EINPROGRESS: operation now in progress.
 	ErrInProgress = &Errno{"EINPROGRESS", "operation now in progress"}
+	// ErrHostUnreach is -EHOSTUNREACH: no route to host (for USB: the
+	// device is suspended and takes no URBs).
+	ErrHostUnreach = &Errno{"EHOSTUNREACH", "no route to host"}
 	// ErrIdentifierRemoved is -EIDRM: identifier removed.
 	ErrIdentifierRemoved = &Errno{"EIDRM", "identifier removed (URB not linked)"}
 )

@@ -91,6 +91,16 @@ func cliDeviceLinks() (string, error) {
 	return newExcerpt(out).from("== 6.", 3).line("__device_release_driver /sys/devices/platform/pwm").text()
 }
 
+// cliUSBRmmod: the revocable skeleton's disconnect in drvsim demo
+// usb-rmmod, from its revoke to devres.
+func cliUSBRmmod() (string, error) {
+	out, err := cliOutput("demo", "usb-rmmod")
+	if err != nil {
+		return "", err
+	}
+	return newExcerpt(out).section("8.").section("9.").text()
+}
+
 // cliJSONHead: drvsim --format json 2>/dev/null | head -2, with the command.
 func cliJSONHead() (string, error) {
 	out, err := cliOutput("--format", "json")

@@ -76,6 +76,7 @@ var generators = map[string]generator{
 	"cli-demo-list":     cliDemoList,
 	"cli-probe-failure": cliProbeFailure,
 	"cli-device-links":  cliDeviceLinks,
+	"cli-usb-rmmod":     cliUSBRmmod,
 	"cli-json-head":     cliJSONHead,
 	"cli-mermaid-phase": cliMermaidPhase,
 	"cli-explore":       cliExplore,

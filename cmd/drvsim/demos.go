@@ -28,6 +28,7 @@ const defaultDemo = "usb-unplug"
 // demos is the registry of `drvsim demo`, in the order the list shows.
 var demos = []demo{
 	{"usb-unplug", "a USB device unplugged mid-read: the revocable skeleton, then the broken one and its use-after-free", demoUSB},
+	{"usb-rmmod", "a USB driver removed with a read and a write in flight: the classic and revocable skeletons, then the broken one", demoUSBRmmod},
 	{"probe-failure", "a probe takes three devm resources and fails: really_probe's error path releases them newest first", demoProbeFailure},
 	{"deferred-probe", "a consumer defers until its supplier binds and is retried; at the timeout, optional dependencies are given up", demoDeferredProbe},
 	{"device-links", "a device link: the consumer waits for its supplier, and unbinding the supplier unbinds the consumer first", demoDeviceLinks},
@@ -92,6 +93,19 @@ func demoUSB(s *story) error {
 	s.legend(usbLegend...)
 	s.phases(st.Phases)
 	s.replay(st.HuntScenario, st.Hunt.Failure)
+	return nil
+}
+
+// demoUSBRmmod is scenario.RunRmmodDemo, with the command that replays the
+// broken driver's failure added to its last phase.
+func demoUSBRmmod(s *story) error {
+	st, err := scenario.RunRmmodDemo(demoSeed)
+	if err != nil {
+		return err
+	}
+	last := &st.Phases[len(st.Phases)-1]
+	last.Notes = append(last.Notes, "    or: "+replayCommand(st.HuntScenario, st.Hunt.Failure))
+	s.phases(st.Phases)
 	return nil
 }
 

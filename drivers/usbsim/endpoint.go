@@ -67,15 +67,24 @@ func (u *USB) enableInterface(intf *Interface) {
 	u.mu.Unlock()
 }
 
-// disableEndpoint is usb_disable_endpoint with usb_hcd_flush_endpoint: no
-// more submissions (-ENOENT), every URB still queued is given back with
-// -ESHUTDOWN (the newest first, as the flush unlinks from the tail), every
-// finished URB of the endpoint still waiting for its giveback gets it, and
-// the call returns only when no completion of the endpoint is running.
+// disableEndpoint is usb_disable_endpoint: no more submissions (-ENOENT),
+// then usb_hcd_flush_endpoint.
 func (u *USB) disableEndpoint(ep *endpoint) {
-	h := ep.udev.hcd
 	u.mu.Lock()
 	ep.enabled = false
+	u.mu.Unlock()
+	u.flushEndpoint(ep)
+}
+
+// flushEndpoint is usb_hcd_flush_endpoint: every URB still queued is given
+// back with -ESHUTDOWN (the newest first, as the flush unlinks from the
+// tail), every finished URB of the endpoint still waiting for its giveback
+// gets it, and the call returns only when no completion of the endpoint is
+// running. The endpoint is left as it is: usb_disable_endpoint disables it
+// first, usb_suspend_both has cleared the device's can_submit.
+func (u *USB) flushEndpoint(ep *endpoint) {
+	h := ep.udev.hcd
+	u.mu.Lock()
 	var todo []*URB
 	for i := len(h.done) - 1; i >= 0; i-- {
 		if h.done[i].ep == ep {

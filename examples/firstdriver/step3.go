@@ -54,7 +54,7 @@ func (b *board) open(name string) (*ecFile, error) {
 // (nor its registers unmapped) until the section ends.
 func (f *ecFile) read(cmd string) (string, error) {
 	var answer string
-	err := f.c.With(func(e *ec) error {
+	err := f.c.OrReturn(func(e *ec) error {
 		answer = e.xfer(cmd)
 		return nil
 	})

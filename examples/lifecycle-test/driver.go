@@ -91,7 +91,7 @@ func (d *myDriver) open(dev *device.Device) (*file, error) {
 // read reads the temperature register: the I2C transfer sleeps, and the
 // device may go away meanwhile.
 func (f *file) read() error {
-	err := f.c.With(func(hw *sensor) error {
+	err := f.c.OrReturn(func(hw *sensor) error {
 		kernel.CondResched(f.c, "i2c_transfer") // the transfer waits for the bus
 		hw.regs.Access("read TEMP register")
 		return nil

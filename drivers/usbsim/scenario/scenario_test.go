@@ -32,7 +32,7 @@ var correct = []skel.Variant{skel.Classic, skel.Revocable}
 func TestMidReadExhaustive(t *testing.T) {
 	want := map[skel.Variant]map[bool]int{
 		skel.Classic:   {false: 77, true: 780},
-		skel.Revocable: {false: 138, true: 1475},
+		skel.Revocable: {false: 126, true: 1332},
 	}
 	for _, v := range correct {
 		for _, feed := range []bool{false, true} {
@@ -126,12 +126,12 @@ func TestUnplugMidReadTrace(t *testing.T) {
 				skel.Revocable: {
 					"[reader] schedule: block usb_start_wait_urb urb 1 ep81 -> unplug",
 					"[unplug] usb_hcd_giveback_urb /sys/devices/usb1/1-1: urb 1 ep81 status=-ESHUTDOWN actual=0",
-					"[unplug] skel_disconnect /sys/devices/usb1/1-1/1-1:1.0: USB Skeleton #192 now disconnected",
 					"[unplug] revocable_provider_revoke skel 1-1:1.0: start",
 					"[unplug] schedule: block synchronize_srcu skel 1-1:1.0 -> reader",
 					"[reader] vfs_read /dev/skel0: -ENODEV",
 					"[reader] schedule: block remove uevent -> unplug",
 					"[unplug] revocable_provider_revoke skel 1-1:1.0: grace period done",
+					"[unplug] skel_disconnect /sys/devices/usb1/1-1/1-1:1.0: USB Skeleton #192 now disconnected",
 					"[reader] vfs_read /dev/skel0: -ENODEV",
 					"[reader] revocable_provider_release skel 1-1:1.0: released",
 					"[reader] __fput /dev/skel0: release 0",
