@@ -547,3 +547,27 @@ func TestSystemOnSimNeedsNoClose(t *testing.T) {
 	require.Contains(t, res.TraceText(), "[async_probe] ")
 	goleak.VerifyNone(t)
 }
+
+// Platform data is the board's (dev_get_platdata): the probe reads it, and
+// it is still there after the unbind, which clears the driver's drvdata.
+func TestPlatformDataOutlivesTheDriver(t *testing.T) {
+	sys := newSystem(t)
+	type wiring struct{ irq int }
+	var seen int
+	probe := func(dev *device.Device) error {
+		w, ok := dev.PlatformData().(*wiring)
+		if !ok {
+			return drvsim.ErrInvalid
+		}
+		seen = w.irq
+		dev.SetDrvdata(w.irq)
+		return nil
+	}
+	require.NoError(t, sys.RegisterDriver(platform.NewDriver("ec", probe, nil)))
+	dev := sys.NewPlatformDevice("ec.0", device.WithPlatformData(&wiring{irq: 17}))
+	require.NoError(t, sys.RegisterDevice(dev))
+	require.Equal(t, 17, seen)
+	require.NoError(t, sys.Unbind(dev))
+	assert.Nil(t, dev.Drvdata())
+	assert.Equal(t, &wiring{irq: 17}, dev.PlatformData())
+}
