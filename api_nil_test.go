@@ -154,6 +154,7 @@ var functions = map[string]func() error{
 	"device.WithBus":             func() error { device.New("x", device.WithBus(nil)); return nil },
 	"device.WithParent":          func() error { device.New("x", device.WithParent(nil)); return nil },
 	"device.WithRelease":         func() error { device.New("x", device.WithRelease(nil)); return nil },
+	"device.WithPlatformData":    func() error { device.New("x", device.WithPlatformData(nil)); return nil },
 	"device.ValidateName":        func() error { return device.ValidateName("", "") },
 	"driver.BaseName":            func() error { _ = driver.BaseName(""); return nil },
 	"driver.IsQuiet":             func() error { driver.IsQuiet(nil); return nil },

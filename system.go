@@ -66,7 +66,10 @@ type config struct {
 // everything created for them is one of s, asynchronous probes run as
 // tasks of s, memory comes from the run's arena (its use-after-free
 // reports fail the run) and time is the run's virtual clock. Build the
-// System inside the scenario function, once per run.
+// System inside the scenario function, once per run. Such a System
+// starts no goroutine of its own (its asynchronous probes, workers, timers
+// and interrupts are tasks of s, which end with the run), so the scenario
+// need not Close it.
 func OnSim(s *sim.Sim) Option { return func(c *config) { c.sim = s } }
 
 // WithLockdep turns lockdep on (the default) or off for the machine: the
@@ -153,7 +156,8 @@ func NewSystem(opts ...Option) *System {
 // (env.Env.Close), where the kernel library drains and destroys the
 // workqueues left, system_wq included, and waits for interrupt threads.
 // No goroutine of the machine outlives it. Calling it again does nothing
-// more.
+// more. A System built with OnSim has nothing to stop once its run has
+// ended: Close is not needed there, and harmless.
 func (s *System) Close() {
 	s.Core.Close()
 	s.Env().Close()

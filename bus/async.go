@@ -49,6 +49,7 @@ func (c *Core) queueAsync(j asyncJob) bool {
 		return false
 	}
 	j.p.dev.Get()
+	c.startWorkerLocked()
 	c.queue = append(c.queue, j)
 	c.cond.Broadcast()
 	c.mu.Unlock()
@@ -71,6 +72,19 @@ func (c *Core) SetAsyncConcurrent(on bool) {
 	c.concurrent = on
 	c.cond.Broadcast()
 	c.mu.Unlock()
+}
+
+// startWorkerLocked starts the worker goroutine unless it runs already;
+// c.mu is held and c is not closed. Starting it with the first job, not
+// with the Core, leaves a Core whose probes never need it (one on a
+// simulator) without a goroutine to stop.
+func (c *Core) startWorkerLocked() {
+	if c.started {
+		return
+	}
+	c.started = true
+	c.wg.Add(1)
+	go c.worker()
 }
 
 // worker is the Core's async-probe goroutine (the kernel's async domain,

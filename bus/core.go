@@ -56,6 +56,7 @@ type Core struct {
 	closed     bool
 	wg         sync.WaitGroup
 	workerID   uint64
+	started    bool       // the worker goroutine was started (startWorkerLocked)
 	tasks      asyncTasks // async probes running as scheduler tasks (async.go)
 
 	attempts atomic.Uint64
@@ -111,8 +112,12 @@ type prober struct {
 
 // NewCore returns an empty driver core in the environment e (nil: a fresh
 // plain one): devices it initializes live in e, and it traces into e's
-// log; CoreOf finds it from anything of e's machine. drvsim.NewSystem is the usual way to get one. Its async-probe worker
-// goroutine runs until Close.
+// log; CoreOf finds it from anything of e's machine. drvsim.NewSystem is
+// the usual way to get one. Its async-probe worker goroutine starts with
+// the first asynchronous probe queued for it and runs until Close; under
+// a simulator, where asynchronous probes are tasks, it never starts
+// (unless a probe is queued after the run), so a Core built there leaves
+// no goroutine behind.
 func NewCore(e *env.Env) *Core {
 	if e == nil {
 		e = env.New()
@@ -129,8 +134,6 @@ func NewCore(e *env.Env) *Core {
 	}
 	c.cond = sync.NewCond(&c.mu)
 	machineCore(e).CompareAndSwap(nil, c)
-	c.wg.Add(1)
-	go c.worker()
 	return c
 }
 

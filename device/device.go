@@ -39,6 +39,8 @@ type Device struct {
 	path    string
 	release func(*Device)
 	devres  *devres.List
+	// platdata is dev->platform_data: set at New, never changed.
+	platdata any
 
 	mu        sync.Mutex
 	env       *env.Env

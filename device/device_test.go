@@ -243,3 +243,13 @@ func TestReleaseRunsLeftoverDevresFirst(t *testing.T) {
 		"device_release /sys/devices/r",
 	}, trace.Shorts(h.Log().Events()))
 }
+
+// Platform data is set at New and read back as given; a device created
+// without it has none.
+func TestPlatformData(t *testing.T) {
+	type board struct{ irq int }
+	pdata := &board{irq: 17}
+	d := device.New("ec.0", device.WithPlatformData(pdata))
+	assert.Same(t, pdata, d.PlatformData())
+	assert.Nil(t, device.New("ec.1").PlatformData())
+}

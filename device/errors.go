@@ -45,10 +45,11 @@ var (
 	ErrInvalid = &Errno{"EINVAL", "invalid argument"}
 	// ErrExist is -EEXIST: registering something twice, or a duplicate name.
 	ErrExist = &Errno{"EEXIST", "already exists"}
-	// ErrTimedOut is -ETIMEDOUT: what driver_deferred_probe_check_state
+	// ErrTimedOut is -ETIMEDOUT: a wait that ran out of time (a driver's
+	// wait_for_completion_timeout, a transfer that did not complete in
+	// time: usb_start_wait_urb), and what driver_deferred_probe_check_state
 	// answers for a missing optional dependency once the deferred-probe
-	// timeout has fired, and what a transfer that did not complete in time
-	// returns (usb_start_wait_urb).
+	// timeout has fired.
 	ErrTimedOut = &Errno{"ETIMEDOUT", "timed out"}
 	// ErrDeadlock is -EDEADLK: a task tried to take a device lock it holds
 	// already (what lockdep reports as a recursive locking deadlock).

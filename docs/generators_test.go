@@ -28,15 +28,19 @@ type generator func() (string, error)
 // generators maps a marker name (<!-- trace: NAME -->) to its generator.
 // The page each one is quoted on is in the comment.
 var generators = map[string]generator{
-	// tutorial.md (examples/firstdriver)
 	// shell.md: the unplug lesson's transcript, as its golden file holds it
 	// (cmd/drvsim's TestShellGolden keeps the golden file current)
 	"shell-unplug-lesson": fileText("../cmd/drvsim/testdata/shell-unplug-lesson.golden"),
 
-	"tutorial-step1": tutorialStep("1"),
-	"tutorial-step2": tutorialStep("2"),
-	"tutorial-step3": tutorialStep("3"),
-	"tutorial-step4": tutorialStep4,
+	// tutorial.md (examples/firstdriver, tutorial_test.go)
+
+	"tutorial-insmod":        tutorialInsmod,
+	"tutorial-probe-failure": tutorialProbeFailure,
+	"tutorial-read":          tutorialRead,
+	"tutorial-unbind":        tutorialUnbind,
+	"tutorial-explore":       tutorialExplore,
+	"tutorial-unbind-waits":  tutorialUnbindWaits,
+	"tutorial-raw":           tutorialRaw,
 	// lifecycle.md
 	"lifecycle-probe-failure": lifecycleProbeFailure,
 	"lifecycle-unbind-revoke": lifecycleUnbindRevoke,
@@ -60,6 +64,7 @@ var generators = map[string]generator{
 	"testing-fault-sweep":     testingFaultSweep,
 	"testing-replay-seed":     testingReplaySeed,
 	"testing-replay-schedule": testingReplaySchedule,
+	"testing-ec-fault-sweep":  testingECFaultSweep,
 	// testing.md, "Asynchronous probe under the explorer" (async_test.go)
 	"testing-async-unregister":        asyncTrace("driver_unregister"),
 	"testing-async-unregister-replay": asyncReplay("driver_unregister"),

@@ -39,6 +39,13 @@ func testingFaultSweep() (string, error) {
 	return upToRuler(sw.String()), nil
 }
 
+// testing.md: the fault sweep of the tutorial's driver
+// (examples/firstdriver's TestProbeFaultSweep), as the example's tests
+// keep it in testdata/race.golden.
+func testingECFaultSweep() (string, error) {
+	return tutorialRace().section("TestProbeFaultSweep").text()
+}
+
 // testing.md: the replay hints of the two reports above.
 func testingReplaySeed() (string, error) {
 	return replayLine(testingUseAfterFree())
