@@ -309,23 +309,23 @@ func reportExcerpt(text string, header bool, access, alloc, free int) string {
 
 // design-lab.md: the v3 shared handle, exhaustive (TestSharedHandleExhaustiveExplorationHangsRevoke).
 func labV3SharedHandle() (string, error) {
-	return labExplore("v3-shared-handle", sim.Exhaustive, 5000, true, "TestSharedHandleExhaustiveExplorationHangsRevoke/v3-shared-handle")
+	return labExplore("v3-shared-handle", sim.Exhaustive, 5000, "TestSharedHandleExhaustiveExplorationHangsRevoke/v3-shared-handle")
 }
 
 func labMergedSharedHandle() (string, error) {
-	return labExplore("merged-shared-handle", sim.Random, 500, false, "TestSharedHandleRandomExplorationHangsRevoke/merged-shared-handle")
+	return labExplore("merged-shared-handle", sim.Random, 500, "TestSharedHandleRandomExplorationHangsRevoke/merged-shared-handle")
 }
 
 func labMergedCopiedProvider() (string, error) {
-	return labExplore("merged-copied-provider", sim.Exhaustive, 1000, false, "TestCopiedProviderExhaustiveFindsUseAfterFree")
+	return labExplore("merged-copied-provider", sim.Exhaustive, 1000, "TestCopiedProviderExhaustiveFindsUseAfterFree")
 }
 
-func labExplore(name string, mode sim.Mode, schedules int, shrink bool, test string) (string, error) {
+func labExplore(name string, mode sim.Mode, schedules int, test string) (string, error) {
 	sc, ok := kernelmodel.Lookup(name)
 	if !ok {
 		return "", fmt.Errorf("no scenario %q", name)
 	}
-	res := sim.Explore(sim.ExploreConfig{Mode: mode, Schedules: schedules, Shrink: shrink,
+	res := sim.Explore(sim.ExploreConfig{Mode: mode, Schedules: schedules,
 		Config: sim.Config{Seed: 1, Test: test, Pkg: "./revocable/kernelmodel"}}, sc.Run)
 	if !res.Failed() {
 		return "", fmt.Errorf("%s: no failure: %s", name, res)

@@ -51,32 +51,3 @@ func TestPCTFindsUseAfterFree(t *testing.T) {
 	assert.Equal(t, sim.BugUseAfterFree, res.Failure.Failure.Kind)
 	assert.Equal(t, sim.PCT, res.Failure.Mode)
 }
-
-func TestShrinkRemovesNeedlessPreemptions(t *testing.T) {
-	// The bug needs one preemption (reader preempted after its check); the
-	// noise task's schedule points add needless ones to random schedules.
-	scenario := func(s *sim.Sim) {
-		toy.RacyDriver(s)
-		s.Go("noise", func() {
-			for i := 0; i < 5; i++ {
-				s.CondResched("noise")
-			}
-		})
-	}
-	var res *sim.ExploreResult
-	for seed := uint64(0); seed < 50; seed++ {
-		res = sim.Explore(sim.ExploreConfig{Mode: sim.Random, Shrink: true, Schedules: 1, Config: sim.Config{Seed: seed}}, scenario)
-		if res.Failed() && res.Failure.Preemptions > 2 {
-			break
-		}
-	}
-	require.True(t, res.Failed())
-	require.NotNil(t, res.Shrunk, res.String())
-	assert.Less(t, res.Shrunk.Preemptions, res.Failure.Preemptions)
-	assert.Equal(t, sim.BugUseAfterFree, res.Shrunk.Failure.Kind)
-	assert.Contains(t, res.String(), "shrunk to ")
-
-	// The shrunk schedule replays exactly.
-	again := sim.Run(sim.Config{Replay: res.Shrunk.Schedule()}, scenario)
-	assert.Equal(t, res.Shrunk.String(), again.String())
-}

@@ -78,7 +78,9 @@ func TestEnvConfigAndHint(t *testing.T) {
 	cfg := sim.EnvConfig(t.Name(), 1)
 	assert.Equal(t, uint64(42), cfg.Seed)
 	assert.Equal(t, []string{"a", "a", "b"}, cfg.Replay)
-	assert.Equal(t, uint64(42), sim.SeedFromEnv(1))
+	seed, err := sim.SeedFromEnv(1)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(42), seed)
 
 	r := &sim.Result{Seed: 42, Test: "TestX/sub"}
 	assert.Equal(t, "DRVSIM_SEED=42 go test -run '^TestX$/^sub$' ./sim", r.ReplayHint())

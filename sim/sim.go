@@ -30,15 +30,18 @@
 // clock that advances only when every task is blocked.
 //
 // Rules for code running in tasks: wait only through the Sim (Block, Sleep,
-// Mutex, Completion, the components' primitives), never on a Go channel or
-// sync.Mutex that another simulated task must release, and never hold a Go
-// lock across a schedule point: the other tasks are parked, so such a wait
-// would block the whole run outside the scheduler's sight. Goroutines that
-// are not tasks may call the Sim (Yield is then a no-op, Block panics if it
-// would have to wait), but simulated work belongs in tasks started with Go.
+// the kernel library's primitives, the components'), never on a Go channel
+// or sync.Mutex that another simulated task must release, and never hold a
+// Go lock across a schedule point: the other tasks are parked, so such a
+// wait would block the whole run outside the scheduler's sight. The
+// watchdog (Config.Watchdog) reports such a run as stuck instead of letting
+// it hang. Goroutines that are not tasks may call the Sim (Yield is then a
+// no-op, Block panics if it would have to wait), but simulated work belongs
+// in tasks started with Go.
 package sim
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -82,7 +85,7 @@ func (m Mode) String() string {
 }
 
 // Config parameterises one run. The zero value is a random schedule with
-// seed 0 and the default step bound.
+// seed 0 and the default step bound and watchdog.
 type Config struct {
 	// Seed seeds the scheduler's PRNG (and, on a separate stream, the
 	// probabilistic fault rules). The same seed gives the same run.
@@ -98,11 +101,18 @@ type Config struct {
 	// Replay, when non-nil, forces the schedule: at the i-th schedule point
 	// the task named Replay[i] runs (a Result's Schedule). Past its end the
 	// current task keeps running while it can. A named task that cannot run
-	// fails the run ("replay diverged").
+	// fails the run ("replay diverged"). At most MaxScheduleLen entries.
 	Replay []string
 	// MaxSteps bounds the number of schedule points of a run; reaching it
 	// fails the run as a livelock. Default 10000.
 	MaxSteps int
+	// Watchdog is how long a run may go without reaching a schedule point,
+	// in wall-clock time, before it is reported as stuck: a task blocked
+	// outside the scheduler (a plain Go channel, a sync.Mutex) or spinning
+	// without schedule points. Default 10s; negative turns the watchdog off.
+	// The wall clock only decides whether a run is reported stuck, never
+	// what its schedule or trace hold.
+	Watchdog time.Duration
 	// Faults are the fault-injection rules consulted by Fault.
 	Faults []FaultRule
 	// Log is the trace the run records into; nil makes Run create one.
@@ -111,6 +121,10 @@ type Config struct {
 	// NoMemoryLeakCheck turns off the end-of-run check that every Object
 	// allocated from the Sim's Memory was freed.
 	NoMemoryLeakCheck bool
+	// NoLeakChecks turns off the end-of-run leak checks registered under
+	// these names (with AddLeakCheck or env.Env.AddLeakCheck): a test opts
+	// out of one check, e.g. "devres", and keeps the others.
+	NoLeakChecks []string
 	// NoLockdep runs the environment without lockdep (env.WithLockdep):
 	// no owner checks on locks, no check of a revoke inside its own read
 	// section.
@@ -120,14 +134,18 @@ type Config struct {
 	// package directory of the running test, relative to the module root.
 	Test, Pkg string
 
-	prefix  []int // Exhaustive: alternative numbers to follow (DFS)
-	lenient bool  // Replay: fall back to the default choice on divergence
+	prefix []int      // Exhaustive: alternative numbers to follow (DFS)
+	ref    *reference // the run the prefix was taken from, to check determinism
+	envErr error      // EnvConfig: a bad DRVSIM_SEED or DRVSIM_SCHEDULE
+	hint   int        // expected number of steps (buffer size)
+	worker int        // Explore's worker making the run (Sim.Worker)
 }
 
 const (
 	defaultMaxSteps = 10000
 	defaultPCTDepth = 3
 	defaultPCTSteps = 64
+	defaultWatchdog = 10 * time.Second
 )
 
 type phase int32
@@ -157,18 +175,31 @@ type Sim struct {
 	// setupGID is the goroutine running the scenario function.
 	setupGID uint64
 
-	// Owned by whichever goroutine holds the token (the running task, or
-	// the controller while no task runs); handoffs order the accesses.
+	// Owned by whichever coroutine runs (a task, or the driver while no
+	// task runs); the coroutine switches order the accesses.
 	tasks       []*task
 	alive       []*task
 	names       map[string]int
 	runnable    []*task
 	steps       []Step
 	preemptions int
-	aborting    bool
+	choices     int    // steps that chose a task
+	hash        uint64 // of the choices: two runs' traces differ iff it does
 	now         time.Duration
 	change      []int // PCT change-point steps; change[i] lowers to len-i
-	done        chan struct{}
+	handoff     *task // the task the driver resumes next; nil: the run is over
+
+	aborting atomic.Bool   // the run is over: parked tasks unwind when resumed
+	progress atomic.Uint64 // schedule points and task exits, for the watchdog
+	// sched is held by a task while it runs the scheduler's code (pick,
+	// exit, spawn) and by the watchdog while it decides that the run is
+	// stuck, so a task that wakes at that moment cannot race with it.
+	sched     sync.Mutex
+	stuck     atomic.Pointer[task] // the task the watchdog abandoned
+	abandoned atomic.Bool          // the watchdog ended the run
+	driverGID atomic.Uint64
+	driven    bool          // the driver finished (not ended by a Goexit)
+	done      chan struct{} // closed by the driver when the run is over
 
 	mu       sync.Mutex // guards what stray goroutines may reach
 	failure  *Report
@@ -176,8 +207,10 @@ type Sim struct {
 	hits     map[string]int
 	hitOrder []string
 
-	env   *env.Env
-	leaks []leakCheck
+	env         *env.Env
+	leaks       []leakCheck
+	cleanups    []func()
+	unknownTask string // a replayed schedule named a task the run never had
 }
 
 var _ sched.Scheduler = (*Sim)(nil)
@@ -194,6 +227,9 @@ func New(cfg Config) *Sim {
 	if cfg.PCTSteps <= 0 {
 		cfg.PCTSteps = defaultPCTSteps
 	}
+	if cfg.Watchdog == 0 {
+		cfg.Watchdog = defaultWatchdog
+	}
 	s := &Sim{
 		cfg:   cfg,
 		log:   cfg.Log,
@@ -202,6 +238,10 @@ func New(cfg Config) *Sim {
 		names: map[string]int{},
 		hits:  map[string]int{},
 		done:  make(chan struct{}),
+	}
+	s.hash = 14695981039346656037
+	if cfg.hint > 0 {
+		s.steps = make([]Step, 0, cfg.hint)
 	}
 	if s.log == nil {
 		s.log = trace.NewLog()
@@ -248,12 +288,23 @@ func (s *Sim) Seed() uint64 { return s.cfg.Seed }
 
 // Run calls scenario (which may be nil) on the calling goroutine, then runs
 // every task started with Go until all have finished, one fails (a
-// sanitizer report, a panic), every remaining task is blocked (deadlock) or
-// the step bound is reached. On success the leak checks run. Every task
-// goroutine has exited when Run returns. Run may be called once.
+// sanitizer report, a panic), every remaining task is blocked (deadlock),
+// the step bound is reached or the watchdog finds the run stuck outside
+// the scheduler. On success the leak checks run. Run may be called once.
+//
+// When Run returns, every task goroutine has exited, except for a task the
+// watchdog found stuck: see Config.Watchdog and the report.
 func (s *Sim) Run(scenario func(s *Sim)) *Result {
 	if !s.phase.CompareAndSwap(int32(phaseNew), int32(phaseSetup)) {
 		panic("sim: Run called twice on the same Sim")
+	}
+	if s.cfg.envErr == nil && len(s.cfg.Replay) > MaxScheduleLen {
+		s.cfg.envErr = fmt.Errorf("Config.Replay has %d entries, more than MaxScheduleLen (%d)", len(s.cfg.Replay), MaxScheduleLen)
+	}
+	if s.cfg.envErr != nil {
+		s.phase.Store(int32(phaseDone))
+		s.fail(badInputReport(s.cfg.envErr))
+		return s.result()
 	}
 	s.setupGID = gid.Get()
 	if scenario != nil {
@@ -261,18 +312,128 @@ func (s *Sim) Run(scenario func(s *Sim)) *Result {
 	}
 	s.phase.Store(int32(phaseRunning))
 	if !s.failed.Load() {
-		if next := s.pick(nil, sched.Point{Kind: "start"}); next != nil {
-			s.resume(next)
-			<-s.done
-		}
+		s.handoff = s.pick(nil, sched.Point{Kind: "start"})
 	}
-	s.unwind()
+	go s.drive()
+	s.watch()
 	s.cur.Store(nil)
 	s.phase.Store(int32(phaseDone))
+	return s.result()
+}
+
+// drive is the run's driver: it resumes the task each schedule point hands
+// over to, until the run is over, then unwinds what is left and runs the
+// leak checks. A task that ends with runtime.Goexit propagates it to the
+// driver (iter.Pull does): a fresh driver goroutine then carries on.
+func (s *Sim) drive() {
+	s.driverGID.Store(gid.Get())
+	defer func() {
+		if !s.driven && !s.abandoned.Load() {
+			go s.drive()
+		}
+	}()
+	for !s.abandoned.Load() && s.handoff != nil {
+		t := s.handoff
+		s.handoff = nil
+		s.run(t)
+	}
+	if s.abandoned.Load() {
+		s.driven = true
+		return // the watchdog has ended the run
+	}
+	s.checkEnd()
+	s.unwind(nil)
+	s.cur.Store(nil)
 	if !s.failed.Load() {
 		s.checkLeaks()
 	}
-	return s.result()
+	s.runCleanups()
+	s.driven = true
+	close(s.done)
+}
+
+// Worker returns the index of the Explore worker making this run, from 0:
+// two runs with the same index never overlap in time (a Run outside
+// Explore is worker 0). PerWorker uses it.
+func (s *Sim) Worker() int { return s.cfg.worker }
+
+// Cleanup registers fn to run when the run ends, whatever its outcome:
+// after the tasks have unwound and the leak checks have run, with no task
+// running, in the reverse order of registration (as testing.T.Cleanup).
+// Scenario code closes what it built for the run there (a System's
+// Close). A panic in fn fails the run if it has not failed yet.
+func (s *Sim) Cleanup(fn func()) {
+	s.mu.Lock()
+	s.cleanups = append(s.cleanups, fn)
+	s.mu.Unlock()
+}
+
+// runCleanups calls the Cleanup functions, last registered first.
+func (s *Sim) runCleanups() {
+	s.mu.Lock()
+	fns := s.cleanups
+	s.cleanups = nil
+	s.mu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					s.fail(panicReport("<cleanup>", r))
+				}
+			}()
+			fns[i]()
+		}()
+	}
+}
+
+// PerWorker turns a scenario that keeps state across runs (a rig closed
+// after the exploration, counters of outcomes) into one Explore may run on
+// several workers at once: each worker gets its own instance from
+// newScenario, made on the worker's first run, and close calls every
+// instance's done (which may be nil) once the exploration is over.
+func PerWorker(newScenario func() (scenario func(*Sim), done func())) (scenario func(*Sim), close func()) {
+	p := &perWorker{new: newScenario}
+	return p.run, p.close
+}
+
+// perWorker holds PerWorker's instances, by worker.
+type perWorker struct {
+	new   func() (func(*Sim), func())
+	mu    sync.Mutex
+	runs  []func(*Sim)
+	dones []func()
+}
+
+// run sets up a run with the instance of its worker. (A method, not a
+// closure, so that reports' call sites leave it out with the rest of
+// package sim.)
+//
+//go:noinline
+func (p *perWorker) run(s *Sim) {
+	w := s.Worker()
+	p.mu.Lock()
+	for len(p.runs) <= w {
+		p.runs = append(p.runs, nil)
+	}
+	if p.runs[w] == nil {
+		run, done := p.new()
+		p.runs[w] = run
+		if done != nil {
+			p.dones = append(p.dones, done)
+		}
+	}
+	run := p.runs[w]
+	p.mu.Unlock()
+	run(s)
+}
+
+func (p *perWorker) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, d := range p.dones {
+		d()
+	}
+	p.runs, p.dones = nil, nil
 }
 
 // setup runs the scenario function, turning a panic into a failure.
@@ -285,26 +446,28 @@ func (s *Sim) setup(scenario func(s *Sim)) {
 	scenario(s)
 }
 
-// unwind resumes every parked task with the abort flag set so that it
-// unwinds (its deferred calls run) and its goroutine exits. Tasks that never
-// ran get their abandon callback (Spawn) instead.
-func (s *Sim) unwind() {
+// unwind resumes every parked task (but skip) with the abort flag set so
+// that it unwinds (its deferred calls run) and its goroutine exits. Tasks
+// that never ran get their abandon callback (Spawn) instead.
+func (s *Sim) unwind(skip *task) {
 	if len(s.alive) == 0 {
 		return
 	}
-	s.aborting = true
+	s.aborting.Store(true)
 	var abandoned []*task
 	for _, t := range append([]*task(nil), s.alive...) {
-		if !t.spawned {
+		if t == skip {
+			continue
+		}
+		if t.resume == nil {
 			t.done = true
 			if t.abandon != nil {
 				abandoned = append(abandoned, t)
 			}
 			continue
 		}
-		s.cur.Store(t)
-		t.wake <- struct{}{}
-		<-s.done
+		s.run(t)
+		s.progress.Add(1)
 	}
 	s.alive = nil
 	s.runAbandoned(abandoned)
@@ -321,14 +484,19 @@ func (s *Sim) Current() string {
 }
 
 // self returns the running task if the caller is it, nil otherwise (setup
-// code, a goroutine that is no task, no run). A task resumed to unwind
-// panics with the abort sentinel.
+// code, a goroutine that is no task, no run). A task resumed to unwind a
+// failed run, or found stuck by the watchdog, panics with the abort
+// sentinel.
 func (s *Sim) self() *task {
 	t := s.cur.Load()
-	if t == nil || t.gid.Load() != gid.Get() {
+	g := gid.Get()
+	if t == nil || t.gid.Load() != g {
+		if st := s.stuck.Load(); st != nil && st.gid.Load() == g {
+			panic(errAbort)
+		}
 		return nil
 	}
-	if s.aborting {
+	if s.aborting.Load() {
 		panic(errAbort)
 	}
 	return t

@@ -46,7 +46,7 @@ func TestSharedHandleExhaustiveExplorationHangsRevoke(t *testing.T) {
 	for _, name := range kernelSharedHandle {
 		t.Run(name, func(t *testing.T) {
 			sc, _ := kernelmodel.Lookup(name)
-			res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 5000, Shrink: true,
+			res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 5000,
 				Config: sim.EnvConfig(t.Name(), 1)}, sc.Run)
 			require.True(t, res.Failed(), res.String())
 			f := res.Failure
