@@ -51,15 +51,16 @@ type Object struct {
 	free  origin
 }
 
-// origin records where an object was allocated or freed.
+// origin records where an object was allocated or freed: the call sites
+// as program counters, resolved only when a report prints them.
 type origin struct {
-	task   string
-	seq    uint64
-	frames []string
+	task string
+	seq  uint64
+	pcs  []uintptr
 }
 
 func (o origin) String() string {
-	return fmt.Sprintf("by task %s at trace seq %d:\n%s", OrSetup(o.task), o.seq, strings.Join(o.frames, "\n"))
+	return fmt.Sprintf("by task %s at trace seq %d:\n%s", OrSetup(o.task), o.seq, strings.Join(frames(o.pcs), "\n"))
 }
 
 // Alloc allocates a simulated object named name (kmalloc), recording the
@@ -82,7 +83,7 @@ func (m *Memory) alloc(name string) *Object {
 // origin records the caller: the call sites beyond package env (and the
 // simulator) that led here.
 func (m *Memory) origin() origin {
-	return origin{task: m.env.Current(), seq: m.env.log.Seq() + 1, frames: Callers(0)}
+	return origin{task: m.env.Current(), seq: m.env.log.Seq() + 1, pcs: callerPCs(0)}
 }
 
 func (o *Object) label() string { return fmt.Sprintf("%s (object #%d)", o.name, o.id) }

@@ -241,6 +241,12 @@ func Explore(cfg ExploreConfig, scenario func(s *Sim)) *ExploreResult {
 	base := cfg.Config
 	base.Log, base.Mode = nil, cfg.Mode
 	x := &explorer{cfg: cfg, scenario: scenario, base: base, seen: map[uint64]struct{}{}}
+	x.pools = make([]coroPool, cfg.Workers)
+	defer func() {
+		for i := range x.pools {
+			x.pools[i].close()
+		}
+	}()
 	if cfg.Time > 0 {
 		x.deadline = time.Now().Add(cfg.Time)
 	}
@@ -282,7 +288,9 @@ type explorer struct {
 	maxPre   int
 	pruned   bool // the preemption bound cut an alternative
 	timedOut bool
-	hint     int // steps of the last run, to size the next one's buffer
+	hint     sizes // of the last run, to size the next one's buffers
+
+	pools []coroPool // each worker's coroutines
 }
 
 // run makes one run of the search and accounts for it.
@@ -290,11 +298,12 @@ func (x *explorer) run(c Config) *Result {
 	x.mu.Lock()
 	c.hint = x.hint
 	x.mu.Unlock()
+	c.pool, c.noEvents = &x.pools[c.worker], true
 	r := Run(c, x.scenario)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.runs++
-	x.hint = len(r.Steps) + 4
+	x.hint = sizes{steps: r.sizes.steps + 4, tasks: r.sizes.tasks + 1, events: r.sizes.events + 8}
 	x.seen[r.hash] = struct{}{}
 	x.deepest = max(x.deepest, len(r.Steps))
 	x.maxPre = max(x.maxPre, r.Preemptions)
@@ -310,6 +319,7 @@ func (x *explorer) run(c Config) *Result {
 // extraRun makes a run that checks or minimizes, not counted as a schedule
 // of the search.
 func (x *explorer) extraRun(c Config) *Result {
+	c.pool, c.noEvents = &x.pools[c.worker], true
 	r := Run(c, x.scenario)
 	x.mu.Lock()
 	x.extra++

@@ -131,6 +131,7 @@ type Result struct {
 	unknownTask string
 	// abandoned is true when the watchdog ended the run (a stuck task).
 	abandoned bool
+	sizes     sizes
 }
 
 // Failed reports whether the run failed.
@@ -236,12 +237,13 @@ func (s *Sim) result() *Result {
 		Replayed:    s.cfg.Replay != nil || s.cfg.prefix != nil || s.cfg.Mode == Exhaustive,
 		Steps:       s.steps,
 		Preemptions: s.preemptions,
-		Events:      s.log.Events(),
+		Events:      nil,
 		Now:         s.now,
 		Test:        s.cfg.Test,
 		Pkg:         s.cfg.Pkg,
 	}
 	r.hash, r.choices, r.unknownTask = s.hash, s.choices, s.unknownTask
+	r.sizes = sizes{steps: len(s.steps), tasks: len(s.tasks), events: s.log.Len()}
 	r.abandoned = s.abandoned.Load()
 	if len(s.tasks) > 0 {
 		r.taskNames = make([]string, len(s.tasks))
@@ -251,6 +253,9 @@ func (s *Sim) result() *Result {
 	}
 	s.mu.Lock()
 	r.Failure = s.failure
+	if r.Failure != nil || !s.cfg.noEvents {
+		r.Events = s.log.Events()
+	}
 	for _, p := range s.hitOrder {
 		r.FaultHits = append(r.FaultHits, FaultHit{Point: p, Hits: s.hits[p]})
 	}

@@ -238,7 +238,7 @@ func (s *Sim) choose(t *task, runnable []*task, cur int, step *Step) (idx int, o
 	if n == 1 {
 		return 0, true
 	}
-	return s.rng.IntN(n), true
+	return s.random().IntN(n), true
 }
 
 func (s *Sim) stepBoundReport(step Step) *Report {

@@ -95,7 +95,7 @@ func (x *explorer) shardUnits(bound int) []*unit {
 			break
 		}
 		c := x.base
-		c.Mode, c.prefix, c.ref = Exhaustive, u.prefix, u.ref
+		c.Mode, c.prefix, c.ref, c.pool = Exhaustive, u.prefix, u.ref, &x.pools[0]
 		r := Run(c, x.scenario)
 		u.single, u.first = true, r
 		if r.Failed() {

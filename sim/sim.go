@@ -134,11 +134,13 @@ type Config struct {
 	// package directory of the running test, relative to the module root.
 	Test, Pkg string
 
-	prefix []int      // Exhaustive: alternative numbers to follow (DFS)
-	ref    *reference // the run the prefix was taken from, to check determinism
-	envErr error      // EnvConfig: a bad DRVSIM_SEED or DRVSIM_SCHEDULE
-	hint   int        // expected number of steps (buffer size)
-	worker int        // Explore's worker making the run (Sim.Worker)
+	prefix   []int      // Exhaustive: alternative numbers to follow (DFS)
+	ref      *reference // the run the prefix was taken from, to check determinism
+	envErr   error      // EnvConfig: a bad DRVSIM_SEED or DRVSIM_SCHEDULE
+	hint     sizes      // expected sizes of the run (buffers)
+	noEvents bool       // a passing run's Result needs no Events
+	worker   int        // Explore's worker making the run (Sim.Worker)
+	pool     *coroPool  // the worker's coroutines (nil: the run's own)
 }
 
 const (
@@ -168,8 +170,8 @@ type Sim struct {
 	cfg Config
 	log *trace.Log
 
-	rng   *rand.Rand // schedule choices
-	frng  *rand.Rand // probabilistic faults
+	rng   *rand.Rand // schedule choices (random)
+	frng  *rand.Rand // probabilistic faults (faultRandom)
 	phase atomic.Int32
 	cur   atomic.Pointer[task]
 	// setupGID is the goroutine running the scenario function.
@@ -179,7 +181,7 @@ type Sim struct {
 	// task runs); the coroutine switches order the accesses.
 	tasks       []*task
 	alive       []*task
-	names       map[string]int
+	names       []nameCount // how many tasks have each name
 	runnable    []*task
 	steps       []Step
 	preemptions int
@@ -210,6 +212,7 @@ type Sim struct {
 	env         *env.Env
 	leaks       []leakCheck
 	cleanups    []func()
+	pool        *coroPool
 	unknownTask string // a replayed schedule named a task the run never had
 }
 
@@ -231,28 +234,59 @@ func New(cfg Config) *Sim {
 		cfg.Watchdog = defaultWatchdog
 	}
 	s := &Sim{
-		cfg:   cfg,
-		log:   cfg.Log,
-		rng:   rand.New(rand.NewPCG(cfg.Seed, 0x5eed5c4ed)),
-		frng:  rand.New(rand.NewPCG(cfg.Seed, 0xfa17)),
-		names: map[string]int{},
-		hits:  map[string]int{},
-		done:  make(chan struct{}),
+		cfg:  cfg,
+		log:  cfg.Log,
+		done: make(chan struct{}),
 	}
 	s.hash = 14695981039346656037
-	if cfg.hint > 0 {
-		s.steps = make([]Step, 0, cfg.hint)
+	s.pool = cfg.pool
+	if s.pool == nil {
+		s.pool = &coroPool{}
+	}
+	if cfg.hint.steps > 0 {
+		s.steps = make([]Step, 0, cfg.hint.steps)
+		s.tasks = make([]*task, 0, cfg.hint.tasks)
+		s.alive = make([]*task, 0, cfg.hint.tasks)
+		s.runnable = make([]*task, 0, cfg.hint.tasks)
 	}
 	if s.log == nil {
 		s.log = trace.NewLog()
+		s.log.Grow(cfg.hint.events)
 	}
 	s.env = env.New(env.WithLog(s.log), env.WithScheduler(s), env.WithLockdep(!cfg.NoLockdep))
 	if cfg.Mode == PCT {
 		for i := 1; i < cfg.PCTDepth; i++ {
-			s.change = append(s.change, 1+s.rng.IntN(cfg.PCTSteps))
+			s.change = append(s.change, 1+s.random().IntN(cfg.PCTSteps))
 		}
 	}
 	return s
+}
+
+// sizes are a run's sizes, the hint for the next run's buffers.
+type sizes struct{ steps, tasks, events int }
+
+// nameCount counts the tasks started with one name.
+type nameCount struct {
+	name string
+	n    int
+}
+
+// random returns the PRNG of the schedule choices, seeded with the run's
+// seed on first use.
+func (s *Sim) random() *rand.Rand {
+	if s.rng == nil {
+		s.rng = rand.New(rand.NewPCG(s.cfg.Seed, 0x5eed5c4ed))
+	}
+	return s.rng
+}
+
+// faultRandom returns the PRNG of the probabilistic fault rules, a stream
+// of its own so that faults do not change the schedule.
+func (s *Sim) faultRandom() *rand.Rand {
+	if s.frng == nil {
+		s.frng = rand.New(rand.NewPCG(s.cfg.Seed, 0xfa17))
+	}
+	return s.frng
 }
 
 // Run creates a Sim from cfg, calls scenario to set it up (create
@@ -344,6 +378,9 @@ func (s *Sim) drive() {
 	s.checkEnd()
 	s.unwind(nil)
 	s.cur.Store(nil)
+	if s.cfg.pool == nil {
+		s.pool.close()
+	}
 	if !s.failed.Load() {
 		s.checkLeaks()
 	}
@@ -459,7 +496,7 @@ func (s *Sim) unwind(skip *task) {
 		if t == skip {
 			continue
 		}
-		if t.resume == nil {
+		if !t.started {
 			t.done = true
 			if t.abandon != nil {
 				abandoned = append(abandoned, t)

@@ -2,32 +2,30 @@ package sim
 
 import (
 	"fmt"
-	"iter"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 	"unicode"
 
-	"github.com/drvsim/drvsim/internal/gid"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 )
 
 // task is one simulated task, the kernel's task_struct. Its function runs
-// on a coroutine (iter.Pull): it runs only when the Sim's driver resumes it,
-// and gives control back at a schedule point (park) or when it ends.
-// Switching between coroutines is a direct hand-over on one thread, far
-// cheaper than waking a parked goroutine through the Go scheduler.
+// on a coroutine (coroutine.go): it runs only when the Sim's driver resumes
+// it, and gives control back at a schedule point (park) or when it ends.
 type task struct {
+	s       *Sim
 	name    string
 	id      int
 	fn      func()
 	abandon func() // Spawn: called at the end of a failed run if fn never ran
 
-	resume func() (struct{}, bool) // the coroutine's next; nil until started
-	yield  func(struct{}) bool     // the coroutine's yield, set when it starts
-	gid    atomic.Uint64           // its goroutine, set when it starts
-	done   bool
+	co      *coroutine    // while it runs
+	started bool          // it has had a coroutine
+	gid     atomic.Uint64 // its coroutine's goroutine, set when it starts
+	done    bool
 
 	// lastPoint is the last schedule point the task reached (for reports of
 	// a task stuck outside the scheduler).
@@ -100,15 +98,20 @@ func (s *Sim) Go(name string, fn func()) {
 // spawn creates the task for Go and Spawn; the caller has checked that it
 // may.
 func (s *Sim) spawn(name string, fn, abandon func()) {
-	if n := s.names[name]; n > 0 {
-		s.names[name] = n + 1
-		name = fmt.Sprintf("%s#%d", name, n+1)
-	} else {
-		s.names[name] = 1
+	found := false
+	for i := range s.names {
+		if nc := &s.names[i]; nc.name == name {
+			nc.n++
+			name, found = name+"#"+strconv.Itoa(nc.n), true
+			break
+		}
 	}
-	t := &task{name: name, id: len(s.tasks), fn: fn, abandon: abandon}
+	if !found {
+		s.names = append(s.names, nameCount{name, 1})
+	}
+	t := &task{s: s, name: name, id: len(s.tasks), fn: fn, abandon: abandon}
 	if s.cfg.Mode == PCT {
-		t.prio = s.cfg.PCTDepth + s.rng.IntN(1<<30)
+		t.prio = s.cfg.PCTDepth + s.random().IntN(1<<30)
 	}
 	s.checkSpawn(t)
 	s.sched.Lock()
@@ -126,21 +129,22 @@ func (s *Sim) spawn(name string, fn, abandon func()) {
 // watchdog when it unwinds the tasks of an abandoned run.
 func (s *Sim) run(t *task) {
 	s.cur.Store(t)
-	if t.resume == nil {
-		t.resume, _ = iter.Pull(func(yield func(struct{}) bool) {
-			t.yield = yield
-			t.gid.Store(gid.Get())
-			s.taskMain(t)
-		})
+	if !t.started {
+		t.started = true
+		t.co = s.pool.get(s, t)
 	}
-	t.resume()
+	c := t.co
+	if _, ok := c.resume(); ok && t.done {
+		t.co = nil
+		s.pool.put(c)
+	}
 }
 
 // park gives control back to the driver, which resumes s.handoff, and
 // returns when t runs again. A task resumed to unwind a failed run panics
 // with the abort sentinel.
 func (s *Sim) park(t *task) {
-	t.yield(struct{}{})
+	t.co.yield(struct{}{})
 	if s.aborting.Load() {
 		panic(errAbort)
 	}

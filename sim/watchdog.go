@@ -35,7 +35,13 @@ func (s *Sim) watch() {
 		<-s.done
 		return
 	}
-	timer := time.NewTimer(s.cfg.Watchdog)
+	timer := s.pool.timer
+	if timer == nil {
+		timer = time.NewTimer(s.cfg.Watchdog)
+		s.pool.timer = timer
+	} else {
+		timer.Reset(s.cfg.Watchdog)
+	}
 	defer timer.Stop()
 	last := s.progress.Load()
 	for {
@@ -87,6 +93,9 @@ func (s *Sim) abandon(last uint64) bool {
 		s.unwind(t)
 	}
 	s.cur.Store(nil)
+	if s.cfg.pool == nil {
+		s.pool.close()
+	}
 	s.runCleanups()
 	return true
 }
