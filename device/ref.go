@@ -14,6 +14,7 @@ func (d *Device) Get() *Device {
 	if d == nil {
 		return nil
 	}
+	d.track(true)
 	d.mu.Lock()
 	if d.refs <= 0 {
 		d.mu.Unlock()
@@ -34,6 +35,7 @@ func (d *Device) Put() error {
 	if d == nil {
 		return nil
 	}
+	d.track(false)
 	d.mu.Lock()
 	if d.refs <= 0 {
 		d.mu.Unlock()

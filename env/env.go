@@ -54,9 +54,10 @@ type Env struct {
 	mem   Memory
 	ld    lockdepState
 
-	mu       sync.Mutex
-	reports  []*Report
-	nreports atomic.Int64
+	mu         sync.Mutex
+	reports    []*Report
+	nreports   atomic.Int64
+	leakChecks []LeakCheck
 }
 
 // Option configures New.

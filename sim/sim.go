@@ -119,11 +119,13 @@ type Config struct {
 	// Explore and SweepFaults always use a fresh log per run.
 	Log *trace.Log
 	// NoMemoryLeakCheck turns off the end-of-run check that every Object
-	// allocated from the Sim's Memory was freed.
+	// allocated from the Sim's Memory was freed (as NoLeakChecks holding
+	// env.LeakMemory does).
 	NoMemoryLeakCheck bool
-	// NoLeakChecks turns off the end-of-run leak checks registered under
-	// these names (with AddLeakCheck or env.Env.AddLeakCheck): a test opts
-	// out of one check, e.g. "devres", and keeps the others.
+	// NoLeakChecks turns off the end-of-run leak checks of these names
+	// (env.LeakDevres, env.LeakDeviceRefs, env.LeakRevocable, env.LeakURBs,
+	// env.LeakFiles, env.LeakMemory, or a name given to AddLeakCheck): a
+	// test opts out of one check and keeps the others.
 	NoLeakChecks []string
 	// NoLockdep runs the environment without lockdep (env.WithLockdep):
 	// no owner checks on locks, no check of a revoke inside its own read
@@ -210,7 +212,6 @@ type Sim struct {
 	hitOrder []string
 
 	env         *env.Env
-	leaks       []leakCheck
 	cleanups    []func()
 	pool        *coroPool
 	unknownTask string // a replayed schedule named a task the run never had
