@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/sim/toy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -45,35 +46,19 @@ func TestMapOrderScenarioIsNotExhausted(t *testing.T) {
 	assert.Equal(t, 90, fixed.Schedules)
 }
 
-// flipFlop creates its two tasks in the opposite order on every other run:
-// state kept between runs, deterministically.
-func flipFlop(runs *atomic.Int32) func(s *sim.Sim) {
-	return func(s *sim.Sim) {
-		names := []string{"a", "b"}
-		if runs.Add(1)%2 == 0 {
-			names = []string{"b", "a"}
-		}
-		for _, n := range names {
-			s.Go(n, func() { s.CondResched("mid") })
-		}
-	}
-}
-
 func TestNondeterministicTaskOrderIsReported(t *testing.T) {
-	var runs atomic.Int32
-	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive}, flipFlop(&runs))
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive}, toy.StateKeptBetweenRuns())
 	require.True(t, res.Failed())
 	f := res.Failure.Failure
 	assert.Equal(t, sim.BugNondeterminism, f.Kind)
 	assert.Equal(t, "nondeterminism at step 1: the scenario did not repeat itself", f.Title)
-	assert.Contains(t, f.Details, "the task created 1st is b in this run, task a in the earlier run")
+	assert.Contains(t, f.Details, "the task created 1st is unplug in this run, task probe in the earlier run")
 	assert.Equal(t, 2, res.Schedules, "found on the first re-run")
 	assert.False(t, res.Exhausted)
 
 	// Random exploration replays its first schedule before counting any:
 	// the same scenario is caught there.
-	runs.Store(0)
-	rnd := sim.Explore(sim.ExploreConfig{Mode: sim.Random, Schedules: 50}, flipFlop(&runs))
+	rnd := sim.Explore(sim.ExploreConfig{Mode: sim.Random, Schedules: 50}, toy.StateKeptBetweenRuns())
 	require.True(t, rnd.Failed())
 	assert.Equal(t, sim.BugNondeterminism, rnd.Failure.Failure.Kind)
 	assert.Contains(t, rnd.Failure.Failure.Details, "(found replaying the failing schedule to confirm it)")

@@ -51,3 +51,21 @@ func TestPCTFindsUseAfterFree(t *testing.T) {
 	assert.Equal(t, sim.BugUseAfterFree, res.Failure.Failure.Kind)
 	assert.Equal(t, sim.PCT, res.Failure.Mode)
 }
+
+// PCT measures the length of a run first (schedule 1) unless PCTSteps is
+// given; then every schedule is a seed.
+func TestPCTSchedulesCount(t *testing.T) {
+	var seeds []uint64
+	count := func(s *sim.Sim) {
+		seeds = append(seeds, s.Seed())
+		twoSegments(s)
+	}
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.PCT, Schedules: 4, Config: sim.Config{Seed: 10}}, count)
+	assert.Equal(t, 4, res.Schedules)
+	assert.Equal(t, []uint64{10, 10, 10, 11, 12}, seeds, "the measure, seed 10 and its determinism replay, 11, 12")
+
+	seeds = nil
+	res = sim.Explore(sim.ExploreConfig{Mode: sim.PCT, Schedules: 4, Config: sim.Config{Seed: 10, PCTSteps: 8}}, count)
+	assert.Equal(t, 4, res.Schedules)
+	assert.Equal(t, []uint64{10, 10, 11, 12, 13}, seeds)
+}

@@ -4,34 +4,10 @@ import (
 	"testing"
 
 	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/sim/toy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// noisyCheckThenUse is a reader that checks a "gone" flag, then uses the
-// device after a schedule point, against an unplug that sets the flag and
-// frees the device: the use-after-free needs exactly one preemption (the
-// reader preempted between its check and its use). A third task's schedule
-// points add needless preemptions to random schedules.
-func noisyCheckThenUse(s *sim.Sim) {
-	dev := s.Alloc("usb_dev")
-	gone := false
-	s.Go("reader", func() {
-		if !gone {
-			s.CondResched("after the check")
-			dev.Access("read")
-		}
-	})
-	s.Go("unplug", func() {
-		gone = true
-		dev.Free()
-	})
-	s.Go("noise", func() {
-		for range 5 {
-			s.CondResched("noise")
-		}
-	})
-}
 
 // Every failure random exploration finds is reported with the fewest
 // preemptions any schedule needs to fail that way, proven by the
@@ -39,7 +15,7 @@ func noisyCheckThenUse(s *sim.Sim) {
 func TestReportedScheduleIsMinimal(t *testing.T) {
 	found, reduced := 0, 0
 	for seed := uint64(0); seed < 80; seed++ {
-		res := sim.Explore(sim.ExploreConfig{Mode: sim.Random, Schedules: 1, Config: sim.Config{Seed: seed}}, noisyCheckThenUse)
+		res := sim.Explore(sim.ExploreConfig{Mode: sim.Random, Schedules: 1, Config: sim.Config{Seed: seed}}, toy.CheckThenUse)
 		if !res.Failed() {
 			continue
 		}
@@ -54,7 +30,7 @@ func TestReportedScheduleIsMinimal(t *testing.T) {
 			assert.Contains(t, res.String(), "minimal: the same failure with 1 preemption (the schedule found had ")
 			assert.Contains(t, res.String(), "; no schedule with fewer fails this way\n")
 		}
-		again := sim.Run(sim.Config{Replay: res.Minimal.Schedule()}, noisyCheckThenUse)
+		again := sim.Run(sim.Config{Replay: res.Minimal.Schedule()}, toy.CheckThenUse)
 		assert.Equal(t, res.Minimal.TraceText(), again.TraceText())
 		assert.Equal(t, res.Minimal.ScheduleText(), again.ScheduleText())
 	}
@@ -85,7 +61,7 @@ func TestMinimalFromExhaustiveSearch(t *testing.T) {
 func TestMinimizeBudget(t *testing.T) {
 	var res *sim.ExploreResult
 	for seed := uint64(0); ; seed++ {
-		res = sim.Explore(sim.ExploreConfig{Mode: sim.Random, Schedules: 1, MinimizeBudget: 1, Config: sim.Config{Seed: seed}}, noisyCheckThenUse)
+		res = sim.Explore(sim.ExploreConfig{Mode: sim.Random, Schedules: 1, MinimizeBudget: 1, Config: sim.Config{Seed: seed}}, toy.CheckThenUse)
 		if res.Failed() && res.Failure.Preemptions > 1 {
 			break
 		}
@@ -96,7 +72,7 @@ func TestMinimizeBudget(t *testing.T) {
 	assert.Same(t, res.Failure, res.Minimal)
 	assert.Contains(t, res.String(), "the search for fewer ran out of budget")
 
-	off := sim.Explore(sim.ExploreConfig{Mode: sim.Random, Schedules: 1, NoMinimize: true, Config: sim.Config{Seed: res.Failure.Seed}}, noisyCheckThenUse)
+	off := sim.Explore(sim.ExploreConfig{Mode: sim.Random, Schedules: 1, NoMinimize: true, Config: sim.Config{Seed: res.Failure.Seed}}, toy.CheckThenUse)
 	require.True(t, off.Failed())
 	assert.Nil(t, off.Minimal)
 	assert.Same(t, off.Failure, off.Reported())

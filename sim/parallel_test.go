@@ -28,7 +28,7 @@ func scenarioCases() []scenarioCase {
 		{"fixedDriver", fixedDriver, 0},
 		{"RacyDriver", toy.RacyDriver, 0},
 		{"ABBA", toy.ABBA, 0},
-		{"noisyCheckThenUse", noisyCheckThenUse, 0},
+		{"CheckThenUse", toy.CheckThenUse, 0},
 		{"twoReadersOneUnplug", twoReadersOneUnplug, 0},
 		{"twoReadersVsUnregister", twoReadersVsUnregister, 2},
 	}

@@ -366,22 +366,20 @@ func (x *explorer) seeded(res *ExploreResult) {
 		mu.Unlock()
 	}
 	start := 0
-	if x.cfg.Mode == PCT {
-		start = 1
-		if base.PCTSteps <= 0 {
-			// Measure k, the length of a run, on the schedule without
-			// preemptions.
-			c := base
-			c.Mode = Exhaustive
-			var r *Result
-			if owns(0) {
-				r = x.run(c)
-				record(0, r)
-			} else {
-				r = x.extraRun(c)
-			}
-			base.PCTSteps = max(1, len(r.Steps))
+	if x.cfg.Mode == PCT && base.PCTSteps <= 0 {
+		// Measure k, the length of a run, on the schedule without
+		// preemptions: schedule 0.
+		c := base
+		c.Mode = Exhaustive
+		var r *Result
+		if owns(0) {
+			r = x.run(c)
+			record(0, r)
+		} else {
+			r = x.extraRun(c)
 		}
+		base.PCTSteps = max(1, len(r.Steps))
+		start = 1
 	}
 	config := func(i, w int) Config {
 		c := base

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/sim/toy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,13 +24,7 @@ const watchdog = 50 * time.Millisecond
 func TestTaskBlockedOnGoChannelIsReported(t *testing.T) {
 	ch := make(chan struct{})
 	defer close(ch)
-	r := sim.Run(sim.Config{Watchdog: watchdog, Replay: []string{"reader", "reader"}}, func(s *sim.Sim) {
-		s.Go("reader", func() {
-			s.CondResched("before the wait")
-			<-ch
-		})
-		s.Go("other", func() { s.CondResched("work") })
-	})
+	r := sim.Run(sim.Config{Watchdog: watchdog, Replay: []string{"reader", "reader"}}, toy.WaitsOnGoChannel(ch))
 	require.True(t, r.Failed())
 	f := r.Failure
 	assert.Equal(t, sim.BugHung, f.Kind)
@@ -37,8 +32,8 @@ func TestTaskBlockedOnGoChannelIsReported(t *testing.T) {
 	assert.Equal(t, "reader", f.Task)
 	assert.Contains(t, f.Details, "task reader waits in [chan receive], which the simulator does not control")
 	assert.Contains(t, f.Details, "Last schedule point of reader: step 2, cond_resched before the wait.\n")
-	assert.Contains(t, f.Details, "sim_test.TestTaskBlockedOnGoChannelIsReported.func1.1 (watchdog_test.go:")
-	assert.Contains(t, f.Details, "Other unfinished tasks (unwound):\n  other (runnable)\n")
+	assert.Contains(t, f.Details, "WaitsOnGoChannel.func1.1 (toy.go:")
+	assert.Contains(t, f.Details, "Other unfinished tasks (unwound):\n  irq (runnable)\n")
 	assert.Contains(t, f.Details, "it is abandoned")
 	assert.NotContains(t, f.Details, "created by", "the stack is the task's own frames")
 	assert.Contains(t, r.String(), "replay: DRVSIM_SCHEDULE=reader*2 go test ./sim\n", "its replay gets stuck the same way")
