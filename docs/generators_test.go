@@ -56,6 +56,11 @@ var generators = map[string]generator{
 	"testing-fault-sweep":     testingFaultSweep,
 	"testing-replay-seed":     testingReplaySeed,
 	"testing-replay-schedule": testingReplaySchedule,
+	"testing-minimal":         testingMinimal,
+	"testing-nondeterminism":  testingNondeterminism,
+	"testing-stuck":           testingStuck,
+	"testing-shards":          testingShards,
+	"testing-leak":            testingLeak,
 	// testing.md, "Asynchronous probe under the explorer" (async_test.go)
 	"testing-async-unregister":        asyncTrace("driver_unregister"),
 	"testing-async-unregister-replay": asyncReplay("driver_unregister"),

@@ -3,41 +3,55 @@
 // so that a hot-unplug race or a lock-order deadlock found once can be
 // replayed exactly, from a seed or a recorded schedule.
 //
-// *Sim implements sched.Scheduler. Components of the framework (devres,
-// revocable, the driver core) hold a sched.Scheduler; a test creates a Sim,
-// builds the components with the Sim attached, starts tasks with Go and
-// calls Run. Every schedule point the components report (Yield, Block) is a
-// place where the Sim may switch to another task. Components that start work
-// of their own (the driver core's asynchronous probes) start it as tasks
-// through Spawn, the sched.Spawner interface.
+// *Sim implements sched.Scheduler and builds the environment (env.Env) a
+// simulated machine lives in; a test builds its machine on the Sim
+// (drvsim.OnSim), starts tasks with Go and calls Run. Every schedule point
+// the components report (Yield, Block) is a place where the Sim may switch
+// to another task. Components that start work of their own (the driver
+// core's asynchronous probes) start it as tasks through Spawn, the
+// sched.Spawner interface. Tasks run on coroutines: control passes
+// directly from one to the next.
 //
 // Around the scheduler the package provides what the kernel's debugging
-// options provide for real drivers:
+// options provide for real drivers, and checks its own answers:
 //
 //   - Explore runs a scenario under many schedules (random, PCT, or an
-//     exhaustive depth-first search of interleavings), like a stress test
-//     that can be replayed.
+//     exhaustive depth-first search of interleavings, preemption-bounded),
+//     on every core (ExploreConfig.Workers) or in shards across machines
+//     (Shard, MergeSummaries), within a time budget if asked; every number
+//     of workers and shards gives the serial search's counts and first
+//     failure.
+//   - Every forced step is checked against the run it was taken from and
+//     every failure is replayed before it is reported: a scenario that
+//     does not repeat itself stops the search with a nondeterminism
+//     report, never a wrong verdict.
+//   - A failure is reported with the schedule that has the fewest
+//     preemptions reproducing it (ExploreResult.Minimal).
 //   - Fault injection at named points (Config.Faults, SweepFaults) models
 //     fail_function and failslab.
 //   - Memory and Object model KASAN: a use-after-free or double free fails
 //     the run with a report naming the tasks and call sites involved.
 //   - A deadlock (every task blocked) is reported with its wait-for chain,
-//     as the hung_task detector and lockdep would.
-//   - Leak checks at the end of a run model kmemleak and let higher layers
-//     add their own (devres never released, references never put).
+//     as the hung_task detector and lockdep would; a task stuck outside the
+//     scheduler or spinning without schedule points is reported by a
+//     wall-clock watchdog (Config.Watchdog), a livelock by the step bound.
+//   - Leak checks at the end of every run model kmemleak; the components
+//     above register theirs with the machine's environment (devres on an
+//     unbound device, device references, consumers of a revoked provider).
 //
-// Nothing in the package reads the wall clock: Sleep and Now use a virtual
-// clock that advances only when every task is blocked.
+// Nothing in the package reads the wall clock but the watchdog, which only
+// decides whether a run is stuck: Sleep and Now use a virtual clock that
+// advances only when every task is blocked.
 //
 // Rules for code running in tasks: wait only through the Sim (Block, Sleep,
 // the kernel library's primitives, the components'), never on a Go channel
 // or sync.Mutex that another simulated task must release, and never hold a
 // Go lock across a schedule point: the other tasks are parked, so such a
 // wait would block the whole run outside the scheduler's sight. The
-// watchdog (Config.Watchdog) reports such a run as stuck instead of letting
-// it hang. Goroutines that are not tasks may call the Sim (Yield is then a
-// no-op, Block panics if it would have to wait), but simulated work belongs
-// in tasks started with Go.
+// watchdog reports such a run as stuck instead of letting it hang.
+// Goroutines that are not tasks may call the Sim (Yield is then a no-op,
+// Block panics if it would have to wait), but simulated work belongs in
+// tasks started with Go.
 package sim
 
 import (
