@@ -403,24 +403,27 @@ type Coverage struct {
 	// Schedules is ExploreResult.Schedules; Runs the runs the search made
 	// in all (more than Schedules when parallel workers ran past the first
 	// failure); ExtraRuns those spent checking determinism and minimizing.
-	Schedules, Runs, ExtraRuns int
+	Schedules int `json:"schedules"`
+	Runs      int `json:"runs"`
+	ExtraRuns int `json:"extra_runs"`
 	// DistinctTraces counts the distinct traces among the runs: every
 	// switch between tasks is traced, so two runs' traces differ exactly
 	// when their schedules do (counted by a 64-bit hash of the schedule).
-	DistinctTraces int
+	DistinctTraces int `json:"distinct_traces"`
 	// Deepest is the most steps of a run; MostPreempted the most
 	// preemptions.
-	Deepest, MostPreempted int
+	Deepest       int `json:"deepest"`
+	MostPreempted int `json:"most_preempted"`
 	// Bound is the preemption bound (0: none); BoundReached is true when it
 	// cut alternatives off an exhaustive search, i.e. more interleavings
 	// exist than were searched.
-	Bound        int
-	BoundReached bool
+	Bound        int  `json:"bound"`
+	BoundReached bool `json:"bound_reached"`
 	// Exhausted and Stopped are ExploreResult's.
-	Exhausted bool
-	Stopped   string
+	Exhausted bool   `json:"exhausted"`
+	Stopped   string `json:"stopped,omitempty"`
 	// Time is the budget (0: none).
-	Time time.Duration
+	Time time.Duration `json:"time,omitempty"`
 }
 
 // String renders the coverage as one line.

@@ -167,9 +167,6 @@ func (s *search) cancelled(u *unit) bool {
 		s.timedOut.Store(true)
 		return true
 	}
-	if s.idle.Load() == 0 && s.x.cfg.Workers == 1 {
-		return false // serial: nothing to cancel
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return (s.failKey != nil && prefixLess(s.failKey, u.prefix)) || (s.capKey != nil && prefixLess(s.capKey, u.prefix))
