@@ -288,7 +288,9 @@ type explorer struct {
 	maxPre   int
 	pruned   bool // the preemption bound cut an alternative
 	timedOut bool
-	hint     sizes // of the last run, to size the next one's buffers
+	// distinctCapped is true once a run's schedule was new but not kept.
+	distinctCapped bool
+	hint           sizes // of the last run, to size the next one's buffers
 
 	pools []coroPool // each worker's coroutines
 }
@@ -304,7 +306,7 @@ func (x *explorer) run(c Config) *Result {
 	defer x.mu.Unlock()
 	x.runs++
 	x.hint = sizes{steps: r.sizes.steps + 4, tasks: r.sizes.tasks + 1, events: r.sizes.events + 8}
-	x.seen[r.hash] = struct{}{}
+	x.see(r.hash)
 	x.deepest = max(x.deepest, len(r.Steps))
 	x.maxPre = max(x.maxPre, r.Preemptions)
 	if r.Failed() {
@@ -314,6 +316,20 @@ func (x *explorer) run(c Config) *Result {
 		x.cfg.Progress(Progress{Schedules: x.runs, Limit: x.cfg.Schedules, Failed: x.failed})
 	}
 	return r
+}
+
+// maxDistinct bounds the schedule hashes kept to count distinct traces
+// (about 40 MB); past it the count is a lower bound.
+const maxDistinct = 1 << 20
+
+// see counts a run's schedule hash among the distinct ones. Called with
+// x.mu held.
+func (x *explorer) see(h uint64) {
+	if len(x.seen) < maxDistinct {
+		x.seen[h] = struct{}{}
+	} else if _, ok := x.seen[h]; !ok {
+		x.distinctCapped = true
+	}
 }
 
 // extraRun makes a run that checks or minimizes, not counted as a schedule
@@ -388,6 +404,7 @@ func (x *explorer) coverage(res *ExploreResult) {
 		Runs:           x.runs,
 		ExtraRuns:      x.extra,
 		DistinctTraces: len(x.seen),
+		AtLeast:        x.distinctCapped,
 		Deepest:        x.deepest,
 		MostPreempted:  x.maxPre,
 		Bound:          x.cfg.MaxPreemptions,
@@ -410,6 +427,9 @@ type Coverage struct {
 	// switch between tasks is traced, so two runs' traces differ exactly
 	// when their schedules do (counted by a 64-bit hash of the schedule).
 	DistinctTraces int `json:"distinct_traces"`
+	// AtLeast is true when there were more distinct traces than the
+	// 1,048,576 the count keeps.
+	AtLeast bool `json:"at_least,omitempty"`
 	// Deepest is the most steps of a run; MostPreempted the most
 	// preemptions.
 	Deepest       int `json:"deepest"`
@@ -429,8 +449,12 @@ type Coverage struct {
 // String renders the coverage as one line.
 func (c Coverage) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "coverage: %d schedules, %d distinct traces, deepest %d steps, at most %d preemptions",
-		c.Schedules, c.DistinctTraces, c.Deepest, c.MostPreempted)
+	atLeast := ""
+	if c.AtLeast {
+		atLeast = "at least "
+	}
+	fmt.Fprintf(&b, "coverage: %d schedules, %s%d distinct traces, deepest %d steps, at most %d preemptions",
+		c.Schedules, atLeast, c.DistinctTraces, c.Deepest, c.MostPreempted)
 	switch {
 	case c.Bound > 0 && c.BoundReached:
 		fmt.Fprintf(&b, " (bound %d, reached: it cut the search)", c.Bound)

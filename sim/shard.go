@@ -145,7 +145,7 @@ func (x *explorer) adopt(r *Result) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.runs++
-	x.seen[r.hash] = struct{}{}
+	x.see(r.hash)
 	x.deepest = max(x.deepest, len(r.Steps))
 	x.maxPre = max(x.maxPre, r.Preemptions)
 }
