@@ -13,9 +13,12 @@ import (
 // thread (the runtime's coroswitch), far cheaper than waking a parked
 // goroutine through the Go scheduler.
 //
-// A coroutine outlives its task: when the task ends it waits for the next
-// one, so the many short runs of an exploration reuse a few goroutines,
-// with stacks already grown, instead of starting new ones. Every run's
+// A coroutine outlives its task: when the run ends it waits for a task of
+// the next run, so the many short runs of an exploration reuse a few
+// goroutines, with stacks already grown, instead of starting new ones.
+// Within a run every task has a coroutine of its own, and so an identity
+// of its own (env.Env.Self, the goroutine's id, is what locks record as
+// their owner): a coroutine goes back to the pool only when its run ends. Every run's
 // coroutines come from a pool: Run's own, closed when the run ends, or the
 // pool of the Explore worker making the run, closed when Explore returns.
 

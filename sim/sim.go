@@ -228,6 +228,7 @@ type Sim struct {
 	env         *env.Env
 	cleanups    []func()
 	pool        *coroPool
+	ended       []*coroutine // of the run's ended tasks, for the pool
 	unknownTask string // a replayed schedule named a task the run never had
 }
 
@@ -393,6 +394,7 @@ func (s *Sim) drive() {
 	s.checkEnd()
 	s.unwind(nil)
 	s.cur.Store(nil)
+	s.recycle()
 	if s.cfg.pool == nil {
 		s.pool.close()
 	}
@@ -546,8 +548,8 @@ func (s *Sim) bug(r *Report) {
 	}
 }
 
-// stepsSnapshot returns the steps when the caller may read them (it holds
-// the token), nil otherwise.
+// stepsSnapshot returns the steps when the caller may read them (it is the
+// running task or the setup code), nil otherwise.
 func (s *Sim) stepsSnapshot() []Step {
 	if s.self() != nil || s.inSetup() {
 		return s.steps

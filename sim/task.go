@@ -135,9 +135,19 @@ func (s *Sim) run(t *task) {
 	}
 	c := t.co
 	if _, ok := c.resume(); ok && t.done {
+		// Back to the pool only when the run ends: a later task of this
+		// run must not get this one's goroutine, its identity (env.Self).
 		t.co = nil
+		s.ended = append(s.ended, c)
+	}
+}
+
+// recycle returns the coroutines of the run's ended tasks to the pool.
+func (s *Sim) recycle() {
+	for _, c := range s.ended {
 		s.pool.put(c)
 	}
+	s.ended = nil
 }
 
 // park gives control back to the driver, which resumes s.handoff, and

@@ -93,6 +93,7 @@ func (s *Sim) abandon(last uint64) bool {
 		s.unwind(t)
 	}
 	s.cur.Store(nil)
+	s.recycle()
 	if s.cfg.pool == nil {
 		s.pool.close()
 	}
