@@ -229,7 +229,7 @@ type Sim struct {
 	cleanups    []func()
 	pool        *coroPool
 	ended       []*coroutine // of the run's ended tasks, for the pool
-	unknownTask string // a replayed schedule named a task the run never had
+	unknownTask string       // a replayed schedule named a task the run never had
 }
 
 var _ sched.Scheduler = (*Sim)(nil)
