@@ -147,7 +147,7 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 		preempt:  fs.Int("preemptions", 0, "preemption bound in exhaustive mode (0: none; the usb-* scenarios default to 2)"),
 		schedule: fs.String("schedule", "", "replay this one schedule (task names, as a failure report's replay command gives it)"),
 		workers:  fs.Int("workers", 0, "schedules run in parallel (0: one per CPU); the counts and the failure found do not depend on it"),
-		shard:    fs.String("shard", "", "run only the K-th of N shares of the exploration: `K/N`"),
+		shard:    fs.String("shard", "", "run only share `K/N` of the exploration (the K-th of N, for N processes or machines)"),
 		budget:   fs.Duration("time", 0, "stop after this much time (e.g. 30s) with a coverage summary (0: no limit)"),
 		summary:  fs.String("summary", "", "write the exploration's summary as JSON to `FILE` (for -merge)"),
 		merge:    fs.String("merge", "", "merge the summaries in `FILES` (comma-separated) of every shard instead of exploring"),
