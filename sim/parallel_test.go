@@ -160,7 +160,7 @@ func TestParallelSchedulesBound(t *testing.T) {
 
 // A time budget ends the search with its coverage.
 func TestTimeBudgetEndsWithCoverage(t *testing.T) {
-	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 1 << 30, Time: 30 * time.Millisecond, Workers: 2}, twoReadersVsUnregister)
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 1 << 30, Time: 100 * time.Millisecond, Workers: 2}, twoReadersVsUnregister)
 	require.False(t, res.Failed(), res.String())
 	assert.False(t, res.Exhausted)
 	assert.Equal(t, "time", res.Stopped)
@@ -170,9 +170,9 @@ func TestTimeBudgetEndsWithCoverage(t *testing.T) {
 	assert.Positive(t, c.Deepest)
 	out := res.String()
 	assert.Contains(t, out, ", time budget spent, no failure\n")
-	assert.Regexp(t, `coverage: \d+ schedules, \d+ distinct traces, deepest \d+ steps, at most \d+ preemptions; the time budget \(30ms\) ran out first\n`, out)
+	assert.Regexp(t, `coverage: \d+ schedules, \d+ distinct traces, deepest \d+ steps, at most \d+ preemptions; the time budget \(100ms\) ran out first\n`, out)
 
-	rnd := sim.Explore(sim.ExploreConfig{Mode: sim.Random, Schedules: 1 << 30, Time: 30 * time.Millisecond}, twoSegments)
+	rnd := sim.Explore(sim.ExploreConfig{Mode: sim.Random, Schedules: 1 << 30, Time: 200 * time.Millisecond}, twoSegments)
 	assert.Equal(t, "time", rnd.Stopped)
 	assert.Less(t, rnd.Coverage.DistinctTraces, rnd.Coverage.Schedules, "random schedules repeat: only 6 exist")
 	assert.Equal(t, 6, rnd.Coverage.DistinctTraces)

@@ -15,7 +15,7 @@ import (
 )
 
 // A short watchdog for the tests that get stuck on purpose.
-const watchdog = 50 * time.Millisecond
+const watchdog = 200 * time.Millisecond
 
 // A task waiting on a plain Go channel would hang the run: the watchdog
 // reports it with its last schedule point and its stack, and the run
@@ -28,7 +28,7 @@ func TestTaskBlockedOnGoChannelIsReported(t *testing.T) {
 	require.True(t, r.Failed())
 	f := r.Failure
 	assert.Equal(t, sim.BugHung, f.Kind)
-	assert.Equal(t, "INFO: task reader blocked outside the scheduler for more than 50ms", f.Title)
+	assert.Equal(t, "INFO: task reader blocked outside the scheduler for more than 200ms", f.Title)
 	assert.Equal(t, "reader", f.Task)
 	assert.Contains(t, f.Details, "task reader waits in [chan receive], which the simulator does not control")
 	assert.Contains(t, f.Details, "Last schedule point of reader: step 2, cond_resched before the wait.\n")
@@ -80,7 +80,7 @@ func TestSpinningTaskIsASoftLockup(t *testing.T) {
 	})
 	require.True(t, r.Failed())
 	assert.Equal(t, sim.BugSoftLockup, r.Failure.Kind)
-	assert.Equal(t, "BUG: soft lockup: task spinner ran for 50ms without a schedule point", r.Failure.Title)
+	assert.Equal(t, "BUG: soft lockup: task spinner ran for 200ms without a schedule point", r.Failure.Title)
 	assert.Contains(t, r.Failure.Details, "sim_test.TestSpinningTaskIsASoftLockup.func1.1 (watchdog_test.go:")
 }
 
