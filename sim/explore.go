@@ -180,6 +180,10 @@ func (r *ExploreResult) String() string {
 		b.WriteString(r.minimalLine())
 	}
 	b.WriteString(r.Reported().String())
+	if f := r.Failure; r.Reported() != f && !f.Replayed {
+		// A test that reads only DRVSIM_SEED replays the run as found.
+		b.WriteString("found first: " + f.ReplayHint() + "\n")
+	}
 	return b.String()
 }
 

@@ -314,6 +314,8 @@ func reportExplore(sc exploreScenario, res *sim.ExploreResult, f trace.Format, s
 	if r != nil && res.Trusted() {
 		hint := "replay: " + r.ReplayHint() + "\n"
 		summary = strings.Replace(summary, hint, "replay: "+replayCommand(sc.name, r)+"\n", 1)
+		first := "found first: " + res.Failure.ReplayHint() + "\n"
+		summary = strings.Replace(summary, first, "found first: "+replayCommand(sc.name, res.Failure)+"\n", 1)
 	}
 	if f == trace.FormatText {
 		// As sim prints it: the summary, the report, the end of the
