@@ -358,7 +358,7 @@ func TestAsyncProbeVsShutdown(t *testing.T) {
 		})
 	})
 	require.False(t, res.Failed(), res.String())
-	if sim.ScheduleFromEnv() != nil {
+	if sch, _ := sim.ScheduleFromEnv(); sch != nil {
 		return
 	}
 	assert.True(t, res.Exhausted)

@@ -37,8 +37,15 @@ func (c CoreAccess) Initialize(e *env.Env) error {
 	d.env = e
 	d.refs = 1
 	d.state = StateInitialized
+	if e.Simulated() {
+		d.refs2 = &refTrack{}
+	}
 	d.mu.Unlock()
 	d.devres.Attach(e)
+	if e.Simulated() {
+		e.AddLeakCheck(env.LeakDeviceRefs, d.refLeaks)
+		e.AddLeakCheck(env.LeakDevres, d.devresLeaks)
+	}
 	d.emit(trace.DeviceInit, "device_initialize", "")
 	return nil
 }

@@ -59,6 +59,8 @@ type Device struct {
 	consumers []*Link
 
 	lk lockState
+
+	refs2 *refTrack // where references were taken and dropped (under a simulator)
 }
 
 // Option configures a Device at New.

@@ -15,6 +15,7 @@ func (d *Device) Get() *Device {
 	if d == nil {
 		return nil
 	}
+	d.track(true)
 	d.mu.Lock()
 	if d.refs <= 0 {
 		d.mu.Unlock()
@@ -35,6 +36,7 @@ func (d *Device) Put() error {
 	if d == nil {
 		return nil
 	}
+	d.track(false)
 	d.mu.Lock()
 	if d.refs <= 0 {
 		d.mu.Unlock()

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/drvsim/drvsim/env"
@@ -61,6 +62,7 @@ type node struct {
 	name       string
 	fn         Action
 	group      *Group
+	origin     *env.Origin // where it was added (under a simulator)
 }
 
 // Handle identifies one action on a List, as returned by Add. The kernel
@@ -204,6 +206,10 @@ func (l *List) Add(name string, fn Action) (Handle, error) {
 		return Handle{}, err
 	}
 	n := &node{kind: kindAction, name: name, fn: fn}
+	if e := l.env(); e.Simulated() {
+		o := e.Origin(0)
+		n.origin = &o
+	}
 	l.mu.Lock()
 	l.linkTail(n)
 	l.mu.Unlock()
@@ -291,6 +297,26 @@ func (l *List) Empty() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.head.next == &l.head
+}
+
+// Pending describes the registered actions, oldest first, one string each:
+// the name and, under a simulator, where it was added. Leak reports print
+// them.
+func (l *List) Pending() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for n := l.head.next; n != &l.head; n = n.next {
+		if n.kind != kindAction {
+			continue
+		}
+		s := "  action " + n.name
+		if n.origin != nil {
+			s += ", added " + strings.ReplaceAll(n.origin.String(), "\n", "\n  ")
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // Names returns the names of the registered actions, oldest first.

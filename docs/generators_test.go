@@ -65,6 +65,11 @@ var generators = map[string]generator{
 	"testing-replay-seed":     testingReplaySeed,
 	"testing-replay-schedule": testingReplaySchedule,
 	"testing-ec-fault-sweep":  testingECFaultSweep,
+	"testing-minimal":         testingMinimal,
+	"testing-nondeterminism":  testingNondeterminism,
+	"testing-stuck":           testingStuck,
+	"testing-shards":          testingShards,
+	"testing-leak":            testingLeak,
 	// testing.md, "Asynchronous probe under the explorer" (async_test.go)
 	"testing-async-unregister":        asyncTrace("driver_unregister"),
 	"testing-async-unregister-replay": asyncReplay("driver_unregister"),
@@ -324,25 +329,25 @@ func reportExcerpt(text string, header bool, access, alloc, free int) string {
 
 // design-lab.md: the v3 shared handle, exhaustive (TestSharedHandleExhaustiveExplorationHangsRevoke).
 func labV3SharedHandle() (string, error) {
-	return labExplore("v3-shared-handle", sim.Exhaustive, 5000, true, "TestSharedHandleExhaustiveExplorationHangsRevoke/v3-shared-handle")
+	return labExplore("v3-shared-handle", sim.Exhaustive, 5000, "TestSharedHandleExhaustiveExplorationHangsRevoke/v3-shared-handle")
 }
 
 func labMergedSharedHandle() (string, error) {
-	return labExplore("merged-shared-handle", sim.Random, 500, false, "TestSharedHandleRandomExplorationHangsRevoke/merged-shared-handle")
+	return labExplore("merged-shared-handle", sim.Random, 500, "TestSharedHandleRandomExplorationHangsRevoke/merged-shared-handle")
 }
 
 func labMergedCopiedProvider() (string, error) {
-	return labExplore("merged-copied-provider", sim.Exhaustive, 1000, false, "TestCopiedProviderExhaustiveFindsUseAfterFree")
+	return labExplore("merged-copied-provider", sim.Exhaustive, 1000, "TestCopiedProviderExhaustiveFindsUseAfterFree")
 }
 
 // labExplore explores the registered scenario name as the test named test
 // does, and gives the report of the failure it must find.
-func labExplore(name string, mode sim.Mode, schedules int, shrink bool, test string) (string, error) {
+func labExplore(name string, mode sim.Mode, schedules int, test string) (string, error) {
 	sc, ok := scenarios.Lookup(name)
 	if !ok {
 		return "", fmt.Errorf("no scenario %q", name)
 	}
-	res := sc.Explore(sim.ExploreConfig{Mode: mode, Schedules: schedules, Shrink: shrink,
+	res := sc.Explore(sim.ExploreConfig{Mode: mode, Schedules: schedules,
 		Config: sim.Config{Seed: 1, Test: test, Pkg: "./revocable/kernelmodel"}})
 	if !res.Failed() {
 		return "", fmt.Errorf("%s: no failure: %s", name, res)

@@ -57,9 +57,10 @@ type Env struct {
 	ld    lockdepState
 	loc   locals
 
-	mu       sync.Mutex
-	reports  []*Report
-	nreports atomic.Int64
+	mu         sync.Mutex
+	reports    []*Report
+	nreports   atomic.Int64
+	leakChecks []LeakCheck
 
 	oops oopsState
 	post postponed

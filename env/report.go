@@ -119,7 +119,21 @@ func internalFrame(fn string) bool {
 func Callers(skip int) []string {
 	var pcs [32]uintptr
 	n := runtime.Callers(skip+3, pcs[:])
-	frames := runtime.CallersFrames(pcs[:n])
+	return frames(pcs[:n])
+}
+
+// callerPCs records the program counters of its caller's callers (skip
+// more with skip > 0), for frames to resolve only if a report needs them:
+// the cheap half of Callers.
+func callerPCs(skip int) []uintptr {
+	var pcs [16]uintptr
+	n := runtime.Callers(skip+3, pcs[:])
+	return append([]uintptr(nil), pcs[:n]...)
+}
+
+// frames resolves pcs to the call sites Callers returns.
+func frames(pcs []uintptr) []string {
+	frames := runtime.CallersFrames(pcs)
 	var out []string
 	for {
 		f, more := frames.Next()

@@ -46,6 +46,9 @@ func New[T any](p *Provider[T]) (*Consumer[T], error) {
 		return nil, fmt.Errorf("revocable_init %s: provider revoked: %w", p.name, ErrRevoked)
 	}
 	c := &Consumer[T]{res: &p.res, slot: p.dom.NewSlot(), p: p}
+	if p.open != nil {
+		p.open.add(c, p.e.Origin(0))
+	}
 	c.slot.SetClosedPanic("revocable: TryAccess on a closed Consumer of provider " + p.name)
 	p.emit(trace.Revocable, "revocable_init", fmt.Sprintf("refs=%d", p.refs.Load()))
 	return c, nil
@@ -147,6 +150,9 @@ func (c *Consumer[T]) Close() error {
 	}
 	if c.slot.Close() {
 		c.p.emit(trace.Warn, "revocable_deinit", "consumer closed inside a read section")
+	}
+	if c.p.open != nil {
+		c.p.open.remove(c)
 	}
 	c.p.put("revocable_deinit")
 	return nil

@@ -29,6 +29,8 @@ type Provider[T any] struct {
 	finished atomic.Bool   // Revoke has completed
 	done     chan struct{} // closed when Revoke completes
 	released atomic.Bool
+
+	open *openConsumers // under a simulator: the consumers not closed
 }
 
 // NewProvider returns a provider of res holding its own reference:
@@ -56,6 +58,10 @@ func NewProvider[T any](h env.Host, res *T, opts ...Option) *Provider[T] {
 	}
 	p.res.Store(res)
 	p.refs.Store(1)
+	if e.Simulated() {
+		p.open = &openConsumers{}
+		e.AddLeakCheck(env.LeakRevocable, p.leaks)
+	}
 	p.emit(trace.Revocable, "revocable_provider_alloc", "refs=1")
 	return p
 }

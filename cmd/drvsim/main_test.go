@@ -394,16 +394,42 @@ func TestBadUsageIsStatusTwo(t *testing.T) {
 }
 
 // A run that does not end as predicted is status 1: no bug where one is
-// expected, or one (here a diverging replay) where none is.
+// expected; so is a replay that diverges, which finds nothing and gives no
+// replay command.
 func TestFailedRunIsStatusOne(t *testing.T) {
 	rc, _, errs := runBinary(t, "", "explore", "-mode", "random", "-seed", "2", "-schedules", "5", "usb-skel-broken")
 	assert.Equal(t, 1, rc)
 	assert.Contains(t, errs, "expected a use-after-free, found no failure")
 
-	rc, out, errs := runBinary(t, "", "explore", "-schedule", "nosuchtask", "drvsim-copied-provider")
+	rc, out, errs := runBinary(t, "", "explore", "-schedule", "read*9", "drvsim-copied-provider")
 	assert.Equal(t, 1, rc)
-	assert.Contains(t, out, "BUG: replay diverged")
-	assert.Contains(t, errs, "expected no failure")
+	assert.Contains(t, out, "explore (replay): 1 schedule, replay diverged at step ")
+	assert.Contains(t, out, ": wanted read, enabled {")
+	assert.NotContains(t, out, "BUG")
+	assert.NotContains(t, out, "replay: ")
+	assert.Contains(t, errs, "drvsim: drvsim-copied-provider: the replay diverged: nothing was found")
+}
+
+// A schedule naming a task the scenario does not have is bad usage: status
+// 2, no report, no replay command (the issue's `-schedule nosuchtask`
+// reported a bug and printed -schedule ”).
+func TestReplayOfUnknownTaskIsUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"explore", "-schedule", "nosuchtask", "usb-skel-broken"},
+		{"explore", "-schedule", "", "usb-skel-broken"},
+		{"explore", "-schedule", "reader*300000000", "usb-skel-broken"},
+		{"explore", "-schedule", "*1*8888888822,,1**", "usb-skel-broken"},
+		{"explore", "-shard", "3/2", "usb-skel-broken"},
+		{"explore", "-time", "-1s", "usb-skel-broken"},
+	} {
+		rc, out, errs := runBinary(t, "", args...)
+		assert.Equal(t, 2, rc, args)
+		assert.Empty(t, out, args)
+		assert.NotContains(t, errs, "BUG", args)
+		assert.NotContains(t, errs, "-schedule ''", args)
+	}
+	_, _, errs := runBinary(t, "", "explore", "-schedule", "nosuchtask", "usb-skel-broken")
+	assert.Contains(t, errs, `drvsim: -schedule: the schedule names a task the scenario does not have: "nosuchtask" (its tasks: reader, unplug, hardware)`)
 }
 
 func TestExploreMatchesPredictions(t *testing.T) {
@@ -452,7 +478,7 @@ func TestExploreLifecycleScenarios(t *testing.T) {
 	}
 	rc, out, errs := runCLI("explore", "-schedule", "async_probe,unplug*3,async_probe", "async-probe-vs-unplug")
 	require.Equal(t, 0, rc, out+errs)
-	assert.Contains(t, out, "explore (exhaustive): 1 schedules, no failure")
+	assert.Contains(t, out, "explore (replay): 1 schedule, passed\nthe replayed schedule passes\n")
 }
 
 // Every registered scenario is listed with its default settings, and an
@@ -519,7 +545,7 @@ func TestReplayCommandsWork(t *testing.T) {
 		rc, again, errs := runBinary(t, "", replay...)
 		require.Equal(t, 0, rc, "%v: %s", replay, errs)
 		assert.Contains(t, again, title, replay)
-		assert.Regexp(t, `failure found in schedule [12]\n`, again, replay)
+		assert.Regexp(t, `failure found in schedule [12]\n|explore \(replay\): 1 schedule, failed\n`, again, replay)
 		assert.Equal(t, replay, replayLine(t, again), "the replay replays itself")
 	}
 }
@@ -573,4 +599,48 @@ func TestShellSubprocess(t *testing.T) {
 	rc, out, errs := runBinary(t, "help\nquit\n", "shell")
 	assert.Equal(t, 0, rc, "stdout:\n%s\nstderr:\n%s", out, errs)
 	assert.NotEmpty(t, out)
+}
+
+// -shard and -summary split an exploration across processes; -merge gives
+// the verdict of the whole: the serial count, exhaustion and first
+// failure, with a replay command that works.
+func TestExploreShardsMerge(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, want string
+	}{
+		{"usb-skel-revocable", "explore (exhaustive): 1332 schedules in 3 shards, space exhausted, no failure\n"},
+		{"merged-copied-provider", "explore (exhaustive): 3 schedules in 3 shards, failure found in schedule 3: BUG: KASAN: use-after-free in kref_get_unless_zero\n"},
+	} {
+		var files []string
+		for k := 1; k <= 3; k++ {
+			file := filepath.Join(dir, fmt.Sprintf("%s-%d.json", tc.name, k))
+			files = append(files, file)
+			rc, out, errs := runCLI("explore", "-shard", fmt.Sprintf("%d/3", k), "-summary", file, tc.name)
+			assert.Contains(t, out, fmt.Sprintf(" in shard %d/3", k), errs)
+			assert.Contains(t, []int{0, 1}, rc, "a shard without the predicted bug is status 1")
+		}
+		rc, out, errs := runCLI("explore", "-merge", strings.Join(files, ","), tc.name)
+		require.Equal(t, 0, rc, out+errs)
+		assert.Contains(t, out, tc.want)
+		assert.Contains(t, out, "as predicted")
+		if strings.Contains(tc.want, "failure found") {
+			replay := replayLine(t, out)
+			rc, again, errs := runCLI(replay...)
+			require.Equal(t, 0, rc, errs)
+			assert.Contains(t, again, "BUG: KASAN: use-after-free in kref_get_unless_zero")
+		}
+	}
+	rc, _, errs := runCLI("explore", "-merge", filepath.Join(dir, "usb-skel-revocable-1.json"), "usb-skel-revocable")
+	assert.Equal(t, 2, rc)
+	assert.Contains(t, errs, "shard 2/3 missing")
+}
+
+// -time bounds an exploration and ends it with a coverage summary.
+func TestExploreTimeBudget(t *testing.T) {
+	rc, out, errs := runCLI("explore", "-mode", "random", "-time", "50ms", "-schedules", "100000000", "drvsim-shared-handle")
+	require.Equal(t, 0, rc, out+errs)
+	assert.Contains(t, out, ", time budget spent, no failure\ncoverage: ")
+	assert.Contains(t, out, "; the time budget (50ms) ran out first\n")
+	assert.Contains(t, out, "as predicted so far: no schedule failed (the time bound ran out first)")
 }

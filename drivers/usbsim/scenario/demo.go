@@ -194,7 +194,7 @@ func RunDemo(seed uint64) (*DemoStory, error) {
 	if !ex.Failed() || ex.Failure.Failure.Kind != sim.BugUseAfterFree {
 		return nil, fmt.Errorf("demo: %s: no use-after-free found in %d schedules", skel.Broken, ex.Schedules)
 	}
-	f := ex.Failure
+	f := ex.Reported() // the minimal failing run, as drvsim explore reports it
 	summary, _, _ := strings.Cut(ex.String(), "\n")
 	header, _, _ := strings.Cut(f.String(), "\n")
 	phases = append(phases,

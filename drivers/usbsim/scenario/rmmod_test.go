@@ -58,7 +58,8 @@ func TestRmmodBrokenFound(t *testing.T) {
 // The replay target of HuntRmmod's hint: DRVSIM_SEED=<seed> replays the
 // failing run.
 func TestHuntRmmod(t *testing.T) {
-	seed := sim.SeedFromEnv(1)
+	seed, err := sim.SeedFromEnv(1)
+	require.NoError(t, err)
 	res := scenario.HuntRmmod(skel.Broken, seed, scenario.HuntSchedules)
 	require.True(t, res.Failed(), "no failure in %d schedules", res.Schedules)
 	again := scenario.HuntRmmod(skel.Broken, res.Failure.Seed, 1)
