@@ -50,6 +50,7 @@ var layers = map[string]layer{
 	"device":         {5, true},
 	"driver":         {6, true},
 	"kernel":         {6, true},
+	"of/dtc":         {6, true}, // the DTS compiler: device's errnos only
 	"bus":            {7, true},
 	"bus/platform":   {8, true},
 	"chardev":        {8, true},
