@@ -40,7 +40,9 @@ type Error struct {
 }
 
 // Error renders the problem as "file:line:col: msg".
-func (e *Error) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Pos.Line, e.Pos.Col, e.Msg) }
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Pos.Line, e.Pos.Col, e.Msg)
+}
 
 // Unwrap returns the errno the error stands for.
 func (e *Error) Unwrap() error { return e.errno }

@@ -21,7 +21,7 @@ type parser struct {
 // mark is a saved cursor.
 type mark struct{ off, line, col int }
 
-func (p *parser) save() mark      { return mark{p.off, p.line, p.col} }
+func (p *parser) save() mark     { return mark{p.off, p.line, p.col} }
 func (p *parser) restore(m mark) { p.off, p.line, p.col = m.off, m.line, m.col }
 
 // Parse reads the device-tree source src, named file in messages, and

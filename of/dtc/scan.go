@@ -42,7 +42,9 @@ func (p *parser) advance(n int) {
 }
 
 // hasPrefix reports whether the source at the cursor starts with s.
-func (p *parser) hasPrefix(s string) bool { return strings.HasPrefix(string(p.src[p.off:min(len(p.src), p.off+len(s))]), s) }
+func (p *parser) hasPrefix(s string) bool {
+	return strings.HasPrefix(string(p.src[p.off:min(len(p.src), p.off+len(s))]), s)
+}
 
 // cppDirectives are the preprocessor's words: a line starting with # and
 // one of them is a directive dtc never sees.
