@@ -58,6 +58,8 @@ type Core struct {
 	tasks      asyncTasks // async probes running as scheduler tasks (async.go)
 
 	attempts atomic.Uint64
+
+	fw fwDevlink // fw_devlink and sync_state (fwdevlink.go, sync_state.go)
 }
 
 // devPriv is struct device_private: the core's per-device state (dev->p).
@@ -73,6 +75,8 @@ type devPriv struct {
 	deleted     bool
 	asyncQueued bool // an asynchronous driver attach is pending (dev->p->async_driver)
 	canMatch    bool // a driver matched once (dev->can_match)
+	stateSynced bool // sync_state was called (dev->state_synced)
+	deferSync   bool // on the deferred sync_state list (dev->links.defer_sync)
 }
 
 // drvPriv is struct driver_private.

@@ -156,11 +156,15 @@ func (c *Core) TimeoutDeferred() {
 	c.mu.Unlock()
 	if first {
 		c.emit(trace.ProbeDefer, "", "deferred_probe_timeout_work_func", "deferred probe timeout: optional dependencies are now ignored")
+		c.fwDevlinkDriversDone() // inferred links to driverless suppliers relaxed (fwdevlink.go)
 	}
 	c.deferredProbeTrigger()
 	c.exit()
 	for _, dev := range c.DeferredDevices() {
 		c.emit(trace.Warn, dev.Path(), "deferred_probe_timeout_work_func", "deferred probe pending")
+	}
+	if first {
+		c.fwDevlinkProbingDone() // sync_state pending or forced (sync_state.go)
 	}
 }
 

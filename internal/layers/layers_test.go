@@ -52,6 +52,8 @@ var layers = map[string]layer{
 	"kernel":         {6, true},
 	"of/dtc":         {6, true}, // the DTS compiler: device's errnos only
 	"bus":            {7, true},
+	"of":             {7, true}, // the live device tree: no driver core
+	"of/ofplatform":  {9, true},
 	"bus/platform":   {8, true},
 	"chardev":        {8, true},
 
