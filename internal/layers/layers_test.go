@@ -61,6 +61,7 @@ var layers = map[string]layer{
 	"drivers/drmsim":        {9, true},
 	"drivers/usbsim/skel":   {10, true},
 	"drivers/drmsim/udlsim": {10, true},
+	"of/board":              {10, true},
 
 	".": {11, false}, // drvsim.System: NewSystem(OnSim(s))
 

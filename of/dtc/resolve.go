@@ -5,10 +5,12 @@ import (
 	"slices"
 )
 
-// resolve is what dtc does between parsing and writing the blob: explicit
-// phandles checked (check_explicit_phandles), values laid out with every
-// reference resolved and phandles assigned to the nodes referred to
-// (fixup_phandle_references, fixup_path_references), then the reg checks.
+// resolve is what dtc -@ does between parsing and writing the blob:
+// explicit phandles checked (check_explicit_phandles), values laid out with
+// every reference resolved and phandles assigned to the nodes referred to
+// (fixup_phandle_references, fixup_path_references), then a phandle for
+// every labelled node (generate_label_tree: the __symbols__ an overlay
+// resolves its references with need them), then the reg checks.
 func (p *parser) resolve() {
 	root := p.tree.Root
 	byPhandle := map[uint32]*Node{}
@@ -82,6 +84,13 @@ func (p *parser) resolve() {
 				p.fail(p.tooBig(prop.Pos, "property value longer than %d bytes", MaxValueSize))
 			}
 			prop.Value, prop.Refs, prop.parts = v, refs, nil
+		}
+	})
+	// dtc -@ (the symbols overlays resolve against): every labelled
+	// node gets a phandle too.
+	walk(root, func(n *Node) {
+		if len(n.Labels) > 0 {
+			assign(n)
 		}
 	})
 	walk(root, func(n *Node) {
