@@ -62,6 +62,11 @@ type Board struct {
 	// regulator's and the registers' read sections held (a test's or a
 	// scenario's schedule point).
 	SampleHook func()
+	// UnsafeReads is the classic bug, on purpose: the sensor's open keeps
+	// a plain pointer to the chip's state and its reads use it outside any
+	// read section, so a read after unbind touches the registers devres
+	// has unmapped (a use-after-free the sanitizer reports).
+	UnsafeReads bool
 }
 
 // Register registers the board's drivers on m in a fixed order (the
@@ -206,7 +211,7 @@ func ledDriver() *driver.Driver {
 		if err != nil {
 			return err
 		}
-		if gd := ofplatform.FindDevice(g.Node); gd == nil || gd.State() != device.StateBound {
+		if gd := ofplatform.FindDevice(g.Node); !ofplatform.ProviderReady(gd) {
 			return fmt.Errorf("gpiod_get %s: %s not ready: %w", dev.Path(), g.Node.Path(), device.ErrProbeDefer)
 		}
 		if _, err := RegulatorGet(dev, "vdd"); err != nil {

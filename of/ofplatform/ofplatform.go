@@ -268,8 +268,7 @@ func GetIRQ(dev *device.Device, index int) (int, error) {
 		return 0, fmt.Errorf("platform_get_irq %s: IRQ index %d not found: %w (%w)", dev.Path(), index, device.ErrNoDeviceOrAddress, err)
 	}
 	if ic := a.Node; ic.Property("compatible") != nil {
-		d := ic.Fwnode().Device()
-		if d == nil || d.State() != device.StateBound {
+		if !ProviderReady(ic.Fwnode().Device()) {
 			return 0, fmt.Errorf("platform_get_irq %s: interrupt controller %s not ready: %w", dev.Path(), ic.Path(), device.ErrProbeDefer)
 		}
 	}
@@ -277,6 +276,18 @@ func GetIRQ(dev *device.Device, index int) (int, error) {
 		return 0, fmt.Errorf("platform_get_irq %s: interrupt %v out of range: %w", dev.Path(), a.Args, device.ErrInvalid)
 	}
 	return int(a.Args[0]), nil
+}
+
+// ProviderReady reports whether what a provider's driver registers in its
+// probe (an interrupt domain, a gpiochip) is there: its driver is bound,
+// or being unbound (the kernel's providers go in their remove, after their
+// consumers are unbound).
+func ProviderReady(d *device.Device) bool {
+	if d == nil {
+		return false
+	}
+	st := d.State()
+	return st == device.StateBound || st == device.StateUnbinding
 }
 
 // GetResource is platform_get_resource(dev, IORESOURCE_MEM, index): the
