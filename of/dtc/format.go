@@ -53,9 +53,10 @@ func formatNode(b *strings.Builder, n *Node, depth int) {
 
 // FormatValue renders a property value as DTS: <cells>, "strings" or
 // [bytes], with refs (phandle cells at their offsets) as &label or
-// &{/path}.
+// &{/path}. Like dtc, it shows a value as strings when it is a list of
+// printable NUL-terminated strings with no more NULs than characters.
 func FormatValue(v []byte, refs []Ref) string {
-	if len(refs) == 0 {
+	if len(refs) == 0 && looksLikeStrings(v) {
 		if list, ok := StringList(v); ok {
 			q := make([]string, len(list))
 			for i, s := range list {
@@ -84,6 +85,18 @@ func FormatValue(v []byte, refs []Ref) string {
 		hex[i] = hex2(c)
 	}
 	return "[" + strings.Join(hex, " ") + "]"
+}
+
+// looksLikeStrings is dtc's guess for a value to show as strings: no more
+// NULs than other bytes (so <0> is not four empty strings).
+func looksLikeStrings(v []byte) bool {
+	nul := 0
+	for _, c := range v {
+		if c == 0 {
+			nul++
+		}
+	}
+	return nul <= len(v)-nul
 }
 
 // quote writes s as a DTS string (s holds printable ASCII only).

@@ -166,4 +166,5 @@ func TestFormatRoundTrip(t *testing.T) {
 	assert.Contains(t, out, "\t\t\tenable-gpios = <&gpio0 0x3 0x0>;\n")
 	assert.Contains(t, out, "\tvdd_3v3: regulator-3v3 {\n")
 	assert.Contains(t, out, "\t\tranges;\n")
+	assert.Contains(t, dtc.Format(parseFile(t, "values.dts")), "\t#size-cells = <0x0>;\n", "four NULs are a cell, not four empty strings")
 }
