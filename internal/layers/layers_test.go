@@ -81,6 +81,7 @@ var layers = map[string]layer{
 
 	"cmd/drvsim":                 {14, false},
 	"examples/drm-unplug":        {14, false},
+	"examples/dt-sensor":         {14, false},
 	"examples/firstdriver":       {14, false},
 	"examples/lifecycle-test":    {14, false},
 	"examples/platform-driver":   {14, false},
