@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/of/dtc"
 )
 
@@ -337,6 +338,11 @@ func (t *Tree) RemoveOverlay(id int) error {
 			continue
 		}
 		e.np.Put()
+		// of_node_release: the node's fwnode links go with it
+		// (fwnode_links_purge).
+		for _, l := range append(e.np.fw.Suppliers(), e.np.fw.Consumers()...) {
+			device.DelFwnodeLink(l)
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("of_overlay_remove: overlay %d removed, a notifier failed: %w", id, errors.Join(errs...))

@@ -295,3 +295,69 @@ func TestDepopulateOrder(t *testing.T) {
 	}
 	assert.Equal(t, []string{"top:c3", "top:c2:g1", "top:c2:g2", "top:c2", "top:c1"}, order)
 }
+
+// Overlays and fw_devlink. An overlay that adds a supplier and then its
+// consumer: the consumer binds after the supplier, and the removal (the
+// changeset reversed) destroys the consumer first. A supplier added by one
+// overlay and its consumer by a later one: removing the supplier's overlay
+// unbinds the consumer first (its device link), which stays, unbound. And
+// the kernel's pitfall (6.6): in one overlay a consumer before its
+// supplier is created while the supplier's node is still NOT_DEVICE, so
+// fw_devlink links it to the nearest device, its parent bus, and it probes
+// first.
+func TestOverlaySupplierAndConsumer(t *testing.T) {
+	pair := func(first, second string) []byte {
+		return []byte("/dts-v1/;\n/plugin/;\n&bus {\n" + first + second + "};\n")
+	}
+	const con = `	con { compatible = "t,con"; clocks = <&s>; };` + "\n"
+	const sup = `	s: sup { compatible = "t,sup"; #clock-cells = <0>; };` + "\n"
+	setup := func(t *testing.T) (*dtRig, *of.Tree) {
+		r := newDTRig(t, `/ { bus: bus { compatible = "simple-bus"; }; };`)
+		r.driver("sup", "t,sup", false)
+		r.driver("con", "t,con", false)
+		require.NoError(t, ofplatform.Populate(r.sys))
+		r.events = nil
+		return r, of.TreeOf(r.sys)
+	}
+
+	t.Run("supplier first", func(t *testing.T) {
+		r, tree := setup(t)
+		ov, err := tree.ApplyOverlay("pair.dtso", pair(sup, con))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"probe bus:sup", "probe bus:con"}, r.events)
+		require.Len(t, r.dev("bus:con").Suppliers(), 1)
+		assert.Equal(t, "bus:sup", r.dev("bus:con").Suppliers()[0].Supplier.Name())
+		r.events = nil
+		require.NoError(t, tree.RemoveOverlay(ov.ID()))
+		assert.Equal(t, []string{"remove bus:con", "remove bus:sup"}, r.events)
+		assert.Nil(t, r.sys.FindDevice(platform.Name, "bus:con"))
+		assert.Nil(t, r.sys.FindDevice(platform.Name, "bus:sup"))
+	})
+
+	t.Run("two overlays", func(t *testing.T) {
+		r, tree := setup(t)
+		ov1, err := tree.ApplyOverlay("sup.dtso", pair(sup, ""))
+		require.NoError(t, err)
+		ov2, err := tree.ApplyOverlay("con.dtso", pair(con, ""))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"probe bus:sup", "probe bus:con"}, r.events)
+		r.events = nil
+		require.NoError(t, tree.RemoveOverlay(ov1.ID()))
+		assert.Equal(t, []string{"remove bus:con", "remove bus:sup"}, r.events, "the consumer is unbound first")
+		assert.Equal(t, device.StateAdded, r.dev("bus:con").State())
+		require.NoError(t, tree.RemoveOverlay(ov2.ID()))
+		assert.Nil(t, r.sys.FindDevice(platform.Name, "bus:con"))
+	})
+
+	t.Run("consumer first", func(t *testing.T) {
+		r, tree := setup(t)
+		ov, err := tree.ApplyOverlay("pair.dtso", pair(con, sup))
+		require.NoError(t, err)
+		assert.Equal(t, []string{"probe bus:con", "probe bus:sup"}, r.events)
+		require.Len(t, r.dev("bus:con").Suppliers(), 1)
+		assert.Equal(t, "bus", r.dev("bus:con").Suppliers()[0].Supplier.Name())
+		conNode := tree.FindByPath("/bus/con")
+		require.NoError(t, tree.RemoveOverlay(ov.ID()))
+		assert.Empty(t, conNode.Fwnode().Suppliers(), "the node's fwnode links go with it")
+	})
+}
