@@ -85,23 +85,23 @@ func (c *Core) Tree() string {
 			fmt.Fprintf(&b, "  %s -> %s flags=%s\n", l.Consumer.Name(), l.Supplier.Name(), l.Flags)
 		}
 	}
-	if fl := pendingFwnodeLinks(all); len(fl) > 0 {
+	c.fw.mu.Lock()
+	fl := pendingFwnodeLinks(all)
+	c.fw.mu.Unlock()
+	if len(fl) > 0 {
 		b.WriteString("fwnode links\n")
 		for _, l := range fl {
-			fmt.Fprintf(&b, "  %s -> %s", l.Consumer, l.Supplier)
-			if l.Flags&device.FwlinkCycle != 0 {
-				b.WriteString(" (cycle)")
-			}
-			b.WriteString("\n")
+			fmt.Fprintf(&b, "  %s\n", l)
 		}
 	}
 	return b.String()
 }
 
-// pendingFwnodeLinks returns the fwnode links of the devices' nodes and
-// their descendants, each once, in device then tree order.
-func pendingFwnodeLinks(all []*devPriv) []*device.FwnodeLink {
-	var out []*device.FwnodeLink
+// pendingFwnodeLinks renders the fwnode links of the devices' nodes and
+// their descendants, each once, in device then tree order. Called with
+// fw.mu held.
+func pendingFwnodeLinks(all []*devPriv) []string {
+	var out []string
 	seen := map[*device.Fwnode]bool{}
 	var walk func(fw *device.Fwnode, depth int)
 	walk = func(fw *device.Fwnode, depth int) {
@@ -109,7 +109,13 @@ func pendingFwnodeLinks(all []*devPriv) []*device.FwnodeLink {
 			return
 		}
 		seen[fw] = true
-		out = append(out, fw.Suppliers()...)
+		for _, l := range fw.Suppliers() {
+			line := l.Consumer.String() + " -> " + l.Supplier.String()
+			if l.Flags&device.FwlinkCycle != 0 {
+				line += " (cycle)"
+			}
+			out = append(out, line)
+		}
 		for _, ch := range fw.Ops().FwnodeChildren() {
 			walk(ch, depth+1)
 		}
