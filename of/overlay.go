@@ -240,7 +240,7 @@ func (o *Overlay) level(file string, target *Node, ov *dtc.Node, added map[*Node
 			o.symbols[l] = n
 		}
 		o.entries = append(o.entries, &entry{action: AttachNode, np: n})
-		if err := o.newLevel(file, n, c, added, props); err != nil {
+		if err := o.newLevel(n, c); err != nil {
 			return err
 		}
 	}
@@ -249,7 +249,7 @@ func (o *Overlay) level(file string, target *Node, ov *dtc.Node, added map[*Node
 
 // newLevel fills a node the overlay attaches: its properties (ADD entries)
 // and its children (attached in turn).
-func (o *Overlay) newLevel(file string, n *Node, ov *dtc.Node, added map[*Node]map[string]bool, props map[*Node]map[string]bool) error {
+func (o *Overlay) newLevel(n *Node, ov *dtc.Node) error {
 	for _, p := range ov.Props {
 		if p.Name == "name" {
 			continue
@@ -266,7 +266,7 @@ func (o *Overlay) newLevel(file string, n *Node, ov *dtc.Node, added map[*Node]m
 			o.symbols[l] = child
 		}
 		o.entries = append(o.entries, &entry{action: AttachNode, np: child})
-		if err := o.newLevel(file, child, c, added, props); err != nil {
+		if err := o.newLevel(child, c); err != nil {
 			return err
 		}
 	}
