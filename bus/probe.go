@@ -133,7 +133,9 @@ func (c *Core) reallyProbe(dp *drvPriv, p *devPriv) (error, bool) {
 	}
 	if sup := c.linksCheckSuppliers(p); sup != nil {
 		// A managed link defers its consumer for as long as the supplier
-		// is unbound, deferred-probe timeout or not.
+		// is unbound, deferred-probe timeout or not (but the timeout
+		// relaxes fw_devlink's inferred links to suppliers no driver
+		// matched: fwdevlink.go).
 		c.emit(trace.ProbeDefer, path, "device_links_check_suppliers", "probe deferral - supplier "+sup.Name()+" not ready")
 		return fmt.Errorf("probe %s: supplier %s not ready: %w", path, sup.Path(), device.ErrProbeDefer), false
 	}
