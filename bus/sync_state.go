@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -130,13 +131,29 @@ func (c *Core) flushSyncList(list []*devPriv, dontLock *device.Device) {
 func (c *Core) devSyncState(dev *device.Device) {
 	if b, ok := dev.Bus().(*Bus); ok && b != nil && b.SyncState != nil {
 		c.emit(trace.SyncState, dev.Path(), "dev_sync_state", "bus="+b.Name)
-		b.SyncState(dev)
+		c.callSyncState(dev, b.SyncState)
 		return
 	}
 	if drv := boundDriver(dev); drv != nil && drv.SyncState != nil {
 		c.emit(trace.SyncState, dev.Path(), "dev_sync_state", "driver="+drv.Name)
-		drv.SyncState(dev)
+		c.callSyncState(dev, drv.SyncState)
 	}
+}
+
+// callSyncState runs a sync_state callback. In the plain environment a
+// panic in it becomes a report (the kernel's Oops) and the machine goes
+// on; under a simulator it fails the run, as any task's panic does.
+func (c *Core) callSyncState(dev *device.Device, fn func(*device.Device)) {
+	if c.env.Scheduler() == nil {
+		defer func() {
+			if r := recover(); r != nil {
+				c.env.Report("oops", &env.Report{Kind: env.BugPanic,
+					Title:   fmt.Sprintf("Oops: sync_state of %s panicked: %v", dev.Path(), r),
+					Details: fmt.Sprintf("panic in dev_sync_state %s: %v\n", dev.Path(), r)})
+			}
+		}()
+	}
+	fn(dev)
 }
 
 // syncStateDriverBound is device_links_driver_bound's sync_state half: the

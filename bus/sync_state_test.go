@@ -129,3 +129,17 @@ func TestSyncStateOnlyLinks(t *testing.T) {
 	assert.Same(t, l2, l3)
 	assert.Equal(t, device.LinkFlags(0), l3.Flags&(device.LinkSyncStateOnly|device.LinkInferred))
 }
+
+// A sync_state that panics is reported (an Oops) and the machine goes on:
+// the device lock is released, the device counts as synced.
+func TestSyncStatePanicIsReported(t *testing.T) {
+	r := newSyncRig(t, device.LinkAutoprobeConsumer)
+	r.sDrv.SyncState = func(*device.Device) { panic("regulator_late_cleanup: bad pointer") }
+	require.NoError(t, r.c.RegisterDriver(platform.NewDriver("c", nil, nil)))
+	kept, total := r.c.Env().Reports()
+	require.Equal(t, 1, total)
+	assert.Equal(t, "Oops: sync_state of /sys/devices/platform/s panicked: regulator_late_cleanup: bad pointer", kept[0].Title)
+	assert.False(t, r.s.Locked())
+	assert.True(t, r.c.StateSynced(r.s))
+	require.NoError(t, r.c.Unbind(r.s), "the machine goes on")
+}
