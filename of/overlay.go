@@ -46,9 +46,10 @@ func (o *Overlay) Nodes() []*Node {
 // target's properties added or updated first, then its new nodes
 // attached, each followed by its properties and its own children), applies
 // every entry under of_mutex and then sends each to the reconfiguration
-// notifiers, in order: a device is made for a new available node whose
-// parent is the root or a populated bus, and for a node whose status the
-// overlay turns "okay" (package of/ofplatform).
+// notifiers, in order: once the tree is populated (ofplatform.Populate
+// registers of_platform_notify), a device is made for a new available node
+// whose parent is the root or a populated bus, and for a node whose status
+// the overlay turns "okay".
 //
 // Errors, with nothing changed: the parser's *dtc.Error for a bad source
 // (ErrInvalid with the line, ErrFileTooBig), ErrInvalid for a source that
