@@ -188,7 +188,7 @@ func dtOverlayRemove() (string, error) {
 // devicetree.md: the registered scenarios explored.
 func dtExplore() (string, error) {
 	var b strings.Builder
-	for _, name := range []string{"dt-overlay-remove-open-file", "dt-supplier-unbind-vs-probe", "dt-overlay-remove-unsafe-sensor"} {
+	for _, name := range []string{"dt-overlay-remove-open-file", "dt-overlay-hotplug-vs-open", "dt-supplier-unbind-vs-probe", "dt-overlay-remove-unsafe-sensor"} {
 		sc, ok := scenarios.Lookup(name)
 		if !ok {
 			return "", fmt.Errorf("no scenario %s", name)

@@ -15,7 +15,8 @@
 //   - lifecycle: the driver core's races (async-*,
 //     revocable-readers-vs-unregister);
 //   - of/scenario: the device tree's (dt-*): an overlay removed under an
-//     open file, a supplier unbound while its consumer probes.
+//     open file, an overlay plugged and unplugged around an open, a
+//     supplier unbound while its consumer probes.
 package scenarios
 
 import (

@@ -243,3 +243,65 @@ func SupplierUnbindVsProbe(o *outcomes) func(*sim.Sim) {
 		})
 	}
 }
+
+// OverlayHotplugVsOpen is the hot-plug scenario: during setup the board
+// boots (no sensor); task "hotplug" applies the sensor overlay (the node
+// is attached, its device made and probed, /dev/sensor0 published) and
+// removes it again; task "user" opens /dev/sensor0, reads it and closes
+// it. Every open finds the node or -ENOENT (or -ENXIO: the node is there
+// but its cdev is gone), every read a sample or -ENODEV, and at the end
+// the node, its device and every allocation are gone.
+func OverlayHotplugVsOpen(o *outcomes) func(*sim.Sim) {
+	return func(s *sim.Sim) {
+		sys := o.system(s)
+		b, err := board.Register(sys)
+		if err != nil {
+			panic(err)
+		}
+		if err := b.Boot(miniBoard); err != nil {
+			panic(err)
+		}
+		var ending Ending
+		s.Go("hotplug", func() {
+			ov, err := b.Tree().ApplyOverlay("sensor-overlay.dtso", board.SensorOverlay)
+			if err != nil {
+				panic(err)
+			}
+			if err := b.Tree().RemoveOverlay(ov.ID()); err != nil {
+				panic(err)
+			}
+		})
+		s.Go("user", func() {
+			f, err := chardev.Open(sys, "/dev/sensor0")
+			if err != nil {
+				if !errors.Is(err, chardev.ErrNoEntry) && !errors.Is(err, chardev.ErrNoDeviceOrAddress) && !errors.Is(err, chardev.ErrNoDevice) {
+					panic(fmt.Sprintf("open: want the sensor, -ENOENT, -ENXIO or -ENODEV, got %v", err))
+				}
+				ending = NoNode
+				return
+			}
+			_, err = f.Read(4)
+			switch {
+			case err == nil:
+				ending = ReadWhilePlugged
+			case errors.Is(err, chardev.ErrNoDevice):
+				ending = OpenedThenGone
+			default:
+				panic(fmt.Sprintf("read: want a sample or -ENODEV, got %v", err))
+			}
+			if err := f.Close(); err != nil {
+				panic(fmt.Sprintf("close: %v", err))
+			}
+		})
+		s.AddLeakCheck("hot-plug", func() []string {
+			var bad []string
+			if n := b.Tree().FindByPath("/soc/i2c@10001000/sensor@49"); n != nil {
+				bad = append(bad, "sensor@49 still in the tree")
+			}
+			if d := sys.FindDevice("platform", "10001000.i2c:sensor@49"); d != nil {
+				bad = append(bad, "sensor@49's device still registered")
+			}
+			return o.end(ending, bad)
+		})
+	}
+}

@@ -34,6 +34,15 @@ const (
 	// consumer's probe was tried: it deferred and waits on the pending
 	// list.
 	DeferredSupplierGone Ending = "consumer deferred: supplier not ready"
+	// NoNode: the process found no /dev/sensor0 (before the overlay, or
+	// after its removal).
+	NoNode Ending = "no /dev/sensor0 to open"
+	// ReadWhilePlugged: the process opened and read the sensor while the
+	// overlay was applied.
+	ReadWhilePlugged Ending = "opened and read while plugged"
+	// OpenedThenGone: the process opened the sensor, and its read came
+	// after the removal: -ENODEV.
+	OpenedThenGone Ending = "opened, then -ENODEV: removed before the read"
 )
 
 // outcomes counts the endings of one exploration's passing runs and
@@ -129,6 +138,11 @@ func Scenarios() []sim.Scenario {
 				"in flight and unbinds the consumer first; a probe tried once the supplier is going defers. "+
 				"No run ends with the LED bound to a gone supplier.",
 			SupplierUnbindVsProbe, ProbedThenUnbound, DeferredSupplierGone),
+		declare("dt-overlay-hotplug-vs-open",
+			"An overlay plugs a sensor in and unplugs it again (of_overlay_fdt_apply, then of_overlay_remove) "+
+				"while a process opens /dev/sensor0, reads it and closes it. The open finds the node or not, the "+
+				"read a sample or -ENODEV; at the end the node and its device are gone and nothing leaked.",
+			OverlayHotplugVsOpen, NoNode, ReadWhilePlugged, OpenedThenGone),
 		{
 			Name:  "dt-overlay-remove-unsafe-sensor",
 			Under: "device tree",
