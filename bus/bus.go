@@ -40,6 +40,10 @@ type Bus struct {
 	// device), instead of the driver's shutdown; it is expected to call
 	// drv.CallShutdown itself, as platform_shutdown does.
 	Shutdown func(dev *device.Device, drv *driver.Driver)
+	// SyncState is bus_type.sync_state: when set it is called instead of
+	// the driver's sync_state (see driver.Driver.SyncState), for any
+	// device of the bus, bound or not, once its consumers have all bound.
+	SyncState func(dev *device.Device)
 	// Uevent is bus_type.uevent: extra KEY=value variables for the
 	// device's uevents (e.g. MODALIAS=platform:foo).
 	Uevent func(dev *device.Device) []string

@@ -62,6 +62,8 @@ type Core struct {
 	attempts atomic.Uint64
 	probing  []inflight        // the probes in flight, in order of start
 	asyncRun map[env.Owner]int // tasks running an asynchronous probe job (runJob)
+
+	fw fwDevlink // fw_devlink and sync_state (fwdevlink.go, sync_state.go)
 }
 
 // devPriv is struct device_private: the core's per-device state (dev->p).
@@ -82,6 +84,8 @@ type devPriv struct {
 	selfTriggered bool // the running probe's task triggered the deferred list
 	deferLoops    int  // self-triggered deferrals in a row
 	loopReported  bool
+	stateSynced   bool // sync_state was called (dev->state_synced)
+	deferSync     bool // on the deferred sync_state list (dev->links.defer_sync)
 }
 
 // drvPriv is struct driver_private.

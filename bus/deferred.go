@@ -151,11 +151,14 @@ func (c *Core) Advance(d time.Duration) {
 // TimeoutDeferred is deferred_probe_timeout_work_func, fired now whatever
 // the clock says: from now on DeferredProbeCheckState answers ErrTimedOut,
 // so a driver waiting for an optional dependency gives up on it and probes
-// without it; every deferred device is retried at once, and those still
-// deferring (a mandatory dependency, a managed device link to an unbound
-// supplier) stay on the pending list, each logged as "deferred probe
-// pending", exactly as the kernel leaves them. A second call only retries
-// the pending list.
+// without it; fw_devlink's inferred links to suppliers no driver ever
+// matched are relaxed (fw_devlink_drivers_done); every deferred device is
+// retried at once, and those still deferring (a mandatory dependency, a
+// managed device link to an unbound supplier) stay on the pending list,
+// each logged as "deferred probe pending", exactly as the kernel leaves
+// them; last, suppliers whose consumers never bound have their sync_state
+// reported pending or forced (fw_devlink_probing_done,
+// SetFwDevlinkSyncState). A second call only retries the pending list.
 func (c *Core) TimeoutDeferred() {
 	c.enter()
 	c.mu.Lock()
@@ -165,11 +168,15 @@ func (c *Core) TimeoutDeferred() {
 	c.mu.Unlock()
 	if first {
 		c.emit(trace.ProbeDefer, "", "deferred_probe_timeout_work_func", "deferred probe timeout: optional dependencies are now ignored")
+		c.fwDevlinkDriversDone() // inferred links to driverless suppliers relaxed (fwdevlink.go)
 	}
 	c.deferredProbeTrigger()
 	c.exit()
 	for _, dev := range c.DeferredDevices() {
 		c.emit(trace.Warn, dev.Path(), "deferred_probe_timeout_work_func", "deferred probe pending")
+	}
+	if first {
+		c.fwDevlinkProbingDone() // sync_state pending or forced (sync_state.go)
 	}
 }
 

@@ -52,9 +52,11 @@ func (c *Core) AddDevice(dev *device.Device) error {
 		c.notify(p.bus, dev, NotifyAddDevice)
 	}
 	c.uevent(dev, "add")
+	c.fwDevlinkLinkDevice(p) // the device's node and its links (fwdevlink.go)
 	if p.bus != nil && !p.bus.NoAutoprobe {
 		c.deviceAttach(p, true) // bus_probe_device -> device_initial_probe
 	}
+	c.fwDevlinkUnblockConsumers(p)
 	dev.Core().JoinParent()
 	return nil
 }
@@ -179,6 +181,7 @@ func (c *Core) DeleteDevice(dev *device.Device) error {
 	if !alive {
 		return fmt.Errorf("device_del %s: already being deleted: %w", dev.Path(), device.ErrNoDevice)
 	}
+	c.fwDevlinkDeviceDel(p)
 	c.mu.Lock()
 	p.deleted = true
 	c.mu.Unlock()

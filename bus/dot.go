@@ -20,7 +20,8 @@ import (
 // own escapes). Each
 // parent->child relation is a solid edge; each device link is a dashed edge
 // from the consumer to the supplier (the direction of Tree's "links"
-// section), labelled with the link's flags. Nodes and edges come in
+// section), labelled with the link's flags. A device made from a firmware
+// node names it (of_node=...). Nodes and edges come in
 // registration order, so the output is deterministic.
 //
 // Render it with `dot -Tsvg`.
@@ -53,6 +54,9 @@ func (c *Core) DOT() string {
 		default:
 			label = append(label, "no driver")
 			attrs = ", color=grey, fontcolor=grey"
+		}
+		if fw := d.Fwnode(); fw != nil {
+			label = append(label, "of_node="+fw.String())
 		}
 		fmt.Fprintf(&b, "\t%s [label=%s%s];\n", dotQuote(d.Path()), dotLabel(label), attrs)
 	}

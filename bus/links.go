@@ -21,6 +21,13 @@ import (
 // managed, the link keeps the longer of the two lifetimes (AUTOREMOVE_SUPPLIER
 // over AUTOREMOVE_CONSUMER, no AUTOREMOVE flag over either).
 //
+// A SYNC_STATE_ONLY link (fw_devlink's, with INFERRED and CYCLE at most)
+// never holds the consumer's probe back and may close a loop; it is
+// refused (ErrBusy) once the consumer is bound, and does not reorder the
+// device list. Asking again for a link that exists without INFERRED or
+// SYNC_STATE_ONLY takes those flags off it (a driver's own link outranks
+// fw_devlink's).
+//
 // Errors (ErrInvalid): nil or identical devices, a flag combination above,
 // or a link that would create a dependency loop (the supplier is the
 // consumer's descendant or, transitively, its consumer); ErrNoDevice when
@@ -34,14 +41,22 @@ func (c *Core) AddLink(consumer, supplier *device.Device, flags device.LinkFlags
 		(flags&device.LinkAutoprobeConsumer != 0 && flags&(device.LinkAutoremoveConsumer|device.LinkAutoremoveSupplier) != 0) {
 		return nil, fmt.Errorf("device_link_add: invalid flags %s: %w", flags, device.ErrInvalid)
 	}
+	sso := flags&device.LinkSyncStateOnly != 0
+	if sso && flags&^(device.LinkInferred|device.LinkCycle) != device.LinkSyncStateOnly {
+		return nil, fmt.Errorf("device_link_add: invalid flags %s: %w", flags, device.ErrInvalid)
+	}
 	sp := c.devPrivOf(supplier)
 	if sp == nil || !supplier.IsRegistered() {
 		return nil, fmt.Errorf("device_link_add %s: supplier %s not registered: %w", consumer.Path(), supplier.Path(), device.ErrNoDevice)
 	}
 	c.mu.Lock()
-	if isDependent(consumer, supplier) {
+	if !sso && isDependent(consumer, supplier) {
 		c.mu.Unlock()
 		return nil, fmt.Errorf("device_link_add %s: supplier %s depends on the consumer (loop): %w", consumer.Path(), supplier.Path(), device.ErrInvalid)
+	}
+	if st := consumer.State(); sso && (st == device.StateBound || st == device.StateUnbinding) {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("device_link_add %s: a SYNC_STATE_ONLY link to a bound consumer is of no use: %w", consumer.Path(), device.ErrBusy)
 	}
 	if flags&device.LinkAutoremoveSupplier != 0 {
 		flags &^= device.LinkAutoremoveConsumer
@@ -49,6 +64,15 @@ func (c *Core) AddLink(consumer, supplier *device.Device, flags device.LinkFlags
 	for _, l := range supplier.Consumers() {
 		if l.Consumer != consumer {
 			continue
+		}
+		if l.Flags&device.LinkInferred != 0 && flags&device.LinkInferred == 0 {
+			l.Flags &^= device.LinkInferred
+		}
+		if l.Flags&device.LinkSyncStateOnly != 0 && !sso && flags&device.LinkStateless == 0 {
+			l.Flags &^= device.LinkSyncStateOnly
+			if cp := c.devPrivOf(consumer); cp != nil && cp.globalNode.linked() {
+				c.reorderToTail(cp, map[*devPriv]bool{})
+			}
 		}
 		if l.Managed() && flags&device.LinkStateless == 0 {
 			// Keep the link for the longer lifetime.
@@ -66,7 +90,7 @@ func (c *Core) AddLink(consumer, supplier *device.Device, flags device.LinkFlags
 	}
 	l := &device.Link{Supplier: supplier, Consumer: consumer, Flags: flags}
 	consumer.Core().AddLink(l)
-	if cp := c.devPrivOf(consumer); cp != nil && cp.globalNode.linked() {
+	if cp := c.devPrivOf(consumer); !sso && cp != nil && cp.globalNode.linked() {
 		c.reorderToTail(cp, map[*devPriv]bool{})
 	}
 	c.mu.Unlock()
@@ -162,20 +186,24 @@ func (c *Core) reorderToTail(p *devPriv, seen map[*devPriv]bool) {
 }
 
 // linksCheckSuppliers is device_links_check_suppliers: the first supplier
-// of a managed link that is not bound, or nil.
+// of a managed link that is not bound, or nil. A SYNC_STATE_ONLY link
+// never holds the consumer back.
 func (c *Core) linksCheckSuppliers(p *devPriv) *device.Device {
 	for _, l := range p.dev.Suppliers() {
-		if l.Managed() && l.Supplier.State() != device.StateBound {
+		if l.Managed() && l.Flags&device.LinkSyncStateOnly == 0 && l.Supplier.State() != device.StateBound {
 			return l.Supplier
 		}
 	}
 	return nil
 }
 
-// linksDriverBound is device_links_driver_bound: consumers linked with
-// AUTOPROBE_CONSUMER go on the deferred list, to be probed by the trigger
-// that follows.
+// linksDriverBound is device_links_driver_bound: fw_devlink learns the
+// device is bound (fwdevlink.go), consumers linked with AUTOPROBE_CONSUMER
+// go on the deferred list, to be probed by the trigger that follows, and
+// the device's and its suppliers' sync_state are checked (sync_state.go).
 func (c *Core) linksDriverBound(p *devPriv) {
+	c.fwDevlinkDriverBound(p)
+	defer c.syncStateDriverBound(p)
 	for _, l := range p.dev.Consumers() {
 		if l.Flags&device.LinkAutoprobeConsumer == 0 || l.Consumer.Driver() != nil {
 			continue
@@ -187,10 +215,10 @@ func (c *Core) linksDriverBound(p *devPriv) {
 }
 
 // linksBusy is device_links_busy: a consumer of a managed link is bound or
-// probing.
+// probing (SYNC_STATE_ONLY links aside: they are never unbound through).
 func (c *Core) linksBusy(p *devPriv) bool {
 	for _, l := range p.dev.Consumers() {
-		if l.Managed() && l.Consumer.Driver() != nil {
+		if l.Managed() && l.Flags&device.LinkSyncStateOnly == 0 && l.Consumer.Driver() != nil {
 			return true
 		}
 	}
@@ -201,7 +229,7 @@ func (c *Core) linksBusy(p *devPriv) bool {
 // driver of every bound consumer of a managed link, in link order.
 func (c *Core) linksUnbindConsumers(p *devPriv) error {
 	for _, l := range p.dev.Consumers() {
-		if !l.Managed() || l.Consumer.Driver() == nil {
+		if !l.Managed() || l.Flags&device.LinkSyncStateOnly != 0 || l.Consumer.Driver() == nil {
 			continue
 		}
 		cp := c.devPrivOf(l.Consumer)
@@ -244,6 +272,7 @@ func (c *Core) linksDriverCleanup(p *devPriv) {
 			c.dropLink(l, "device_links_driver_cleanup")
 		}
 	}
+	c.syncStateUnbound(p)
 	c.linksNoDriverSuppliers(p, "device_links_driver_cleanup")
 }
 

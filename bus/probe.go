@@ -219,9 +219,17 @@ func (c *Core) reallyProbe(dp *drvPriv, p *devPriv) (error, bool) {
 		c.emit(trace.ProbeDefer, path, "really_probe", "driver="+drv.Name+": force probe deferral (probing is blocked)")
 		return fmt.Errorf("probe %s: probing is blocked: %w", path, device.ErrProbeDefer), false
 	}
+	if sup := c.fwnodeWaitingFor(p); sup != nil {
+		// fw_devlink: a supplier named by the device's node has no device
+		// yet (fwdevlink.go).
+		c.emit(trace.ProbeDefer, path, "device_links_check_suppliers", "wait for supplier "+sup.String())
+		return fmt.Errorf("probe %s: wait for supplier %s: %w", path, sup, device.ErrProbeDefer), false
+	}
 	if sup := c.linksCheckSuppliers(p); sup != nil {
 		// A managed link defers its consumer for as long as the supplier
-		// is unbound, deferred-probe timeout or not.
+		// is unbound, deferred-probe timeout or not (but the timeout
+		// relaxes fw_devlink's inferred links to suppliers no driver
+		// matched: fwdevlink.go).
 		c.emit(trace.ProbeDefer, path, "device_links_check_suppliers", "probe deferral - supplier "+sup.Name()+" not ready")
 		return fmt.Errorf("probe %s: supplier %s not ready: %w", path, sup.Path(), device.ErrProbeDefer), false
 	}

@@ -12,8 +12,10 @@ import (
 // /sys/devices (each device with its bus, class, number, driver and state,
 // children indented under their parent, in registration order), then each
 // bus with its devices and its drivers' bound devices
-// (/sys/bus/<bus>/drivers/<drv>), then the device links. The output is
-// deterministic.
+// (/sys/bus/<bus>/drivers/<drv>), then the device links, then the
+// fwnode links fw_devlink still holds (a consumer node waiting for a
+// supplier node that has no device yet). A device made from a firmware
+// node shows it (of_node=/soc/i2c@1000). The output is deterministic.
 func (c *Core) Tree() string {
 	c.mu.Lock()
 	var roots []*devPriv
@@ -48,6 +50,9 @@ func (c *Core) Tree() string {
 		if dn := d.DriverName(); dn != "" {
 			fmt.Fprintf(&b, " driver=%s", dn)
 		}
+		if fw := d.Fwnode(); fw != nil {
+			fmt.Fprintf(&b, " of_node=%s", fw)
+		}
 		fmt.Fprintf(&b, " state=%s\n", d.State())
 		for _, ch := range kids[d] {
 			walk(ch, depth+1)
@@ -80,5 +85,45 @@ func (c *Core) Tree() string {
 			fmt.Fprintf(&b, "  %s -> %s flags=%s\n", l.Consumer.Name(), l.Supplier.Name(), l.Flags)
 		}
 	}
+	c.fw.mu.Lock()
+	fl := pendingFwnodeLinks(all)
+	c.fw.mu.Unlock()
+	if len(fl) > 0 {
+		b.WriteString("fwnode links\n")
+		for _, l := range fl {
+			fmt.Fprintf(&b, "  %s\n", l)
+		}
+	}
 	return b.String()
+}
+
+// pendingFwnodeLinks renders the fwnode links of the devices' nodes and
+// their descendants, each once, in device then tree order. Called with
+// fw.mu held.
+func pendingFwnodeLinks(all []*devPriv) []string {
+	var out []string
+	seen := map[*device.Fwnode]bool{}
+	var walk func(fw *device.Fwnode, depth int)
+	walk = func(fw *device.Fwnode, depth int) {
+		if seen[fw] || depth > maxFwDepth {
+			return
+		}
+		seen[fw] = true
+		for _, l := range fw.Suppliers() {
+			line := l.Consumer.String() + " -> " + l.Supplier.String()
+			if l.Flags&device.FwlinkCycle != 0 {
+				line += " (cycle)"
+			}
+			out = append(out, line)
+		}
+		for _, ch := range fw.Ops().FwnodeChildren() {
+			walk(ch, depth+1)
+		}
+	}
+	for _, p := range all {
+		if fw := p.dev.Fwnode(); fw != nil {
+			walk(fw, 0)
+		}
+	}
+	return out
 }

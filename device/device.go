@@ -36,6 +36,7 @@ type Device struct {
 	bus     Bus
 	class   Class
 	devt    DevT
+	fwnode  *Fwnode
 	path    string
 	release func(*Device)
 	devres  *devres.List

@@ -109,6 +109,19 @@ var (
 	ErrIdentifierRemoved = &Errno{"EIDRM", "identifier removed (URB not linked)"}
 )
 
+// Errnos of the device-tree layer (package of and its DTS compiler).
+var (
+	// ErrNoData is -ENODATA: a property present without a value where one
+	// is needed (of_property_read_u32 of an empty property).
+	ErrNoData = &Errno{"ENODATA", "no data available"}
+	// ErrOverflow is -EOVERFLOW: a property value too short for what is
+	// read from it (of_property_read_u32_array past its end).
+	ErrOverflow = &Errno{"EOVERFLOW", "value too large for defined data type"}
+	// ErrFileTooBig is -EFBIG: an input larger than the bound drvsim puts
+	// on it (a device-tree source, an overlay).
+	ErrFileTooBig = &Errno{"EFBIG", "file too large"}
+)
+
 // ErrnoName renders err the way the kernel's dev_err messages print a return
 // value: "0" for nil, "-EPROBE_DEFER" for a sentinel (wrapped or not),
 // "Oops" for a callback that panicked (env.ErrOops), and the error text for

@@ -20,6 +20,16 @@ const (
 	// LinkAutoprobeConsumer is DL_FLAG_AUTOPROBE_CONSUMER: probe the
 	// consumer once the supplier binds.
 	LinkAutoprobeConsumer
+	// LinkInferred is DL_FLAG_INFERRED: fw_devlink made the link from the
+	// firmware's description (a phandle property), not a driver.
+	LinkInferred
+	// LinkSyncStateOnly is DL_FLAG_SYNC_STATE_ONLY: the link only holds
+	// the supplier's sync_state back until the consumer binds; it never
+	// defers the consumer's probe, and goes when the consumer binds.
+	LinkSyncStateOnly
+	// LinkCycle is DL_FLAG_CYCLE: the link is part of a dependency cycle
+	// fw_devlink found and relaxed.
+	LinkCycle
 )
 
 // String renders the flags as "STATELESS|AUTOREMOVE_CONSUMER", or "0".
@@ -29,7 +39,8 @@ func (f LinkFlags) String() string {
 		f LinkFlags
 		n string
 	}{{LinkStateless, "STATELESS"}, {LinkAutoremoveConsumer, "AUTOREMOVE_CONSUMER"},
-		{LinkAutoremoveSupplier, "AUTOREMOVE_SUPPLIER"}, {LinkAutoprobeConsumer, "AUTOPROBE_CONSUMER"}} {
+		{LinkAutoremoveSupplier, "AUTOREMOVE_SUPPLIER"}, {LinkAutoprobeConsumer, "AUTOPROBE_CONSUMER"},
+		{LinkInferred, "INFERRED"}, {LinkSyncStateOnly, "SYNC_STATE_ONLY"}, {LinkCycle, "CYCLE"}} {
 		if f&x.f != 0 {
 			parts = append(parts, x.n)
 		}

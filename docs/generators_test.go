@@ -58,6 +58,17 @@ var generators = map[string]generator{
 	"kernel-sleep-in-atomic": kernelSleepInAtomic,
 	"kernel-sensor-trace":    kernelSensorTrace,
 	"kernel-sensor-explore":  kernelSensorExplore,
+	// devicetree.md (devicetree_test.go)
+	"dt-parse-error":        dtParseError,
+	"dt-boot-links":         dtBootLinks,
+	"dt-boot-tree":          dtBootTree,
+	"dt-wait-for-supplier":  dtWaitForSupplier,
+	"dt-cycle":              dtCycle,
+	"dt-sync-state-timeout": dtSyncStateTimeout,
+	"dt-overlay-remove":     dtOverlayRemove,
+	"dt-explore":            dtExplore,
+	"dt-shell-lesson":       fileText("../cmd/drvsim/testdata/shell-devicetree-lesson.golden"),
+	"cli-devicetree-demo":   cliDevicetreeDemo,
 	// testing.md
 	"testing-use-after-free":  testingUseAfterFree,
 	"testing-deadlock":        testingDeadlock,
@@ -97,6 +108,7 @@ var generators = map[string]generator{
 	"example-usb-unplug":             exampleUSBUnplug,
 	"example-drm-unplug":             exampleDRMUnplug,
 	"example-lifecycle-test":         exampleLifecycleTest,
+	"example-dt-sensor":              exampleDTSensor,
 }
 
 // lifecycle.md, worked example 1 (driver_test.go's

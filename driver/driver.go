@@ -66,8 +66,18 @@ type Driver struct {
 	Remove func(dev *device.Device)
 	// Shutdown is called for a bound device at system shutdown.
 	Shutdown func(dev *device.Device)
-	// IDTable is the driver's match table (id_table / of_match_table).
+	// IDTable is the driver's match table (id_table).
 	IDTable []ID
+	// OFMatchTable is the driver's device-tree match table
+	// (driver.of_match_table): the platform bus matches a device made
+	// from a device-tree node by it (of_driver_match_device).
+	OFMatchTable []OFDeviceID
+	// SyncState is the driver's sync_state callback: called once, with
+	// the device lock held, when every consumer of the device (every
+	// device linked to it as its consumer) has bound, so the driver may
+	// turn off what the bootloader left on and no consumer claimed
+	// (dev_sync_state).
+	SyncState func(dev *device.Device)
 	// ProbeType selects synchronous or asynchronous probing.
 	ProbeType ProbeType
 	// SuppressBindAttrs removes the sysfs bind and unbind files

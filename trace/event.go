@@ -40,7 +40,8 @@ const (
 	Shutdown      Kind = "shutdown"     // device_shutdown
 	Notify        Kind = "notify"       // bus notifier chain
 	Uevent        Kind = "uevent"       // kobject_uevent
-	Link          Kind = "link"         // device links
+	Link          Kind = "link"         // device links and fw_devlink
+	SyncState     Kind = "sync_state"   // dev_sync_state
 	DevresAdd     Kind = "devres.add"   // devm_add_action and friends
 	DevresRelease Kind = "devres.release"
 	DevresGroup   Kind = "devres.group"

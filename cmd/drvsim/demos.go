@@ -32,6 +32,7 @@ var demos = []demo{
 	{"probe-failure", "a probe takes three devm resources and fails: really_probe's error path releases them newest first", demoProbeFailure},
 	{"deferred-probe", "a consumer defers until its supplier binds and is retried; at the timeout, optional dependencies are given up", demoDeferredProbe},
 	{"device-links", "a device link: the consumer waits for its supplier, and unbinding the supplier unbinds the consumer first", demoDeviceLinks},
+	{"devicetree", "a board booted from its device tree: fw_devlink orders the probes, sync_state comes last; a sensor plugged and unplugged by an overlay under an open file", demoDevicetree},
 	{"drm-unplug", "a DisplayLink-like USB display unplugged while a flush is in flight (drm_dev_unplug)", demoDRM},
 	{"devres", "managed resources released newest first at unbind (devres_release_all)", demoDevres},
 }

@@ -14,9 +14,10 @@ import (
 const shellUsage = `usage: drvsim shell [--help] [SCRIPT]
 
 A simulated machine at a prompt: a driver core with a USB core on it. Add
-USB buses, plug and unplug devices, bind and unbind drivers, set
-driver_override, open the device files and read and write them, and look
-at the device tree and at the trace of every step.
+USB buses, plug and unplug devices, boot a board from a device tree and
+apply and remove overlays, bind and unbind drivers, set driver_override,
+open the device files and read and write them, and look at the device
+tree and at the trace of every step.
 
 With SCRIPT (a file, or - for standard input) the commands are read from
 it and echoed after the prompt "drvsim> ", comments and blank lines too,

@@ -59,6 +59,19 @@ func init() {
 		{"probe", "DEVICE", "ask the core to find DEVICE a driver (echo DEVICE > /sys/bus/usb/drivers_probe)", "", shellCmdProbe},
 		{"newid", "DRIVER VID:PID", "add a dynamic id to DRIVER (echo VID PID > .../DRIVER/new_id)",
 			"usb_store_new_id: the driver then binds every unbound interface with that id.", shellCmdNewID},
+		{"dt", "load FILE|board | show", "boot the platform side from a device tree, or show the live tree",
+			"dt load reads a device-tree source (FILE, or board: the built-in acme board of\n" +
+				"package of/board), registers the board's drivers and populates it\n" +
+				"(of.Load, of_platform_default_populate): fw_devlink links every consumer to\n" +
+				"its suppliers and the drivers bind in dependency order. One tree per boot.\n" +
+				"A bad source is refused with its line and column. dt show prints the live\n" +
+				"tree with each node's flags and device.", shellCmdDT},
+		{"overlay", "apply FILE|sensor|uart | remove ID | list", "apply or remove a device-tree overlay (platform hot-plug)",
+			"overlay apply is of_overlay_fdt_apply: FILE, or a built-in overlay of the board\n" +
+				"(sensor: a second sensor on the I2C controller; uart: the disabled UART turned\n" +
+				"on); devices are made and probed for its nodes. overlay remove is\n" +
+				"of_overlay_remove: their devices are unbound and deleted, consumers first;\n" +
+				"files still open answer -ENODEV. Only the topmost overlapping overlay can go.", shellCmdOverlay},
 		{"devices", "", "list the devices: bus, driver, state, driver_override", "", shellCmdDevices},
 		{"drivers", "", "list the drivers of each bus and their devices", "", shellCmdDrivers},
 		{"nodes", "", "list the device nodes under /dev", "", shellCmdNodes},

@@ -14,6 +14,7 @@ import (
 	"github.com/drvsim/drvsim/drivers/drmsim/udlsim"
 	"github.com/drvsim/drvsim/drivers/usbsim"
 	"github.com/drvsim/drvsim/drivers/usbsim/skel"
+	"github.com/drvsim/drvsim/of/board"
 )
 
 // shellMachine is the computer a shell session drives: one drvsim.System (the
@@ -27,6 +28,8 @@ type shellMachine struct {
 	sys *drvsim.System
 	usb *usbsim.USB
 	drm *drmsim.Class // nil until a DRM driver is loaded
+	// board is the device-tree board's support, from the first dt load.
+	board *board.Board
 
 	loaded []*usbsim.Driver // drivers loaded by the shell, in load order
 	files  map[int]*shellFile

@@ -349,3 +349,23 @@ bind hub usb1:1.0
 	assert.Contains(t, out, "drvsim> unplug 1-1\ndrvsim> bind hub usb1:1.0\n~ usb1:1.0 driver=hub\ndrvsim> !unplug 1-1\n")
 	assert.Contains(t, out, "error: line 8: unplug: nothing plugged in at 1-1")
 }
+
+// The device-tree commands' misuse: usage errors, no tree yet, a second
+// tree, an unknown overlay id, a file that does not exist.
+func TestShellDTErrors(t *testing.T) {
+	for _, tc := range []struct{ script, want string }{
+		{"dt\n", "usage: dt load FILE|board | show"},
+		{"dt show\n", "no device tree: dt load first"},
+		{"overlay list\n", "no device tree: dt load first"},
+		{"overlay\n", "usage: overlay apply FILE|sensor|uart | remove ID | list"},
+		{"dt load board\ndt load board\n", "a device tree is loaded already (one per boot)"},
+		{"dt load board\noverlay remove 7\n", "of_overlay_remove: no overlay 7"},
+		{"dt load board\noverlay remove x\n", "usage: overlay"},
+		{"dt load /nonexistent.dts\n", "no such file or directory"},
+		{"dt load board\noverlay apply /nonexistent.dtso\n", "no such file or directory"},
+	} {
+		rc, _, errs := runShellTest(t, tc.script)
+		assert.Equal(t, 1, rc, tc.script)
+		assert.Contains(t, errs, tc.want, tc.script)
+	}
+}

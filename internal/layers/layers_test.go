@@ -50,7 +50,10 @@ var layers = map[string]layer{
 	"device":         {5, true},
 	"driver":         {6, true},
 	"kernel":         {6, true},
+	"of/dtc":         {6, true}, // the DTS compiler: device's errnos only
 	"bus":            {7, true},
+	"of":             {7, true}, // the live device tree: no driver core
+	"of/ofplatform":  {9, true},
 	"bus/platform":   {8, true},
 	"chardev":        {8, true},
 
@@ -58,6 +61,7 @@ var layers = map[string]layer{
 	"drivers/drmsim":        {9, true},
 	"drivers/usbsim/skel":   {10, true},
 	"drivers/drmsim/udlsim": {10, true},
+	"of/board":              {10, true},
 
 	".": {11, false}, // drvsim.System: NewSystem(OnSim(s))
 
@@ -72,10 +76,12 @@ var layers = map[string]layer{
 	"lifecycle":                      {12, false},
 	"drivers/usbsim/scenario":        {12, false},
 	"drivers/drmsim/udlsim/scenario": {12, false},
+	"of/scenario":                    {12, false},
 	"scenarios":                      {13, false},
 
 	"cmd/drvsim":                 {14, false},
 	"examples/drm-unplug":        {14, false},
+	"examples/dt-sensor":         {14, false},
 	"examples/firstdriver":       {14, false},
 	"examples/lifecycle-test":    {14, false},
 	"examples/platform-driver":   {14, false},
