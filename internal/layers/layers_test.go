@@ -65,7 +65,9 @@ var layers = map[string]layer{
 	"revocable/kernelmodel/klib":   {4, false},
 	"revocable/kernelmodel/v3":     {5, false},
 	"revocable/kernelmodel/merged": {5, false},
-	"revocable/kernelmodel":        {6, false},
+	"revocable/kernelmodel/v8":     {5, false},
+	"revocable/kernelmodel/v10":    {7, false}, // its release work is the kernel library's
+	"revocable/kernelmodel":        {8, false},
 	"sim/toy":                      {7, false},
 
 	// Scenarios, then the registry of them all.

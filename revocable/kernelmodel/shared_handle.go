@@ -7,7 +7,9 @@ import (
 	"github.com/drvsim/drvsim/revocable"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/klib"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/merged"
+	"github.com/drvsim/drvsim/revocable/kernelmodel/v10"
 	v3 "github.com/drvsim/drvsim/revocable/kernelmodel/v3"
+	"github.com/drvsim/drvsim/revocable/kernelmodel/v8"
 	"github.com/drvsim/drvsim/sim"
 )
 
@@ -127,4 +129,124 @@ func providerLeaks[T any](p *revocable.Provider[T]) []string {
 		return nil
 	}
 	return []string{fmt.Sprintf("provider %s: released=%v refs=%d", p.Name(), p.Released(), p.Refs())}
+}
+
+// V8SharedHandle is the shared-handle experiment on v8 with the handle v8
+// still makes public: the file's private data holds a struct
+// revocable_consumer set up by revocable_init at open, and two reader
+// tasks use it at once; unbind revokes, drops the driver's (creator's)
+// reference and frees the registers. The last reader calls
+// revocable_deinit (the file's release). v8's macros never share a handle,
+// but nothing stops a driver from keeping one: the revoke hangs as before.
+func V8SharedHandle(s *sim.Sim) {
+	k := klib.New(s)
+	regs := k.Kzalloc("ec_regs")
+	rp := v8.RevocableAlloc(k, regs) // priv->rp, with the creator's reference
+	var rev v8.RevocableConsumer     // in filp->private_data
+	v8.RevocableInit(rp, &rev)       // open(): the driver holds a reference
+	users := 2
+	reader := func() {
+		if res := v8.RevocableTryAccess(&rev); res != nil {
+			useRegs(s, res)
+		}
+		v8.RevocableWithdrawAccess(&rev)
+		if users--; users == 0 {
+			v8.RevocableDeinit(&rev)
+		}
+	}
+	s.Go(taskReader1, reader)
+	s.Go(taskReader2, reader)
+	s.Go(taskUnbind, func() {
+		v8.RevocableRevoke(rp)
+		klib.Kfree(regs)
+		v8.RevocablePut(rp) // remove(): the creator's reference
+	})
+}
+
+// V8SharedProvider is the same experiment written as v8 intends: the
+// file's private data holds the provider pointer and a reference of its
+// own (revocable_get at open, as the v8 cros_ec conversion does), and
+// each read uses revocable_try_access_with, which builds a fresh handle
+// on the stack. The two readers share the provider, never an index: every
+// schedule completes.
+func V8SharedProvider(s *sim.Sim) {
+	k := klib.New(s)
+	regs := k.Kzalloc("ec_regs")
+	rp := v8.RevocableAlloc(k, regs)
+	filpRp := rp // open(): filp->private_data = rp ...
+	v8.RevocableGet(filpRp)
+	users := 2
+	reader := func() {
+		v8.RevocableTryAccessWith(filpRp, func(res *env.Object) {
+			if res != nil {
+				useRegs(s, res)
+			}
+		})
+		if users--; users == 0 {
+			v8.RevocablePut(filpRp) // release()
+		}
+	}
+	s.Go(taskReader1, reader)
+	s.Go(taskReader2, reader)
+	s.Go(taskUnbind, func() {
+		v8.RevocableRevoke(rp)
+		klib.Kfree(regs)
+		v8.RevocablePut(rp)
+	})
+}
+
+// V10SharedHandle is V8SharedHandle on v10: a struct revocable_handle kept
+// in the file (revocable_handle_init at open) and shared by two readers.
+func V10SharedHandle(s *sim.Sim) {
+	k := klib.New(s)
+	regs := k.Kzalloc("ec_regs")
+	rev := v10.RevocableAlloc(k, regs)
+	var rh v10.RevocableHandle
+	v10.RevocableHandleInit(rev, &rh)
+	users := 2
+	reader := func() {
+		if res := v10.RevocableTryAccess(&rh); res != nil {
+			useRegs(s, res)
+		}
+		v10.RevocableWithdrawAccess(&rh)
+		if users--; users == 0 {
+			v10.RevocableHandleDeinit(&rh)
+		}
+	}
+	s.Go(taskReader1, reader)
+	s.Go(taskReader2, reader)
+	s.Go(taskUnbind, func() {
+		v10.RevocableRevoke(rev)
+		klib.Kfree(regs)
+		v10.RevocablePut(rev)
+	})
+}
+
+// V10SharedProvider is V8SharedProvider on v10: the file holds the
+// provider with a reference of its own, and each read builds a fresh
+// handle (revocable_try_access_with).
+func V10SharedProvider(s *sim.Sim) {
+	k := klib.New(s)
+	regs := k.Kzalloc("ec_regs")
+	rev := v10.RevocableAlloc(k, regs)
+	filpRev := rev
+	v10.RevocableGet(filpRev)
+	users := 2
+	reader := func() {
+		v10.RevocableTryAccessWith(filpRev, func(res *env.Object) {
+			if res != nil {
+				useRegs(s, res)
+			}
+		})
+		if users--; users == 0 {
+			v10.RevocablePut(filpRev)
+		}
+	}
+	s.Go(taskReader1, reader)
+	s.Go(taskReader2, reader)
+	s.Go(taskUnbind, func() {
+		v10.RevocableRevoke(rev)
+		klib.Kfree(regs)
+		v10.RevocablePut(rev)
+	})
 }
