@@ -57,6 +57,7 @@ var layers = map[string]layer{
 	"drivers/usbsim":        {9, true},
 	"drivers/drmsim":        {9, true},
 	"drivers/usbsim/skel":   {10, true},
+	"drivers/sensor":        {9, true},
 	"drivers/drmsim/udlsim": {10, true},
 
 	".": {11, false}, // drvsim.System: NewSystem(OnSim(s))
@@ -74,6 +75,7 @@ var layers = map[string]layer{
 	"lifecycle":                      {12, false},
 	"drivers/usbsim/scenario":        {12, false},
 	"drivers/drmsim/udlsim/scenario": {12, false},
+	"drivers/sensor/scenario":        {12, false},
 	"scenarios":                      {13, false},
 
 	"cmd/drvsim":                 {14, false},
