@@ -32,6 +32,7 @@ var demos = []demo{
 	{"deferred-probe", "a consumer defers until its supplier binds and is retried; at the timeout, optional dependencies are given up", demoDeferredProbe},
 	{"device-links", "a device link: the consumer waits for its supplier, and unbinding the supplier unbinds the consumer first", demoDeviceLinks},
 	{"drm-unplug", "a DisplayLink-like USB display unplugged while a flush is in flight (drm_dev_unplug)", demoDRM},
+	{"cdev-unbind", "a struct cdev in devm memory freed under an open file, found by the explorer; fixed by revoking the file operations, or by refcounting", demoCdev},
 	{"devres", "managed resources released newest first at unbind (devres_release_all)", demoDevres},
 }
 
