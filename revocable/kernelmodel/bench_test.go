@@ -22,7 +22,8 @@ import (
 // (a compare-and-swap) and drops it; v8's and v10's
 // revocable_try_access_with take one with kref_get and drop it; drvsim
 // reads through a Consumer of its own (Consumer.With), with no reference
-// taken. Compare each to drvsim in the same run (-cpu 1,2).
+// taken. Compare each to drvsim in the same run (-cpu 1,2), in ns/op on a
+// quiet machine, in cpu-ns/op on a busy one.
 
 type benchRegs struct{ val int }
 
@@ -68,6 +69,17 @@ type v3Handle struct {
 	idx srcu.Guard
 }
 
+// runParallel is b.RunParallel(body), reporting besides ns/op (wall time)
+// the process's CPU time per read, cpu-ns/op, which a machine shared with
+// other jobs leaves comparable between designs measured in one run.
+func runParallel(b *testing.B, body func(*testing.PB)) {
+	before, ok := cpuTime()
+	b.RunParallel(body)
+	if after, _ := cpuTime(); ok {
+		b.ReportMetric(float64(after-before)/float64(b.N), "cpu-ns/op")
+	}
+}
+
 var sink atomic.Int64
 
 func use(r *benchRegs) {
@@ -79,7 +91,7 @@ func use(r *benchRegs) {
 func BenchmarkReadPath(b *testing.B) {
 	b.Run("v3", func(b *testing.B) {
 		p := newPortProvider()
-		b.RunParallel(func(pb *testing.PB) {
+		runParallel(b, func(pb *testing.PB) {
 			slot := p.dom.NewSlot()
 			defer slot.Close()
 			h := &v3Handle{rp: p} // the goroutine's file's handle
@@ -92,7 +104,7 @@ func BenchmarkReadPath(b *testing.B) {
 	})
 	b.Run("merged", func(b *testing.B) {
 		p := newPortProvider()
-		b.RunParallel(func(pb *testing.PB) {
+		runParallel(b, func(pb *testing.PB) {
 			slot := p.dom.NewSlot()
 			defer slot.Close()
 			for pb.Next() {
@@ -111,7 +123,7 @@ func BenchmarkReadPath(b *testing.B) {
 	for _, name := range []string{"v8", "v10"} {
 		b.Run(name, func(b *testing.B) {
 			p := newPortProvider()
-			b.RunParallel(func(pb *testing.PB) {
+			runParallel(b, func(pb *testing.PB) {
 				slot := p.dom.NewSlot()
 				defer slot.Close()
 				for pb.Next() {
@@ -127,7 +139,7 @@ func BenchmarkReadPath(b *testing.B) {
 	b.Run("drvsim", func(b *testing.B) {
 		p := revocable.NewProvider(env.New(env.WithLockdep(false)), &benchRegs{val: 1})
 		fn := func(r *benchRegs) error { use(r); return nil }
-		b.RunParallel(func(pb *testing.PB) {
+		runParallel(b, func(pb *testing.PB) {
 			c, err := revocable.New(p)
 			if err != nil {
 				b.Error(err)

@@ -9,8 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestClosedFlawsExhaustive runs the experiments that a later kernel
-// design closes over every interleaving, on that design: none fails. The
+// TestClosedFlawsExhaustive runs the experiments that a kernel design
+// survives (a later one closing the flaw, or a per-read form avoiding it)
+// over every interleaving, on that design: none fails. The
 // floors on the schedules make a lost schedule point show.
 func TestClosedFlawsExhaustive(t *testing.T) {
 	for _, tc := range []struct {
@@ -18,6 +19,7 @@ func TestClosedFlawsExhaustive(t *testing.T) {
 		run  func(*sim.Sim)
 		min  int
 	}{
+		{"merged-shared-provider", kernelmodel.MergedSharedProvider, 1000},
 		{"v8-shared-provider", kernelmodel.V8SharedProvider, 1000},
 		{"v10-shared-provider", kernelmodel.V10SharedProvider, 1000},
 		{"v8-copied-provider", kernelmodel.V8CopiedProvider, 5},

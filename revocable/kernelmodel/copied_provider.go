@@ -9,12 +9,40 @@ import (
 	"github.com/drvsim/drvsim/revocable/kernelmodel/klib"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/merged"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/v10"
+	v3 "github.com/drvsim/drvsim/revocable/kernelmodel/v3"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/v8"
 	"github.com/drvsim/drvsim/sim"
 )
 
 // The tasks of the copied-provider experiment.
 const taskRead = "read"
+
+// V3CopiedProvider is the copied-pointer experiment on the v3 seed, whose
+// file would normally hold a handle from revocable_alloc: here open()
+// copies the provider pointer into the file instead, and the read
+// allocates its handle from the copy (revocable_alloc: a kref_get);
+// unbind frees the provider (revocable_provider_free drops its only
+// reference) and the registers. v3 checks nothing: when the read comes
+// after the free, kref_get touches the freed provider.
+func V3CopiedProvider(s *sim.Sim) {
+	k := klib.New(s)
+	regs := k.Kzalloc("ec_regs")
+	rp := v3.RevocableProviderAlloc(k, regs)
+	filpRp := rp // open(): copied by value
+	s.Go(taskUnbind, func() {
+		v3.RevocableProviderFree(rp)
+		klib.Kfree(regs)
+	})
+	s.Go(taskRead, func() {
+		rev := v3.RevocableAlloc(k, filpRp)
+		v3.REVOCABLE(rev, func(res *env.Object) {
+			if res != nil {
+				res.Access("ec_cmd_xfer")
+			}
+		})
+		v3.RevocableFree(rev)
+	})
+}
 
 // mergedFile is the struct file of the experiment: open() stored the
 // provider pointer, by value, in its private data.

@@ -19,6 +19,7 @@ func TestDrvsimImmuneExhaustive(t *testing.T) {
 		min  int // a floor on the schedules, so a lost schedule point shows
 	}{
 		{"drvsim-shared-handle", kernelmodel.DrvsimSharedHandle, 1000},
+		{"drvsim-shared-provider", kernelmodel.DrvsimSharedProvider, 100},
 		{"drvsim-copied-provider", kernelmodel.DrvsimCopiedProvider, 10},
 		{"drvsim-gpiolib-race", kernelmodel.DrvsimGPIOLib, 10},
 		{"drvsim-atomic-put", kernelmodel.DrvsimAtomicPut, 10},

@@ -1,6 +1,7 @@
 package kernelmodel
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/drvsim/drvsim/env"
@@ -249,4 +250,59 @@ func V10SharedProvider(s *sim.Sim) {
 		klib.Kfree(regs)
 		v10.RevocablePut(rev)
 	})
+}
+
+// MergedSharedProvider is the shared-handle experiment written with the
+// merged design's per-read form: the file keeps the __rcu provider
+// pointer the driver owns (read inside the macro, not copied), and each
+// read runs REVOCABLE_TRY_ACCESS_WITH, which sets up a struct revocable
+// of its own. No index is shared: every schedule completes.
+func MergedSharedProvider(s *sim.Sim) {
+	k := klib.New(s)
+	regs := k.Kzalloc("ec_regs")
+	priv := struct{ rp merged.ProviderPtr }{rp: merged.RevocableProviderAlloc(k, regs)}
+	reader := func() {
+		merged.REVOCABLE_TRY_ACCESS_WITH(k, priv.rp, func(res *env.Object) {
+			if res != nil {
+				useRegs(s, res)
+			}
+		})
+	}
+	s.Go(taskReader1, reader)
+	s.Go(taskReader2, reader)
+	s.Go(taskUnbind, func() {
+		merged.RevocableProviderRevoke(&priv.rp)
+		klib.Kfree(regs)
+	})
+}
+
+// DrvsimSharedProvider is the shared-handle experiment written per read
+// on drvsim's revocable: the two readers share the *Provider, and each
+// read opens a Consumer (New), reads with With and closes it. Every
+// schedule completes.
+func DrvsimSharedProvider(s *sim.Sim) {
+	regs := s.Alloc("ec_regs")
+	p := revocable.NewProvider(s, regs, revocable.WithName("ec"))
+	reader := func() {
+		c, err := revocable.New(p)
+		if err != nil {
+			if !errors.Is(err, revocable.ErrRevoked) {
+				panic(fmt.Sprintf("New: %v", err))
+			}
+			return
+		}
+		if err := c.With(func(res *env.Object) error { useRegs(s, res); return nil }); err != nil && !errors.Is(err, revocable.ErrRevoked) {
+			panic(fmt.Sprintf("With: %v", err))
+		}
+		if err := c.Close(); err != nil {
+			panic(err)
+		}
+	}
+	s.Go(taskReader1, reader)
+	s.Go(taskReader2, reader)
+	s.Go(taskUnbind, func() {
+		p.Revoke()
+		regs.Free()
+	})
+	s.AddLeakCheck("revocable", func() []string { return providerLeaks(p) })
 }
