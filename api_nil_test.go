@@ -172,6 +172,7 @@ var functions = map[string]func() error{
 	"devres.NewList":             func() error { devres.NewList(""); return nil },
 	"revocable.New":              func() error { _, err := revocable.New[int](nil); return err },
 	"revocable.NewProvider":      func() error { revocable.NewProvider[int](nil, nil, nil); return nil },
+	"revocable.NewShared":        func() error { _, err := revocable.NewShared[int](nil); return err },
 	"revocable.DevmProvider":     func() error { _, err := revocable.DevmProvider[int](nil, nil); return err },
 	"revocable.WithName":         func() error { revocable.NewProvider[int](nil, nil, revocable.WithName("")); return nil },
 	"srcu.New":                   func() error { srcu.New(nil, ""); return nil },

@@ -171,7 +171,12 @@ func (c *Cdev) Add(dev device.DevT, count int) error {
 // Del is cdev_del: the cdev's numbers are unmapped, so that opens from now
 // on fail with ErrNoDeviceOrAddress, and the first reference is dropped.
 // Files already open are not affected: they keep the operations they were
-// opened with, and their cdev references, until their last fput.
+// opened with, and their cdev references, until their last fput. Unless
+// the cdev's operations are an Active's proxy (Init with Active.Fops): then
+// Del revokes them first (cdev_revoke, a proposal, not mainline): it waits
+// for the operations in flight, releases the open files and detaches them
+// from the cdev, so that when Del returns no file holds the cdev and no
+// operation of the driver runs again.
 func (c *Cdev) Del() {
 	c.touch("cdev_del: kobject_put(&cdev->kobj)")
 	c.mu.Lock()
@@ -190,6 +195,9 @@ func (c *Cdev) Del() {
 		}
 		m.mu.Unlock()
 		c.emit(Kind, "cdev_del", fmt.Sprintf("%s, %d file reference(s) left", rangeString(dev, count), c.Refs()-1))
+	}
+	if c.ops != nil && c.ops.active != nil {
+		c.ops.active.Revoke()
 	}
 	c.put("cdev_del: kobject_put")
 }

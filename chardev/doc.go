@@ -28,6 +28,16 @@
 // is touched by that last fput. Cdev.EmbedIn puts a cdev in a simulated
 // allocation so that the sanitizer reports it.
 //
+// # Revoking the file operations
+//
+// Active is the other answer, proposed for the kernel and built into
+// kernfs and debugfs: the driver's operations run under active
+// references, and a revoke (Active.Revoke, or Cdev.Del of a cdev whose
+// operations are an Active's) refuses new calls, waits for those in
+// flight, releases the open files and detaches them from the cdev. After
+// it, no code of the driver runs for those files, and nothing of the
+// driver's is touched by their last fput.
+//
 // # One machine
 //
 // The tables (the majors, the number-to-cdev map, the classes) are the

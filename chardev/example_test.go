@@ -115,3 +115,43 @@ func ExampleCdev_DeviceAdd() {
 	// freed after the close: true
 	// reports: 0
 }
+
+// A driver's file operations under active references: cdev_del of a cdev
+// initialised with the proxy revokes them (cdev_revoke), so the driver's
+// release runs for the open file at the revoke, later calls fail with
+// -ENODEV without reaching the driver, and the file no longer holds the
+// cdev: the memory the cdev is embedded in may be freed at once.
+func ExampleNewActive() {
+	sys := drvsim.NewSystem()
+	defer sys.Close()
+	state := sys.Memory().Alloc("struct my_dev") // the driver's, embedding the cdev
+	a := chardev.NewActive(sys, "mydev0", &chardev.FileOperations{
+		Read: func(f *chardev.File, n int) ([]byte, error) {
+			state.Access("my_read")
+			return []byte("ok"), nil
+		},
+		Release: func(*chardev.File) error { fmt.Println("driver release"); return nil },
+	})
+	var cdev chardev.Cdev
+	cdev.Init(sys, a.Fops()) // cdev_init with the proxy
+	cdev.EmbedIn(state)
+	devt := device.MkDev(240, 0)
+	if err := cdev.Add(devt, 1); err != nil {
+		panic(err)
+	}
+	f, _ := chardev.OpenDevt(sys, devt)
+	b, _ := f.Read(2)
+	fmt.Printf("read %q\n", b)
+
+	cdev.Del()   // cdev_del: revokes the file operations, releases the file
+	state.Free() // the driver frees its struct, cdev included
+	_, err := f.Read(2)
+	fmt.Println("read after cdev_del:", errors.Is(err, chardev.ErrNoDevice))
+	f.Close() // runs nothing of the driver's, touches no freed memory
+	fmt.Println("reports:", len(sys.Memory().Reports()), "leaks:", len(sys.Memory().Leaks()))
+	// Output:
+	// read "ok"
+	// driver release
+	// read after cdev_del: true
+	// reports: 0 leaks: 0
+}

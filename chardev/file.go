@@ -29,12 +29,12 @@ type File struct {
 	e    *env.Env
 	path string
 	devt device.DevT
-	cdev *Cdev // the reference chrdev_open took (inode->i_cdev)
 	// opened is where the file was opened, for the files leak check
 	// (under a simulator only).
 	opened env.Origin
 
 	mu       sync.Mutex
+	cdev     *Cdev // the reference chrdev_open took (inode->i_cdev); nil once detached
 	ops      *FileOperations
 	refs     int // f_count
 	closed   bool
@@ -299,5 +299,23 @@ func (f *File) release() {
 	f.released = true
 	f.mu.Unlock()
 	f.emit(Kind, "__fput", "release "+errno(err))
-	f.cdev.put("__fput: cdev_put(inode->i_cdev)")
+	f.mu.Lock()
+	c := f.cdev
+	f.cdev = nil
+	f.mu.Unlock()
+	if c != nil { // nil: detached by a revoke (Active.Revoke)
+		c.put("__fput: cdev_put(inode->i_cdev)")
+	}
+}
+
+// detachCdev drops the file's cdev reference now, for a revoke: the file
+// keeps its descriptor, but its last fput no longer touches the cdev.
+func (f *File) detachCdev() {
+	f.mu.Lock()
+	c := f.cdev
+	f.cdev = nil
+	f.mu.Unlock()
+	if c != nil {
+		c.put("cdev_revoke: cdev_put(inode->i_cdev)")
+	}
 }

@@ -36,6 +36,10 @@ type FileOperations struct {
 	// Release runs once, at the last reference to the File (f_op->release,
 	// from __fput), whether or not the device is still there.
 	Release func(f *File) error
+
+	// active is the Active whose proxy these operations are (Active.Fops),
+	// nil for a driver's own.
+	active *Active
 }
 
 // PollMask is a set of poll events (__poll_t, EPOLL*).

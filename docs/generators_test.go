@@ -91,6 +91,12 @@ var generators = map[string]generator{
 	"lab-merged-shared-handle":   labMergedSharedHandle,
 	"lab-merged-copied-provider": labMergedCopiedProvider,
 	"lab-drvsim-immune":          labDrvsimImmune,
+	"lab-flaws-table":            labFlawsTable,
+	"lab-merged-gpiolib-race":    labMergedGPIOLib,
+	"lab-v8-atomic-put":          labV8AtomicPut,
+	"lab-v10-kunit":              labV10KUnit,
+	"lab-skel-table":             labSkelTable,
+	"lab-drain-unplug":           labDrainUnplug,
 	// cli.md (cmd/drvsim, cli_test.go)
 	"cli-usage":         cliUsage,
 	"cli-default-demo":  cliDefaultDemo,
@@ -371,7 +377,7 @@ func labExplore(name string, mode sim.Mode, schedules int, test string) (string,
 // exhaustively, as TestDrvsimImmuneExhaustive does.
 func labDrvsimImmune() (string, error) {
 	var b strings.Builder
-	for _, name := range []string{"drvsim-shared-handle", "drvsim-copied-provider"} {
+	for _, name := range []string{"drvsim-shared-handle", "drvsim-copied-provider", "drvsim-gpiolib-race", "drvsim-atomic-put"} {
 		sc, ok := scenarios.Lookup(name)
 		if !ok {
 			return "", fmt.Errorf("no scenario %q", name)

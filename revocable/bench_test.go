@@ -51,6 +51,25 @@ func BenchmarkTryAccessReleaseShared(b *testing.B) {
 	p.Revoke()
 }
 
+// BenchmarkTryAccessReleaseNewShared shares one Consumer of NewShared
+// among all goroutines: each counts on the reader slot of its P.
+func BenchmarkTryAccessReleaseNewShared(b *testing.B) {
+	p := revocable.NewProvider(env.New(env.WithLockdep(false)), &regs{val: 1})
+	c, _ := revocable.NewShared(p)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r, a := c.TryAccess()
+			if r == nil {
+				b.Error("revoked")
+			}
+			a.Release()
+		}
+	})
+	b.StopTimer()
+	_ = c.Close()
+	p.Revoke()
+}
+
 // BenchmarkOrReturn measures a scoped form (OrReturn; Scoped and OrSkip
 // cost the same).
 func BenchmarkOrReturn(b *testing.B) {

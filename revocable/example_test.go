@@ -3,6 +3,8 @@ package revocable_test
 import (
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/drvsim/drvsim/devres"
 	"github.com/drvsim/drvsim/env"
@@ -145,4 +147,36 @@ func ExampleDevmProvider() {
 	// devres: [revocable_provider_revoke ec0]
 	// revocable_try_access ec0: revocable: resource revoked (-ENODEV)
 	// released: true
+}
+
+// A handle many goroutines read through at once, opened with NewShared:
+// its reader counters are per CPU, so the readers do not all write one
+// cache line; otherwise it is a Consumer like any other.
+func ExampleNewShared() {
+	regs := &struct{ status int }{status: 1}
+	p := revocable.NewProvider(nil, regs, revocable.WithName("gpu0"))
+	self, err := revocable.NewShared(p) // the device's own handle
+	if err != nil {
+		panic(err)
+	}
+	var wg sync.WaitGroup
+	var reads atomic.Int64
+	for range 4 {
+		wg.Go(func() {
+			for range 1000 {
+				if r, a := self.TryAccess(); r != nil {
+					reads.Add(int64(r.status))
+					a.Release()
+				} else {
+					a.Release()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	p.Revoke()
+	r, a := self.TryAccess()
+	a.Release()
+	fmt.Println(reads.Load(), r == nil, self.Close(), p.Released())
+	// Output: 4000 true <nil> true
 }

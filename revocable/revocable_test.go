@@ -328,13 +328,19 @@ func TestConcurrentRevokeCallersAllWait(t *testing.T) {
 // resource through a non-nil pointer.
 func stress(t *testing.T, shared, lockdep bool) {
 	t.Helper()
+	stressWith(t, shared, lockdep, revocable.New[regs])
+}
+
+// stressWith is stress with the shared Consumer (if shared) made by open.
+func stressWith(t *testing.T, shared, lockdep bool, open func(*revocable.Provider[regs]) (*revocable.Consumer[regs], error)) {
+	t.Helper()
 	const readers = 8
 	r := &regs{val: 3}
 	p := revocable.NewProvider(env.New(env.WithLockdep(lockdep)), r)
 	var one *revocable.Consumer[regs]
 	if shared {
 		var err error
-		one, err = revocable.New(p)
+		one, err = open(p)
 		require.NoError(t, err)
 	}
 	var started, bad, seen, nils atomic.Int64
@@ -403,6 +409,45 @@ func TestStressConsumerPerGoroutine(t *testing.T) { stress(t, false, false) }
 func TestStressSharedConsumer(t *testing.T) { stress(t, true, false) }
 
 func TestStressSharedConsumerLockdep(t *testing.T) { stress(t, true, true) }
+
+// One Consumer of NewShared (per-CPU reader slots) shared by every
+// goroutine.
+func TestStressNewShared(t *testing.T) { stressWith(t, true, false, revocable.NewShared[regs]) }
+
+func TestStressNewSharedLockdep(t *testing.T) { stressWith(t, true, true, revocable.NewShared[regs]) }
+
+// A Consumer of NewShared is a Consumer: the same references, trace,
+// sentinels, misuse panics and zero allocations as one of New.
+func TestNewShared(t *testing.T) {
+	log := trace.NewLog()
+	p := revocable.NewProvider(env.New(env.WithLog(log), env.WithLockdep(false)), &regs{val: 7}, revocable.WithName("gpu"))
+	c, err := revocable.NewShared(p)
+	require.NoError(t, err)
+	assert.Equal(t, 2, p.Refs())
+	res, a := c.TryAccess()
+	require.NotNil(t, res)
+	assert.Equal(t, 7, res.val)
+	assert.Equal(t, 1, p.Readers())
+	a.Release()
+	assert.Zero(t, testing.AllocsPerRun(1000, func() {
+		_, a := c.TryAccess()
+		a.Release()
+	}))
+	require.NoError(t, c.OrReturn(func(r *regs) error { assert.Equal(t, 7, r.val); return nil }))
+	p.Revoke()
+	res, a = c.TryAccess()
+	assert.Nil(t, res)
+	a.Release()
+	require.ErrorIs(t, c.OrReturn(func(*regs) error { return nil }), revocable.ErrRevoked)
+	require.NoError(t, c.Close())
+	require.ErrorIs(t, c.Close(), revocable.ErrClosed)
+	require.ErrorIs(t, c.OrReturn(func(*regs) error { return nil }), revocable.ErrClosed)
+	assert.PanicsWithValue(t, "revocable: TryAccess on a closed Consumer of provider gpu", func() { c.TryAccess() })
+	assert.True(t, p.Released())
+	_, err = revocable.NewShared(p)
+	require.ErrorIs(t, err, revocable.ErrRevoked)
+	assert.Contains(t, trace.Text(log.Events()), "revocable_init gpu: refs=2")
+}
 
 func TestManyRevokesSharedHandle(t *testing.T) {
 	for range 50 {

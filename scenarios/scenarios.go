@@ -10,6 +10,8 @@
 //   - revocable/kernelmodel: the design lab (v3-*, merged-*, drvsim-*);
 //   - drivers/usbsim/scenario: the USB skeleton unplugged mid-read
 //     (usb-skel-*);
+//   - drivers/sensor/scenario: a platform character driver's read racing
+//     its unbind (sensor-*), the devm-embedded cdev among them;
 //   - drivers/drmsim/udlsim/scenario: a DisplayLink flush racing the
 //     unplug (drm-udl-*);
 //   - lifecycle: the driver core's races (async-*,
@@ -21,6 +23,7 @@ package scenarios
 
 import (
 	udlscenario "github.com/drvsim/drvsim/drivers/drmsim/udlsim/scenario"
+	sensorscenario "github.com/drvsim/drvsim/drivers/sensor/scenario"
 	usbscenario "github.com/drvsim/drvsim/drivers/usbsim/scenario"
 	"github.com/drvsim/drvsim/lifecycle"
 	dtscenario "github.com/drvsim/drvsim/of/scenario"
@@ -29,14 +32,15 @@ import (
 )
 
 // All returns every registered scenario, in registry order: the design
-// lab's, the USB ones, the DRM ones, the driver core's, then the device
-// tree's. The slice is
+// lab's, the USB ones, the sensor's, the DRM ones, the driver core's, then
+// the device tree's. The slice is
 // the caller's.
 func All() []sim.Scenario {
 	var out []sim.Scenario
 	for _, group := range [][]sim.Scenario{
 		kernelmodel.Scenarios(),
 		usbscenario.Scenarios(),
+		sensorscenario.Scenarios(),
 		udlscenario.Scenarios(),
 		lifecycle.Scenarios(),
 		dtscenario.Scenarios(),

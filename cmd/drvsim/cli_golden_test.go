@@ -39,6 +39,7 @@ var cliGoldens = []struct {
 	{args: []string{"demo", "device-links"}},
 	{args: []string{"demo", "usb-rmmod"}},
 	{args: []string{"demo", "devicetree"}},
+	{args: []string{"demo", "cdev-unbind"}},
 	{args: []string{"--format", "json"}},
 	{args: []string{"-format", "mermaid"}},
 	{args: []string{"explore", "merged-copied-provider"}, transcript: true},

@@ -34,6 +34,7 @@ var demos = []demo{
 	{"device-links", "a device link: the consumer waits for its supplier, and unbinding the supplier unbinds the consumer first", demoDeviceLinks},
 	{"devicetree", "a board booted from its device tree: fw_devlink orders the probes, sync_state comes last; a sensor plugged and unplugged by an overlay under an open file", demoDevicetree},
 	{"drm-unplug", "a DisplayLink-like USB display unplugged while a flush is in flight (drm_dev_unplug)", demoDRM},
+	{"cdev-unbind", "a struct cdev in devm memory freed under an open file, found by the explorer; fixed by revoking the file operations, or by refcounting", demoCdev},
 	{"devres", "managed resources released newest first at unbind (devres_release_all)", demoDevres},
 }
 

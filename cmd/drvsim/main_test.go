@@ -231,7 +231,7 @@ func TestDemoListAndNamedDemos(t *testing.T) {
 	for _, d := range demos {
 		assert.Contains(t, out, d.name)
 	}
-	for _, name := range []string{"usb-unplug", "probe-failure", "deferred-probe", "device-links", "drm-unplug", "devres"} {
+	for _, name := range []string{"usb-unplug", "probe-failure", "deferred-probe", "device-links", "drm-unplug", "cdev-unbind", "devres"} {
 		assert.Contains(t, out, "  "+name+" ")
 	}
 
@@ -244,6 +244,15 @@ func TestDemoListAndNamedDemos(t *testing.T) {
 	require.Equal(t, 0, rc)
 	assert.Contains(t, out, "drm_dev_unplug")
 	assert.Contains(t, out, "== 7. close drops the last reference")
+
+	rc, out, _ = runCLI("demo", "cdev-unbind")
+	require.Equal(t, 0, rc, out)
+	assert.Contains(t, out, "[process] sim: BUG: KASAN: use-after-free in __fput: cdev_put(inode->i_cdev)")
+	assert.Contains(t, out, "Freed by task unbind")
+	assert.Contains(t, out, "replay: drvsim explore -schedule ")
+	assert.Contains(t, out, "[unbind] cdev_revoke sensor0: done: 1 open file(s) released and detached")
+	assert.Contains(t, out, "[process] device_release /sys/devices/platform/sensor/sensor/sensor0")
+	assert.NotContains(t, out[strings.Index(out, "== 5. "):], "BUG:", "the fixed drivers are not reported")
 
 	rc, out, _ = runCLI("demo", "probe-failure")
 	require.Equal(t, 0, rc, out)

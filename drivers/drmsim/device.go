@@ -81,7 +81,9 @@ func DevAlloc(c *Class, drv *Driver, parent *device.Device) (*Device, error) {
 	d.refs.Store(1)
 	parent.Get()
 	d.pres = revocable.NewProvider(d.e, &Presence{Dev: d}, revocable.WithName(d.path))
-	self, err := revocable.New(d.pres)
+	// The device's own handle is read by every task entering the
+	// device: its reader slots are per CPU, as drm_unplug_srcu's are.
+	self, err := revocable.NewShared(d.pres)
 	if err != nil { // cannot happen: a fresh provider is neither revoked nor released
 		panic(err)
 	}

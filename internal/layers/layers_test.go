@@ -60,6 +60,7 @@ var layers = map[string]layer{
 	"drivers/usbsim":        {9, true},
 	"drivers/drmsim":        {9, true},
 	"drivers/usbsim/skel":   {10, true},
+	"drivers/sensor":        {9, true},
 	"drivers/drmsim/udlsim": {10, true},
 	"of/board":              {10, true},
 
@@ -69,7 +70,9 @@ var layers = map[string]layer{
 	"revocable/kernelmodel/klib":   {4, false},
 	"revocable/kernelmodel/v3":     {5, false},
 	"revocable/kernelmodel/merged": {5, false},
-	"revocable/kernelmodel":        {6, false},
+	"revocable/kernelmodel/v8":     {5, false},
+	"revocable/kernelmodel/v10":    {7, false}, // its release work is the kernel library's
+	"revocable/kernelmodel":        {8, false},
 	"sim/toy":                      {7, false},
 
 	// Scenarios, then the registry of them all.
@@ -77,6 +80,7 @@ var layers = map[string]layer{
 	"drivers/usbsim/scenario":        {12, false},
 	"drivers/drmsim/udlsim/scenario": {12, false},
 	"of/scenario":                    {12, false},
+	"drivers/sensor/scenario":        {12, false},
 	"scenarios":                      {13, false},
 
 	"cmd/drvsim":                 {14, false},

@@ -8,11 +8,41 @@ import (
 	"github.com/drvsim/drvsim/revocable"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/klib"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/merged"
+	"github.com/drvsim/drvsim/revocable/kernelmodel/v10"
+	v3 "github.com/drvsim/drvsim/revocable/kernelmodel/v3"
+	"github.com/drvsim/drvsim/revocable/kernelmodel/v8"
 	"github.com/drvsim/drvsim/sim"
 )
 
 // The tasks of the copied-provider experiment.
 const taskRead = "read"
+
+// V3CopiedProvider is the copied-pointer experiment on the v3 seed, whose
+// file would normally hold a handle from revocable_alloc: here open()
+// copies the provider pointer into the file instead, and the read
+// allocates its handle from the copy (revocable_alloc: a kref_get);
+// unbind frees the provider (revocable_provider_free drops its only
+// reference) and the registers. v3 checks nothing: when the read comes
+// after the free, kref_get touches the freed provider.
+func V3CopiedProvider(s *sim.Sim) {
+	k := klib.New(s)
+	regs := k.Kzalloc("ec_regs")
+	rp := v3.RevocableProviderAlloc(k, regs)
+	filpRp := rp // open(): copied by value
+	s.Go(taskUnbind, func() {
+		v3.RevocableProviderFree(rp)
+		klib.Kfree(regs)
+	})
+	s.Go(taskRead, func() {
+		rev := v3.RevocableAlloc(k, filpRp)
+		v3.REVOCABLE(rev, func(res *env.Object) {
+			if res != nil {
+				res.Access("ec_cmd_xfer")
+			}
+		})
+		v3.RevocableFree(rev)
+	})
+}
 
 // mergedFile is the struct file of the experiment: open() stored the
 // provider pointer, by value, in its private data.
@@ -102,4 +132,59 @@ func DrvsimCopiedProvider(s *sim.Sim) {
 		}
 	})
 	s.AddLeakCheck("revocable", func() []string { return providerLeaks(p) })
+}
+
+// V8CopiedProvider is the copied-pointer experiment on v8, with the
+// driver keeping v8's contract: open() copies priv->rp into the file and
+// takes a reference for it (revocable_get, as the v8 cros_ec conversion
+// does); unbind revokes, frees the registers and drops the creator's
+// reference; a read on the file runs revocable_try_access_or_return on
+// the copy, and the file's release drops its reference. The copy is a
+// reference: every schedule completes, the read gets the registers or
+// -ENODEV.
+func V8CopiedProvider(s *sim.Sim) {
+	k := klib.New(s)
+	regs := k.Kzalloc("ec_regs")
+	priv := struct{ rp *v8.Revocable }{rp: v8.RevocableAlloc(k, regs)}
+	filpRp := priv.rp // open(): copied by value ...
+	v8.RevocableGet(filpRp)
+	s.Go(taskUnbind, func() {
+		v8.RevocableRevoke(priv.rp)
+		klib.Kfree(regs)
+		v8.RevocablePut(priv.rp) // remove()
+	})
+	s.Go(taskRead, func() {
+		err := v8.RevocableTryAccessOrReturn(filpRp, func(res *env.Object) error {
+			res.Access("ec_cmd_xfer")
+			return nil
+		})
+		if err != nil && !errors.Is(err, v8.ENODEV) {
+			panic(fmt.Sprintf("read: %v", err))
+		}
+		v8.RevocablePut(filpRp) // release()
+	})
+}
+
+// V10CopiedProvider is V8CopiedProvider on v10.
+func V10CopiedProvider(s *sim.Sim) {
+	k := klib.New(s)
+	regs := k.Kzalloc("ec_regs")
+	priv := struct{ rev *v10.Revocable }{rev: v10.RevocableAlloc(k, regs)}
+	filpRev := priv.rev
+	v10.RevocableGet(filpRev)
+	s.Go(taskUnbind, func() {
+		v10.RevocableRevoke(priv.rev)
+		klib.Kfree(regs)
+		v10.RevocablePut(priv.rev)
+	})
+	s.Go(taskRead, func() {
+		err := v10.RevocableTryAccessOrReturn(filpRev, func(res *env.Object) error {
+			res.Access("ec_cmd_xfer")
+			return nil
+		})
+		if err != nil && !errors.Is(err, v10.ENODEV) {
+			panic(fmt.Sprintf("read: %v", err))
+		}
+		v10.RevocablePut(filpRev)
+	})
 }

@@ -51,3 +51,17 @@ func TestCopiedProviderSafeOrder(t *testing.T) {
 	require.False(t, res.Failed(), res.String())
 	assert.Contains(t, res.TraceText(), "[rcu_kfree] kfree: revocable_provider")
 }
+
+// On the v3 seed a read that allocates its handle from a copied provider
+// pointer after unbind freed the provider touches freed memory in
+// kref_get; the failure replays from its schedule.
+func TestV3CopiedProviderUseAfterFree(t *testing.T) {
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 1000, Config: sim.EnvConfig(t.Name(), 1)}, kernelmodel.V3CopiedProvider)
+	require.True(t, res.Failed(), res.String())
+	f := res.Failure
+	require.Equal(t, sim.BugUseAfterFree, f.Failure.Kind)
+	assert.Contains(t, f.String(), "BUG: KASAN: use-after-free in kref_get\n")
+	assert.Contains(t, f.String(), "v3.RevocableAlloc")
+	assert.Contains(t, f.String(), "Freed by task unbind")
+	requireScheduleReplay(t, f, kernelmodel.V3CopiedProvider)
+}

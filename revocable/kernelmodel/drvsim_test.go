@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestDrvsimImmuneExhaustive runs both experiments on drvsim's revocable
+// TestDrvsimImmuneExhaustive runs the experiments on drvsim's revocable
 // over every interleaving: none fails.
 func TestDrvsimImmuneExhaustive(t *testing.T) {
 	for _, tc := range []struct {
@@ -19,7 +19,10 @@ func TestDrvsimImmuneExhaustive(t *testing.T) {
 		min  int // a floor on the schedules, so a lost schedule point shows
 	}{
 		{"drvsim-shared-handle", kernelmodel.DrvsimSharedHandle, 1000},
+		{"drvsim-shared-provider", kernelmodel.DrvsimSharedProvider, 100},
 		{"drvsim-copied-provider", kernelmodel.DrvsimCopiedProvider, 10},
+		{"drvsim-gpiolib-race", kernelmodel.DrvsimGPIOLib, 10},
+		{"drvsim-atomic-put", kernelmodel.DrvsimAtomicPut, 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 100000,

@@ -7,7 +7,9 @@ import (
 	"github.com/drvsim/drvsim/revocable"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/klib"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/merged"
+	"github.com/drvsim/drvsim/revocable/kernelmodel/v10"
 	v3 "github.com/drvsim/drvsim/revocable/kernelmodel/v3"
+	"github.com/drvsim/drvsim/revocable/kernelmodel/v8"
 	"github.com/drvsim/drvsim/sim"
 )
 
@@ -52,7 +54,7 @@ type consumer interface {
 	deinit()                // revocable_deinit (v3: revocable_free)
 }
 
-var designs = []design{v3Design{}, mergedDesign{}, drvsimDesign{}}
+var designs = []design{v3Design{}, mergedDesign{}, v8Design{}, v10Design{}, drvsimDesign{}}
 
 // --- v3 ---
 
@@ -174,6 +176,122 @@ type mergedConsumer struct{ rev merged.Revocable }
 func (c *mergedConsumer) tryAccess() *env.Object { return merged.RevocableTryAccess(&c.rev) }
 func (c *mergedConsumer) withdraw()              { merged.RevocableWithdrawAccess(&c.rev) }
 func (c *mergedConsumer) deinit()                { merged.RevocableDeinit(&c.rev) }
+
+// --- v8 ---
+
+// v8Design: revocable_alloc gives the adapter the creator's reference,
+// which cleanup drops; init is revocable_init (an unconditional get), the
+// macros build their own handle.
+type v8Design struct{}
+
+func (v8Design) name() string { return "v8" }
+
+func (v8Design) alloc(_ *sim.Sim, k *klib.Kernel, res *env.Object) provider {
+	return &v8Provider{rp: v8.RevocableAlloc(k, res)}
+}
+
+type v8Provider struct {
+	rp      *v8.Revocable
+	revoked bool
+}
+
+func (p *v8Provider) init() (consumer, error) {
+	c := &v8Consumer{}
+	v8.RevocableInit(p.rp, &c.rev)
+	return c, nil
+}
+
+func (p *v8Provider) initNull() error {
+	var rev v8.RevocableConsumer
+	v8.RevocableInit(nil, &rev) // no NULL check: revocable_get(NULL)
+	return nil
+}
+
+// initReleasing: revocable_init's kref_get on a zero count warns and
+// succeeds; the adapter restores the count as the merged KUnit case does.
+func (p *v8Provider) initReleasing() error {
+	kref := p.rp.Kref()
+	kref.Set(0)
+	var rev v8.RevocableConsumer
+	v8.RevocableInit(p.rp, &rev)
+	kref.Set(2)
+	return nil
+}
+
+func (p *v8Provider) revoke() {
+	v8.RevocableRevoke(p.rp)
+	p.revoked = true
+}
+
+func (p *v8Provider) revoking() bool { return p.revoked || p.rp.Res() == nil }
+
+func (p *v8Provider) with(body func(*env.Object)) { v8.RevocableTryAccessWith(p.rp, body) }
+
+func (p *v8Provider) scoped(body func(*env.Object)) { v8.RevocableTryAccessWith(p.rp, body) }
+
+func (p *v8Provider) cleanup() { v8.RevocablePut(p.rp) }
+
+type v8Consumer struct{ rev v8.RevocableConsumer }
+
+func (c *v8Consumer) tryAccess() *env.Object { return v8.RevocableTryAccess(&c.rev) }
+func (c *v8Consumer) withdraw()              { v8.RevocableWithdrawAccess(&c.rev) }
+func (c *v8Consumer) deinit()                { v8.RevocableDeinit(&c.rev) }
+
+// --- v10 ---
+
+// v10Design is v8Design with v10's names (an allocated provider).
+type v10Design struct{}
+
+func (v10Design) name() string { return "v10" }
+
+func (v10Design) alloc(_ *sim.Sim, k *klib.Kernel, res *env.Object) provider {
+	return &v10Provider{rev: v10.RevocableAlloc(k, res)}
+}
+
+type v10Provider struct {
+	rev     *v10.Revocable
+	revoked bool
+}
+
+func (p *v10Provider) init() (consumer, error) {
+	c := &v10Consumer{}
+	v10.RevocableHandleInit(p.rev, &c.rh)
+	return c, nil
+}
+
+func (p *v10Provider) initNull() error {
+	var rh v10.RevocableHandle
+	v10.RevocableHandleInit(nil, &rh)
+	return nil
+}
+
+func (p *v10Provider) initReleasing() error {
+	kref := p.rev.Kref()
+	kref.Set(0)
+	var rh v10.RevocableHandle
+	v10.RevocableHandleInit(p.rev, &rh)
+	kref.Set(2)
+	return nil
+}
+
+func (p *v10Provider) revoke() {
+	v10.RevocableRevoke(p.rev)
+	p.revoked = true
+}
+
+func (p *v10Provider) revoking() bool { return p.revoked || p.rev.Res() == nil }
+
+func (p *v10Provider) with(body func(*env.Object)) { v10.RevocableTryAccessWith(p.rev, body) }
+
+func (p *v10Provider) scoped(body func(*env.Object)) { v10.RevocableTryAccessWith(p.rev, body) }
+
+func (p *v10Provider) cleanup() { v10.RevocablePut(p.rev) }
+
+type v10Consumer struct{ rh v10.RevocableHandle }
+
+func (c *v10Consumer) tryAccess() *env.Object { return v10.RevocableTryAccess(&c.rh) }
+func (c *v10Consumer) withdraw()              { v10.RevocableWithdrawAccess(&c.rh) }
+func (c *v10Consumer) deinit()                { v10.RevocableHandleDeinit(&c.rh) }
 
 // --- drvsim ---
 

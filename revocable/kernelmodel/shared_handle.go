@@ -1,13 +1,16 @@
 package kernelmodel
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/klib"
 	"github.com/drvsim/drvsim/revocable/kernelmodel/merged"
+	"github.com/drvsim/drvsim/revocable/kernelmodel/v10"
 	v3 "github.com/drvsim/drvsim/revocable/kernelmodel/v3"
+	"github.com/drvsim/drvsim/revocable/kernelmodel/v8"
 	"github.com/drvsim/drvsim/sim"
 )
 
@@ -127,4 +130,179 @@ func providerLeaks[T any](p *revocable.Provider[T]) []string {
 		return nil
 	}
 	return []string{fmt.Sprintf("provider %s: released=%v refs=%d", p.Name(), p.Released(), p.Refs())}
+}
+
+// V8SharedHandle is the shared-handle experiment on v8 with the handle v8
+// still makes public: the file's private data holds a struct
+// revocable_consumer set up by revocable_init at open, and two reader
+// tasks use it at once; unbind revokes, drops the driver's (creator's)
+// reference and frees the registers. The last reader calls
+// revocable_deinit (the file's release). v8's macros never share a handle,
+// but nothing stops a driver from keeping one: the revoke hangs as before.
+func V8SharedHandle(s *sim.Sim) {
+	k := klib.New(s)
+	regs := k.Kzalloc("ec_regs")
+	rp := v8.RevocableAlloc(k, regs) // priv->rp, with the creator's reference
+	var rev v8.RevocableConsumer     // in filp->private_data
+	v8.RevocableInit(rp, &rev)       // open(): the driver holds a reference
+	users := 2
+	reader := func() {
+		if res := v8.RevocableTryAccess(&rev); res != nil {
+			useRegs(s, res)
+		}
+		v8.RevocableWithdrawAccess(&rev)
+		if users--; users == 0 {
+			v8.RevocableDeinit(&rev)
+		}
+	}
+	s.Go(taskReader1, reader)
+	s.Go(taskReader2, reader)
+	s.Go(taskUnbind, func() {
+		v8.RevocableRevoke(rp)
+		klib.Kfree(regs)
+		v8.RevocablePut(rp) // remove(): the creator's reference
+	})
+}
+
+// V8SharedProvider is the same experiment written as v8 intends: the
+// file's private data holds the provider pointer and a reference of its
+// own (revocable_get at open, as the v8 cros_ec conversion does), and
+// each read uses revocable_try_access_with, which builds a fresh handle
+// on the stack. The two readers share the provider, never an index: every
+// schedule completes.
+func V8SharedProvider(s *sim.Sim) {
+	k := klib.New(s)
+	regs := k.Kzalloc("ec_regs")
+	rp := v8.RevocableAlloc(k, regs)
+	filpRp := rp // open(): filp->private_data = rp ...
+	v8.RevocableGet(filpRp)
+	users := 2
+	reader := func() {
+		v8.RevocableTryAccessWith(filpRp, func(res *env.Object) {
+			if res != nil {
+				useRegs(s, res)
+			}
+		})
+		if users--; users == 0 {
+			v8.RevocablePut(filpRp) // release()
+		}
+	}
+	s.Go(taskReader1, reader)
+	s.Go(taskReader2, reader)
+	s.Go(taskUnbind, func() {
+		v8.RevocableRevoke(rp)
+		klib.Kfree(regs)
+		v8.RevocablePut(rp)
+	})
+}
+
+// V10SharedHandle is V8SharedHandle on v10: a struct revocable_handle kept
+// in the file (revocable_handle_init at open) and shared by two readers.
+func V10SharedHandle(s *sim.Sim) {
+	k := klib.New(s)
+	regs := k.Kzalloc("ec_regs")
+	rev := v10.RevocableAlloc(k, regs)
+	var rh v10.RevocableHandle
+	v10.RevocableHandleInit(rev, &rh)
+	users := 2
+	reader := func() {
+		if res := v10.RevocableTryAccess(&rh); res != nil {
+			useRegs(s, res)
+		}
+		v10.RevocableWithdrawAccess(&rh)
+		if users--; users == 0 {
+			v10.RevocableHandleDeinit(&rh)
+		}
+	}
+	s.Go(taskReader1, reader)
+	s.Go(taskReader2, reader)
+	s.Go(taskUnbind, func() {
+		v10.RevocableRevoke(rev)
+		klib.Kfree(regs)
+		v10.RevocablePut(rev)
+	})
+}
+
+// V10SharedProvider is V8SharedProvider on v10: the file holds the
+// provider with a reference of its own, and each read builds a fresh
+// handle (revocable_try_access_with).
+func V10SharedProvider(s *sim.Sim) {
+	k := klib.New(s)
+	regs := k.Kzalloc("ec_regs")
+	rev := v10.RevocableAlloc(k, regs)
+	filpRev := rev
+	v10.RevocableGet(filpRev)
+	users := 2
+	reader := func() {
+		v10.RevocableTryAccessWith(filpRev, func(res *env.Object) {
+			if res != nil {
+				useRegs(s, res)
+			}
+		})
+		if users--; users == 0 {
+			v10.RevocablePut(filpRev)
+		}
+	}
+	s.Go(taskReader1, reader)
+	s.Go(taskReader2, reader)
+	s.Go(taskUnbind, func() {
+		v10.RevocableRevoke(rev)
+		klib.Kfree(regs)
+		v10.RevocablePut(rev)
+	})
+}
+
+// MergedSharedProvider is the shared-handle experiment written with the
+// merged design's per-read form: the file keeps the __rcu provider
+// pointer the driver owns (read inside the macro, not copied), and each
+// read runs REVOCABLE_TRY_ACCESS_WITH, which sets up a struct revocable
+// of its own. No index is shared: every schedule completes.
+func MergedSharedProvider(s *sim.Sim) {
+	k := klib.New(s)
+	regs := k.Kzalloc("ec_regs")
+	priv := struct{ rp merged.ProviderPtr }{rp: merged.RevocableProviderAlloc(k, regs)}
+	reader := func() {
+		merged.REVOCABLE_TRY_ACCESS_WITH(k, priv.rp, func(res *env.Object) {
+			if res != nil {
+				useRegs(s, res)
+			}
+		})
+	}
+	s.Go(taskReader1, reader)
+	s.Go(taskReader2, reader)
+	s.Go(taskUnbind, func() {
+		merged.RevocableProviderRevoke(&priv.rp)
+		klib.Kfree(regs)
+	})
+}
+
+// DrvsimSharedProvider is the shared-handle experiment written per read
+// on drvsim's revocable: the two readers share the *Provider, and each
+// read opens a Consumer (New), reads with With and closes it. Every
+// schedule completes.
+func DrvsimSharedProvider(s *sim.Sim) {
+	regs := s.Alloc("ec_regs")
+	p := revocable.NewProvider(s, regs, revocable.WithName("ec"))
+	reader := func() {
+		c, err := revocable.New(p)
+		if err != nil {
+			if !errors.Is(err, revocable.ErrRevoked) {
+				panic(fmt.Sprintf("New: %v", err))
+			}
+			return
+		}
+		if err := c.OrReturn(func(res *env.Object) error { useRegs(s, res); return nil }); err != nil && !errors.Is(err, revocable.ErrRevoked) {
+			panic(fmt.Sprintf("With: %v", err))
+		}
+		if err := c.Close(); err != nil {
+			panic(err)
+		}
+	}
+	s.Go(taskReader1, reader)
+	s.Go(taskReader2, reader)
+	s.Go(taskUnbind, func() {
+		p.Revoke()
+		regs.Free()
+	})
+	s.AddLeakCheck("revocable", func() []string { return providerLeaks(p) })
 }

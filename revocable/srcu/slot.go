@@ -11,18 +11,22 @@ import (
 // epoch index, padded to 128 bytes so that no two slots share a cache line
 // (nor an adjacent-line prefetch pair). It is the counterpart of one CPU's
 // struct srcu_data in the kernel: there, readers on different CPUs count on
-// different counters; here, each consumer owns its own Slot.
+// different counters; here, each consumer owns its own Slot, or, when many
+// goroutines read through one handle, a shared slot (NewSharedSlot) that
+// stands for one counter pair per P.
 //
-// Slots are created by Domain.NewSlot and must not be copied. A Slot may be
-// used by many goroutines at once (they then share its cache line), since
-// every Guard remembers the index it incremented.
+// Slots are created by Domain.NewSlot and Domain.NewSharedSlot and must
+// not be copied. A Slot may be used by many goroutines at once (those of a
+// slot from NewSlot then share its cache line), since every Guard
+// remembers the slot and index it incremented.
 type Slot struct {
 	cnt    [2]atomic.Int64 // open read sections per epoch index (+closedBias once closed)
 	closed atomic.Bool
 	d      *Domain
-	i      int    // index in d.slots, -1 when unregistered; guarded by d.regMu
-	msg    string // Lock's panic value on a closed slot ("" for the default)
-	_      [128 - 16 - 4 - 4 - 8 - 8 - 16]byte
+	pc     *perCPU // a shared slot (NewSharedSlot): the per-CPU slots it stands for
+	i      int     // index in d.slots, -1 when unregistered; guarded by d.regMu
+	msg    string  // Lock's panic value on a closed slot ("" for the default)
+	_      [128 - 16 - 4 - 4 - 8 - 8 - 8 - 16]byte
 }
 
 // Guard is an open read section: the slot it was counted on and the epoch
@@ -63,6 +67,9 @@ func count(v int64) int64 {
 // and allocates nothing. It panics if the slot is closed (see
 // SetClosedPanic). Its fast path is TryLock's.
 func (s *Slot) Lock() Guard {
+	if s.pc != nil {
+		s = s.pc.slot()
+	}
 	d := s.d
 	idx := d.cur.Load() & 1
 	if n := s.cnt[idx].Add(1); n >= d.slowAt {
@@ -78,7 +85,12 @@ func (s *Slot) Lock() Guard {
 // SetClosedPanic sets the value Lock panics with on a closed slot, so that
 // a user of the slot can report the misuse in its own terms. Call it before
 // the slot is shared.
-func (s *Slot) SetClosedPanic(msg string) { s.msg = msg }
+func (s *Slot) SetClosedPanic(msg string) {
+	if s.pc != nil {
+		s.pc.setClosedPanic(msg)
+	}
+	s.msg = msg
+}
 
 // TryLock is Lock that reports a closed slot by returning false (and no
 // read section) instead of panicking.
@@ -89,6 +101,9 @@ func (s *Slot) SetClosedPanic(msg string) { s.msg = msg }
 // schedule point "srcu_read_lock" therefore comes right after the counter
 // is incremented: the task may be preempted inside its section.
 func (s *Slot) TryLock() (Guard, bool) {
+	if s.pc != nil {
+		s = s.pc.slot()
+	}
 	d := s.d
 	idx := d.cur.Load() & 1
 	if n := s.cnt[idx].Add(1); n >= d.slowAt {
@@ -160,6 +175,9 @@ func (s *Slot) Close() (busy bool) {
 	if s.closed.Swap(true) {
 		return false
 	}
+	if s.pc != nil {
+		return s.pc.close()
+	}
 	// A lock whose increment precedes the bias on its counter is seen here
 	// (busy); one that follows it sees the bias and backs out.
 	a := s.cnt[0].Add(closedBias) - closedBias
@@ -180,7 +198,12 @@ func (s *Slot) Close() (busy bool) {
 func (s *Slot) Closed() bool { return s.closed.Load() }
 
 // Readers returns the number of read sections open on this slot.
-func (s *Slot) Readers() int { return int(count(s.cnt[0].Load()) + count(s.cnt[1].Load())) }
+func (s *Slot) Readers() int {
+	if s.pc != nil {
+		return s.pc.readers()
+	}
+	return int(count(s.cnt[0].Load()) + count(s.cnt[1].Load()))
+}
 
 // Domain returns the domain the slot belongs to.
 func (s *Slot) Domain() *Domain { return s.d }

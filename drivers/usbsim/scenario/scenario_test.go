@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-var correct = []skel.Variant{skel.Classic, skel.Revocable}
+var correct = []skel.Variant{skel.Classic, skel.Revocable, skel.Drain}
 
 // Scenario 8: the two correct skeletons pass exhaustive exploration of
 // scenario 2 (within two preemptions per schedule; the counts are part of
@@ -33,6 +33,7 @@ func TestMidReadExhaustive(t *testing.T) {
 	want := map[skel.Variant]map[bool]int{
 		skel.Classic:   {false: 77, true: 780},
 		skel.Revocable: {false: 126, true: 1332},
+		skel.Drain:     {false: 64, true: 662},
 	}
 	for _, v := range correct {
 		for _, feed := range []bool{false, true} {
@@ -106,7 +107,7 @@ func TestUnplugMidReadTrace(t *testing.T) {
 				switch {
 				case e.Func == "usb_hcd_giveback_urb", e.Func == "skel_disconnect", e.Func == "vfs_read",
 					e.Func == "__fput", e.Func == "skel_delete", e.Func == "revocable_provider_release",
-					e.Kind == trace.Revoke, e.Func == "mutex_lock" && strings.Contains(e.Msg, "waiting"),
+					e.Kind == trace.Revoke, e.Func == "cdev_revoke", e.Func == "mutex_lock" && strings.Contains(e.Msg, "waiting"),
 					e.Func == "schedule" && strings.Contains(e.Msg, "block"):
 					got = append(got, fmt.Sprintf("[%s] %s", e.Task, e.Short()))
 				}
@@ -135,6 +136,19 @@ func TestUnplugMidReadTrace(t *testing.T) {
 					"[unplug] skel_disconnect /sys/devices/usb1/1-1/1-1:1.0: USB Skeleton #192 now disconnected",
 					"[reader] vfs_read /dev/skel0: -ENODEV",
 					"[reader] revocable_provider_release skel 1-1:1.0: released",
+					"[reader] __fput /dev/skel0: release 0",
+				},
+				skel.Drain: {
+					"[reader] schedule: block usb_start_wait_urb urb 1 ep81 -> unplug",
+					"[unplug] usb_hcd_giveback_urb /sys/devices/usb1/1-1: urb 1 ep81 status=-ESHUTDOWN actual=0",
+					"[unplug] cdev_revoke 1-1:1.0: new calls refused, draining 1 active call(s)",
+					"[unplug] schedule: block cdev_revoke 1-1:1.0 (active file operations) -> reader",
+					"[reader] vfs_read /dev/skel0: -ENODEV",
+					"[reader] schedule: block remove uevent -> unplug",
+					"[unplug] cdev_revoke 1-1:1.0: /dev/skel0: release 0, cdev reference dropped",
+					"[unplug] cdev_revoke 1-1:1.0: done: 1 open file(s) released and detached",
+					"[unplug] skel_disconnect /sys/devices/usb1/1-1/1-1:1.0: USB Skeleton #192 now disconnected",
+					"[reader] vfs_read /dev/skel0: -ENODEV",
 					"[reader] __fput /dev/skel0: release 0",
 				},
 			}

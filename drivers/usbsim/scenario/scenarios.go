@@ -23,6 +23,10 @@ var midReadScenarios = []skelScenario{
 	{skel.Revocable, "usb-skel-revocable", "",
 		"The same race on the skeleton converted to revocable: every file operation runs inside a consumer " +
 			"section, the unplug revokes the provider and waits for readers; every schedule completes."},
+	{skel.Drain, "usb-skel-drain", "",
+		"The same race on the skeleton whose file operations are revocable (chardev.Active): disconnect " +
+			"revokes them, waiting for the read in flight; the state is freed by devres with no reference " +
+			"count and no check in the operations; every schedule completes."},
 	{skel.Broken, "usb-skel-broken", sim.BugUseAfterFree,
 		"The same race on the broken skeleton: it does its I/O after dropping the io mutex, with a bulk-in " +
 			"buffer devres frees at unbind; a read racing the unplug touches freed memory: a use-after-free."},

@@ -1,6 +1,6 @@
-// Package skel is drivers/usb/usb-skeleton.c three times over: the same
+// Package skel is drivers/usb/usb-skeleton.c four times over: the same
 // character driver for a device with a bulk IN and a bulk OUT endpoint,
-// written in three ways, for teaching and for the lifecycle tests.
+// written in four ways, for teaching and for the lifecycle tests.
 //
 //   - Classic is the kernel's pattern (mainline usb-skeleton.c): the driver
 //     state is reference counted (a kref) and holds references on the
@@ -19,6 +19,14 @@
 //     left to devres: on an unbind with the device plugged in (rmmod) the
 //     USB core enables the endpoints again between disconnect and
 //     devres_release_all.
+//   - Drain is the same driver on revocable file operations
+//     (chardev.Active, the fops-level drain that reviewers of the kernel's
+//     revocable proposed instead): its state is plain devm memory with no
+//     reference count and no disconnected flag, its file operations check
+//     nothing, and disconnect gives the minor back and revokes the file
+//     operations, which waits for those in flight, makes later ones fail
+//     with -ENODEV and releases the open files; devres then frees the
+//     state.
 //   - Broken is the race the io mutex exists for: it checks the
 //     disconnected flag under the mutex but does its I/O after dropping it
 //     (under a read mutex disconnect never takes), with a bulk-in buffer
@@ -67,18 +75,19 @@ const IoctlBulkInSize = 0x5301
 // skel_disconnect, skel_delete, ...).
 const Kind trace.Kind = "skel"
 
-// Variant names one of the three drivers.
+// Variant names one of the four drivers.
 type Variant string
 
 // The variants.
 const (
 	Classic   Variant = "skel-classic"
 	Revocable Variant = "skel-revocable"
+	Drain     Variant = "skel-drain"
 	Broken    Variant = "skel-broken"
 )
 
-// Variants lists the three variants, correct ones first.
-var Variants = []Variant{Classic, Revocable, Broken}
+// Variants lists the four variants, correct ones first.
+var Variants = []Variant{Classic, Revocable, Drain, Broken}
 
 // New returns the usb_driver of variant v on u; its probe registers a
 // minor of the USB major (usb_register_dev with ClassDriver's pattern).
@@ -89,6 +98,8 @@ func New(v Variant, u *usbsim.USB) (*usbsim.Driver, error) {
 		return NewClassic(u), nil
 	case Revocable:
 		return NewRevocable(u), nil
+	case Drain:
+		return NewDrain(u), nil
 	case Broken:
 		return NewBroken(u), nil
 	}

@@ -44,3 +44,31 @@ func Example() {
 	// revocable_provider_revoke skel 1-1:1.0: grace period done
 	// skel_disconnect /sys/devices/usb1/1-1/1-1:1.0: USB Skeleton #192 now disconnected
 }
+
+// The drain skeleton: its file operations check nothing; disconnect
+// revokes them, and the open file's next read is refused before it
+// reaches the driver.
+func ExampleNewDrain() {
+	rig, err := scenario.NewRig(skel.Drain, drvsim.NewSystem())
+	if err != nil {
+		panic(err)
+	}
+	defer rig.Close()
+	dev, _ := rig.Plug(1, usbsim.NewLoopback(0))
+	f, _ := chardev.Open(rig.Sys, "/dev/skel0")
+	n, _ := f.Ioctl(skel.IoctlBulkInSize, nil)
+	fmt.Println("bulk_in_size", n)
+	dev.Disconnect() // skel_disconnect: usb_deregister_dev, then the revoke
+	_, err = f.Read(64)
+	fmt.Println("after unplug:", err)
+	f.Close()
+	for _, e := range trace.Filter(rig.Log().Events(), func(e trace.Event) bool { return e.Func == "cdev_revoke" }) {
+		fmt.Println(e.Short())
+	}
+	// Output:
+	// bulk_in_size 64
+	// after unplug: read 1-1:1.0: file operations revoked: no such device (-ENODEV)
+	// cdev_revoke 1-1:1.0: new calls refused, draining 0 active call(s)
+	// cdev_revoke 1-1:1.0: /dev/skel0: release 0, cdev reference dropped
+	// cdev_revoke 1-1:1.0: done: 1 open file(s) released and detached
+}

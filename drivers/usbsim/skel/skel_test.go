@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-var correct = []skel.Variant{skel.Classic, skel.Revocable}
+var correct = []skel.Variant{skel.Classic, skel.Revocable, skel.Drain}
 
 func newRig(t *testing.T, v skel.Variant) *scenario.Rig {
 	t.Helper()
@@ -119,10 +119,15 @@ func TestReadInFlightAtUnplug(t *testing.T) {
 			require.NoError(t, f.Close())
 			assert.Empty(t, r.USB.Memory().Live(), "state freed")
 			assert.Empty(t, r.USB.Memory().Reports(), "freed exactly once, never touched after")
-			if v == skel.Classic {
+			switch v {
+			case skel.Classic:
 				assert.Equal(t, 1, count(r.Log(), "skel_delete"))
-			} else {
+			case skel.Revocable:
 				assert.Equal(t, 1, count(r.Log(), "revocable_provider_release"))
+			case skel.Drain:
+				// disconnect revoked the file operations and released the
+				// file; the close ran nothing of the driver's.
+				assert.Contains(t, trace.Text(r.Log().Events()), "cdev_revoke 1-1:1.0: done: 1 open file(s) released and detached")
 			}
 		})
 	}

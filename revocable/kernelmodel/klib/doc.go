@@ -37,9 +37,21 @@
 // frees the object: as in the kernel, the free happens some time later,
 // in another context, and the scheduler decides when.
 //
+// cleanup_srcu_struct may sleep: it is might_sleep's BUG in atomic context
+// (a spinlock held, an interrupt handler), as in the kernel.
+//
+// # Counting a read
+//
+// The kernel model counts every kref_get, kref_get_unless_zero, kref_put,
+// srcu_read_lock, srcu_read_unlock, rcu_read_lock and kzalloc it runs
+// (Kernel.Counts): what a read costs in each design, counted in a real
+// run rather than read off the code.
+//
 // Schedule points: srcu_read_lock (between loading the index and
 // incrementing the counter, the kernel's own race window),
 // srcu_read_unlock, the entry of synchronize_srcu and of synchronize_rcu,
-// rcu_read_lock (inside the section) and rcu_read_unlock; every wait is a
-// sim Block, visible to the deadlock detector.
+// rcu_read_lock (inside the section) and rcu_read_unlock, and Preempt,
+// which an experiment places where the kernel could preempt a task
+// between two instructions that matter; every wait is a sim Block,
+// visible to the deadlock detector.
 package klib

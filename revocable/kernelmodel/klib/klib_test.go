@@ -1,6 +1,7 @@
 package klib_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/drvsim/drvsim/internal/raceexit"
@@ -125,4 +126,58 @@ func TestKrefGetUnlessZero(t *testing.T) {
 	})
 	require.False(t, res.Failed(), res.String())
 	assert.Contains(t, res.TraceText(), "refcount_t: addition on 0")
+}
+
+// TestCounts: the kernel model counts the primitives it runs, and Sub
+// gives those of a window.
+func TestCounts(t *testing.T) {
+	res := sim.Run(sim.Config{Test: t.Name()}, func(s *sim.Sim) {
+		k := klib.New(s)
+		obj := k.Kzalloc("obj")
+		var r klib.Kref
+		var ssp klib.SRCUStruct
+		r.Init(k, obj)
+		ssp.Init(k, obj, "ssp")
+		s.Go("t", func() {
+			before := k.Counts()
+			r.Get()
+			r.GetUnlessZero()
+			k.RCUReadLock()
+			idx := ssp.ReadLock()
+			k.Preempt("inside")
+			ssp.ReadUnlock(idx)
+			k.RCUReadUnlock()
+			r.Put(func(*klib.Kref) {})
+			c := k.Counts().Sub(before)
+			want := klib.Counts{KrefGet: 1, KrefGetUnlessZero: 1, KrefPut: 1, SRCULock: 1, SRCUUnlock: 1, RCULock: 1}
+			if c != want || c.SharedWrites() != 3 {
+				panic(fmt.Sprintf("counts %+v, want %+v", c, want))
+			}
+			if k.Counts().Kzalloc != 1 {
+				panic("kzalloc not counted")
+			}
+			ssp.Cleanup()
+			klib.Kfree(obj)
+		})
+	})
+	require.False(t, res.Failed(), res.String())
+	assert.Contains(t, res.ScheduleText(), "preempt inside")
+}
+
+// TestCleanupMightSleep: cleanup_srcu_struct in atomic context is
+// might_sleep's BUG.
+func TestCleanupMightSleep(t *testing.T) {
+	res := sim.Run(sim.Config{Test: t.Name()}, func(s *sim.Sim) {
+		k := klib.New(s)
+		obj := k.Kzalloc("obj")
+		var ssp klib.SRCUStruct
+		ssp.Init(k, obj, "ssp")
+		s.Go("irq", func() {
+			s.Env().EnterAtomic("hardirq 5")
+			ssp.Cleanup()
+		})
+	})
+	require.True(t, res.Failed())
+	assert.Equal(t, sim.BugLockdep, res.Failure.Kind)
+	assert.Contains(t, res.String(), "BUG: sleeping function called from invalid context at cleanup_srcu_struct")
 }

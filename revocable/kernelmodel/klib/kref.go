@@ -29,6 +29,7 @@ func (r *Kref) Init(k *Kernel, owner *env.Object) {
 // WARN and the count saturates, as in the kernel.
 func (r *Kref) Get() {
 	r.owner.Access("kref_get")
+	r.k.count.KrefGet++
 	if r.refcount == 0 {
 		r.k.Warn("refcount_warn_saturate", fmt.Sprintf("refcount_t: addition on 0; use-after-free (%s)", r.owner.Name()))
 		r.refcount = -1 << 30 // REFCOUNT_SATURATED
@@ -41,6 +42,7 @@ func (r *Kref) Get() {
 // whether it did: kref_get_unless_zero.
 func (r *Kref) GetUnlessZero() bool {
 	r.owner.Access("kref_get_unless_zero")
+	r.k.count.KrefGetUnlessZero++
 	if r.refcount == 0 {
 		return false
 	}
@@ -52,6 +54,7 @@ func (r *Kref) GetUnlessZero() bool {
 // It reports whether release was called.
 func (r *Kref) Put(release func(*Kref)) bool {
 	r.owner.Access("kref_put")
+	r.k.count.KrefPut++
 	r.refcount--
 	if r.refcount == 0 {
 		release(r)

@@ -35,6 +35,7 @@ func (k *Kernel) RCUReadLock() {
 		k.rcu.next++
 	}
 	r.depth++
+	k.count.RCULock++
 	k.s.Yield(sched.Point{Kind: "rcu_read_lock"})
 }
 

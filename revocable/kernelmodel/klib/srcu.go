@@ -65,6 +65,7 @@ func (ssp *SRCUStruct) ReadLock() int {
 	idx := ssp.srcuIdx & 1
 	ssp.k.s.Yield(sched.Point{Kind: "srcu_read_lock", Obj: ssp.name})
 	ssp.owner.Access("srcu_read_lock")
+	ssp.k.count.SRCULock++
 	ssp.lockCount[idx]++
 	ssp.task()[idx]++
 	ssp.k.Emit(trace.SRCU, "srcu_read_lock", ssp.name, fmt.Sprintf("idx %d (lock_count[%d]=%d)", idx, idx, ssp.lockCount[idx]))
@@ -85,6 +86,7 @@ func (ssp *SRCUStruct) ReadUnlock(idx int) {
 			"idx %d passed, but this task's read section was counted on idx %d: wrong epoch (lock_count[%d] will never be matched)",
 			idx, idx^1, idx^1))
 	}
+	ssp.k.count.SRCUUnlock++
 	ssp.unlockCount[idx]++
 	b[idx]--
 	ssp.k.Emit(trace.SRCU, "srcu_read_unlock", ssp.name, fmt.Sprintf("idx %d (unlock_count[%d]=%d)", idx, idx, ssp.unlockCount[idx]))
@@ -138,8 +140,10 @@ func (ssp *SRCUStruct) Synchronize() {
 }
 
 // Cleanup tears the domain down: cleanup_srcu_struct, which WARNs when a
-// read section is still active.
+// read section is still active. It may sleep (it flushes the domain's
+// delayed work), so in atomic context it is might_sleep's BUG.
 func (ssp *SRCUStruct) Cleanup() {
+	ssp.k.MightSleep("cleanup_srcu_struct")
 	ssp.owner.Access("cleanup_srcu_struct")
 	for idx := 0; idx < 2; idx++ {
 		if ssp.readersActive(idx) {
