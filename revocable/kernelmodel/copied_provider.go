@@ -158,7 +158,7 @@ func V8CopiedProvider(s *sim.Sim) {
 			res.Access("ec_cmd_xfer")
 			return nil
 		})
-		if err != nil && !errors.Is(err, v8.ENODEV) {
+		if err != nil && !errors.Is(err, v8.ErrNoDevice) {
 			panic(fmt.Sprintf("read: %v", err))
 		}
 		v8.RevocablePut(filpRp) // release()
@@ -182,7 +182,7 @@ func V10CopiedProvider(s *sim.Sim) {
 			res.Access("ec_cmd_xfer")
 			return nil
 		})
-		if err != nil && !errors.Is(err, v10.ENODEV) {
+		if err != nil && !errors.Is(err, v10.ErrNoDevice) {
 			panic(fmt.Sprintf("read: %v", err))
 		}
 		v10.RevocablePut(filpRev)

@@ -152,7 +152,7 @@ func V8GPIOLib(s *sim.Sim) {
 			readChip(s, res)
 			return nil
 		})
-		if err != nil && !errors.Is(err, v8.ENODEV) {
+		if err != nil && !errors.Is(err, v8.ErrNoDevice) {
 			panic(fmt.Sprintf("gpiod_get_raw_value_commit: %v", err))
 		}
 		gdev.put()
@@ -189,7 +189,7 @@ func V10GPIOLib(s *sim.Sim) {
 			readChip(s, res)
 			return nil
 		})
-		if err != nil && !errors.Is(err, v10.ENODEV) {
+		if err != nil && !errors.Is(err, v10.ErrNoDevice) {
 			panic(fmt.Sprintf("gpiod_get_raw_value_commit: %v", err))
 		}
 		gdev.put()

@@ -134,7 +134,7 @@ func TestV10KUnitCounts(t *testing.T) {
 			err := v10.RevocableTryAccessOrReturnErr(rev, enxio, func(*env.Object) error { panic("unreachable") })
 			expect(err == enxio, "or_return_err returns -ENXIO: %v", err)
 			err = v10.RevocableTryAccessOrReturn(rev, func(*env.Object) error { panic("unreachable") })
-			expect(errors.Is(err, v10.ENODEV), "or_return returns -ENODEV: %v", err)
+			expect(errors.Is(err, v10.ErrNoDevice), "or_return returns -ENODEV: %v", err)
 			v10.RevocableTryAccessOrSkip(rev, func(*env.Object) { panic("or_skip ran its body") })
 			expectEq(refs(rev.Kref()), 1, "after the macros")
 			obj := rev.Object()

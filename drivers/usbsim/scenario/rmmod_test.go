@@ -24,7 +24,7 @@ import (
 // write inside its read section submitted an URB after the kill, and a
 // read that started then waited for data while the revoke waited for it.
 func TestRmmodMidIOExhaustive(t *testing.T) {
-	want := map[skel.Variant]int{skel.Classic: 3386, skel.Revocable: 5143}
+	want := map[skel.Variant]int{skel.Classic: 3386, skel.Revocable: 5143, skel.Drain: 1813}
 	for _, v := range correct {
 		t.Run(string(v), func(t *testing.T) {
 			m := &scenario.RmmodMidIO{Variant: v}

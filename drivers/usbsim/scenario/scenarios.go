@@ -42,6 +42,10 @@ var rmmodScenarios = []skelScenario{
 		"The same rmmod on the revocable skeleton: its disconnect revokes the provider (waiting for the file " +
 			"operations inside their sections) and then kills the anchored URBs, before the USB core enables the " +
 			"endpoints again; every schedule completes."},
+	{skel.Drain, "usb-skel-drain-rmmod", "",
+		"The same rmmod on the skeleton whose file operations run under active references: disconnect revokes " +
+			"the file operations (waiting for those in flight, failing later ones with -ENODEV) before the " +
+			"endpoints come back; every schedule completes."},
 	{skel.Broken, "usb-skel-broken-rmmod", sim.BugLeak,
 		"The same rmmod on the broken skeleton: a write that checked the flag before disconnect submits its URB " +
 			"to the endpoint usb_enable_interface enabled again, after the anchored URBs were killed: the URB " +

@@ -6,9 +6,9 @@ import (
 	"github.com/drvsim/drvsim/env"
 )
 
-// ENODEV is what RevocableTryAccessOrReturn returns when the resource is
+// ErrNoDevice is what RevocableTryAccessOrReturn returns when the resource is
 // gone (-ENODEV).
-var ENODEV = errors.New("ENODEV: no such device")
+var ErrNoDevice = errors.New("ENODEV: no such device")
 
 // freeAccessRev models the DEFINE_FREE(access_rev, ...) cleanup every
 // macro attaches to its handle:
@@ -60,7 +60,7 @@ func RevocableTryAccessOrReturnErr(rev *Revocable, err error, body func(res *env
 // RevocableTryAccessOrReturn models revocable_try_access_or_return(rev,
 // res) and its _scoped form: RevocableTryAccessOrReturnErr with -ENODEV.
 func RevocableTryAccessOrReturn(rev *Revocable, body func(res *env.Object) error) error {
-	return RevocableTryAccessOrReturnErr(rev, ENODEV, body)
+	return RevocableTryAccessOrReturnErr(rev, ErrNoDevice, body)
 }
 
 // RevocableTryAccessOrSkip models revocable_try_access_or_skip_scoped(rev,
