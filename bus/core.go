@@ -58,6 +58,8 @@ type Core struct {
 	workerID   uint64
 	tasks      asyncTasks // async probes running as scheduler tasks (async.go)
 
+	pm PowerHooks // the PM core's hooks (power.go), nil for none
+
 	attempts atomic.Uint64
 	probing  []inflight        // the probes in flight, in order of start
 	asyncRun map[env.Owner]int // tasks running an asynchronous probe job (runJob)

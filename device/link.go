@@ -20,6 +20,11 @@ const (
 	// LinkAutoprobeConsumer is DL_FLAG_AUTOPROBE_CONSUMER: probe the
 	// consumer once the supplier binds.
 	LinkAutoprobeConsumer
+	// LinkPMRuntime is DL_FLAG_PM_RUNTIME: runtime PM resumes the
+	// supplier before the consumer's runtime resume callback runs (and
+	// around the consumer's probe), and lets it suspend once the consumer
+	// is suspended.
+	LinkPMRuntime
 )
 
 // String renders the flags as "STATELESS|AUTOREMOVE_CONSUMER", or "0".
@@ -29,7 +34,8 @@ func (f LinkFlags) String() string {
 		f LinkFlags
 		n string
 	}{{LinkStateless, "STATELESS"}, {LinkAutoremoveConsumer, "AUTOREMOVE_CONSUMER"},
-		{LinkAutoremoveSupplier, "AUTOREMOVE_SUPPLIER"}, {LinkAutoprobeConsumer, "AUTOPROBE_CONSUMER"}} {
+		{LinkAutoremoveSupplier, "AUTOREMOVE_SUPPLIER"}, {LinkAutoprobeConsumer, "AUTOPROBE_CONSUMER"},
+		{LinkPMRuntime, "PM_RUNTIME"}} {
 		if f&x.f != 0 {
 			parts = append(parts, x.n)
 		}

@@ -52,6 +52,7 @@ var layers = map[string]layer{
 	"kernel":         {6, true},
 	"bus":            {7, true},
 	"bus/platform":   {8, true},
+	"pm":             {8, true},
 	"chardev":        {8, true},
 
 	"drivers/usbsim":        {9, true},
