@@ -384,7 +384,7 @@ func (m *machine) dpmSuspend(from, to int, fn, what string, dev func(in *info, a
 		}
 		in.dev.Get()
 		m.mu.Unlock()
-		if async && m.spawnAsync(in, "async_"+what, func() error { return dev(in, true) }) {
+		if async && in.hasCallback(what) && m.spawnAsync(in, "async_"+what, func() error { return dev(in, true) }) {
 			_ = in.dev.Put()
 			continue
 		}
@@ -446,7 +446,7 @@ func (m *machine) dpmResumePhase(from, to int, fn, what string, dev func(in *inf
 	m.sleep.asyncErr = nil
 	var asyncs []*info
 	for e := m.dpm.l[from].Front(); e != nil; e = e.Next() {
-		if in := e.Value.(*info); in.async {
+		if in := e.Value.(*info); in.async && in.hasCallback(what) {
 			asyncs = append(asyncs, in)
 		}
 	}
@@ -903,6 +903,33 @@ func (in *info) deviceComplete() {
 	if owed {
 		_ = in.idle(flagGetPut|flagAsync, "pm_runtime_put")
 	}
+}
+
+// hasCallback reports whether the device has a callback for the phase
+// step. An asynchronous device without one is done by the task walking
+// the list, in its turn, instead of a task of its own: the kernel
+// schedules it all the same, but with nothing to call the only effect is
+// its completion, which the walk gives in an order the waits allow, and
+// the explorer has fewer tasks to interleave.
+func (in *info) hasCallback(step string) bool {
+	cb, _ := in.lookupSleep(func(o *device.PMOps) func(*device.Device) error {
+		switch step {
+		case "suspend":
+			return o.Suspend
+		case "suspend_late":
+			return o.SuspendLate
+		case "suspend_noirq":
+			return o.SuspendNoirq
+		case "resume_noirq":
+			return o.ResumeNoirq
+		case "resume_early":
+			return o.ResumeEarly
+		case "resume":
+			return o.Resume
+		}
+		return nil
+	})
+	return cb != nil
 }
 
 // setAsyncErr records the transition's first error (async_error).
