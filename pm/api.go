@@ -227,7 +227,9 @@ func SetSuspended(dev *device.Device) error {
 // UseAutosuspend is pm_runtime_use_autosuspend: suspends wait for the
 // autosuspend delay after the last busy time (SetAutosuspendDelay,
 // MarkLastBusy).
-func UseAutosuspend(dev *device.Device) error { return setAutosuspend(dev, true, "pm_runtime_use_autosuspend") }
+func UseAutosuspend(dev *device.Device) error {
+	return setAutosuspend(dev, true, "pm_runtime_use_autosuspend")
+}
 
 // DontUseAutosuspend is pm_runtime_dont_use_autosuspend.
 func DontUseAutosuspend(dev *device.Device) error {

@@ -183,7 +183,11 @@ func (in *info) disable(checkResume bool, fn string) {
 }
 
 // enable is pm_runtime_enable.
-func (in *info) enable(fn string) {
+func (in *info) enable(fn string) { in.enableDepth(fn, true) }
+
+// enableDepth is pm_runtime_enable; loud traces a depth that stays above
+// zero (not for the enable that ends __pm_runtime_set_status).
+func (in *info) enableDepth(fn string, loud bool) {
 	in.enterCall(fn, flagAsync)
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -192,12 +196,14 @@ func (in *info) enable(fn string) {
 		return
 	}
 	in.disableDepth--
-	in.traced = true
 	if in.disableDepth > 0 {
-		in.emit(fn, fmt.Sprintf("disable_depth %d", in.disableDepth))
+		if loud {
+			in.emit(fn, fmt.Sprintf("disable_depth %d", in.disableDepth))
+		}
 		return
 	}
 	in.lastStatus = -1 // RPM_INVALID
+	in.traced = true
 	in.emit(fn, "runtime PM enabled "+in.counts())
 	if in.status == Suspended && !in.ignoreChildren && in.children > 0 {
 		in.m.emit(trace.Warn, in.dev, fn, "Enabling runtime PM for inactive device with active children")
@@ -245,7 +251,7 @@ func (in *info) setStatusFn(s Status, fn string) error {
 	if s == Suspended {
 		in.putSupplierLinks(false)
 	}
-	in.enable(fn)
+	in.enableDepth(fn, false)
 	return err
 }
 

@@ -88,32 +88,33 @@ type info struct {
 	mu sync.Mutex
 
 	// runtime PM
-	status, lastStatus    Status
-	usage                 int // usage_count
-	children              int // child_count: active children
-	disableDepth          int
-	runtimeErr            error // runtime_error: sticky until set_active/set_suspended
-	ignoreChildren        bool
-	noCallbacks           bool
-	runtimeAuto           bool // power/control "auto"; forbid clears it
-	useAutosuspend        bool
-	delay                 time.Duration // autosuspend_delay
-	lastBusy              time.Duration
-	req                   request
-	requestPending        bool
-	deferredResume        bool
-	idleNotification      bool
-	timerExpires          time.Duration // 0: the suspend timer is not armed
-	timerAutosuspends     bool
-	timer                 *kernel.Timer
-	work                  *kernel.Work // simulator: the item on pm_wq
-	queued                bool         // plain environment: on the machine's queue
-	linksCount            int          // DL_FLAG_PM_RUNTIME links to suppliers
-	rpmActive             map[*device.Link]int
-	preactivated          map[*device.Link]bool
-	traced                bool // runtime PM was enabled once: its events are recorded
-	pendingQueue          bool // queue_work to do once power.lock is dropped
-	timerSet              bool // the timer may need arming or disarming (syncTimer)
+	status, lastStatus Status
+	usage              int // usage_count
+	children           int // child_count: active children
+	disableDepth       int
+	runtimeErr         error // runtime_error: sticky until set_active/set_suspended
+	ignoreChildren     bool
+	noCallbacks        bool
+	runtimeAuto        bool // power/control "auto"; forbid clears it
+	useAutosuspend     bool
+	delay              time.Duration // autosuspend_delay
+	lastBusy           time.Duration
+	req                request
+	requestPending     bool
+	deferredResume     bool
+	idleNotification   bool
+	timerExpires       time.Duration // 0: the suspend timer is not armed
+	timerAutosuspends  bool
+	timer              *kernel.Timer
+	work               *kernel.Work // simulator: the item on pm_wq
+	queued             bool         // plain environment: on the machine's queue
+	linksCount         int          // DL_FLAG_PM_RUNTIME links to suppliers
+	rpmActive          map[*device.Link]int
+	preactivated       map[*device.Link]bool
+	traced             bool   // runtime PM was enabled once: its events are recorded
+	entryFn, entryMsg  string // the held-back start of an rpm_* function (openEntry)
+	pendingQueue       bool   // queue_work to do once power.lock is dropped
+	timerSet           bool   // the timer may need arming or disarming (syncTimer)
 
 	// system sleep
 	sleepInfo

@@ -21,9 +21,32 @@ import (
 // every probe and unbind do nothing for it (they return -EACCES at once),
 // and the kernel's ftrace events for them are noise.
 func (in *info) emit(fn, msg string) {
-	if in.traced {
-		in.m.emit(KindRuntime, in.dev, fn, msg)
+	if !in.traced {
+		return
 	}
+	in.flushEntry()
+	in.m.emit(KindRuntime, in.dev, fn, msg)
+}
+
+// openEntry records the start of an rpm_* function (its flags and the
+// counts it sees), held back until something else happens: a call that
+// returns at once is one line, "rpm_resume: flags=... -> 1".
+func (in *info) openEntry(fn, msg string) {
+	if !in.traced {
+		return
+	}
+	in.flushEntry()
+	in.entryFn, in.entryMsg = fn, msg
+}
+
+// flushEntry records the held-back start of an rpm_* function.
+func (in *info) flushEntry() {
+	if in.entryFn == "" {
+		return
+	}
+	fn, msg := in.entryFn, in.entryMsg
+	in.entryFn, in.entryMsg = "", ""
+	in.m.emit(KindRuntime, in.dev, fn, msg)
 }
 
 // counts renders the state the kernel's rpm_* trace events show.
@@ -42,9 +65,18 @@ func (in *info) setStatus(s Status) {
 
 // ret traces what an rpm_* function returns (trace_rpm_return_int).
 func (in *info) ret(fn string, err error, already bool) {
+	if !in.traced {
+		return
+	}
 	r := device.ErrnoName(err)
 	if err == nil && already {
 		r = "1"
+	}
+	if in.entryFn == fn {
+		msg := in.entryMsg
+		in.entryFn, in.entryMsg = "", ""
+		in.m.emit(KindRuntime, in.dev, fn, msg+" -> "+r)
+		return
 	}
 	in.emit("rpm_return_int", fn+" ret="+r)
 }
@@ -108,7 +140,7 @@ func (in *info) expiration() time.Duration {
 
 // rpmIdle is rpm_idle.
 func (in *info) rpmIdle(f flags) error {
-	in.emit("rpm_idle", "flags="+f.String()+" "+in.counts())
+	in.openEntry("rpm_idle", "flags="+f.String()+" "+in.counts())
 	_, err := in.checkSuspendAllowed()
 	switch {
 	case err != nil:
@@ -145,7 +177,7 @@ func (in *info) rpmIdle(f flags) error {
 
 // rpmSuspend is rpm_suspend.
 func (in *info) rpmSuspend(f flags) error {
-	in.emit("rpm_suspend", "flags="+f.String()+" "+in.counts())
+	in.openEntry("rpm_suspend", "flags="+f.String()+" "+in.counts())
 	for {
 		already, err := in.checkSuspendAllowed()
 		if err == nil && !already && in.status == Resuming && f&flagAsync == 0 {
@@ -250,7 +282,7 @@ func (in *info) rpmSuspend(f flags) error {
 
 // rpmResume is rpm_resume.
 func (in *info) rpmResume(f flags) error {
-	in.emit("rpm_resume", "flags="+f.String()+" "+in.counts())
+	in.openEntry("rpm_resume", "flags="+f.String()+" "+in.counts())
 	var pi *info // the parent, once its usage count is held
 	var err error
 	already := false

@@ -79,7 +79,7 @@ var usbLegend = []string{
 	"to task T: when the tasks start, at a lock or another point where the kernel",
 	"may switch tasks, when a task must wait (\"block\", and what for) or when it",
 	"ends (\"exit\", after do_exit). The numbers skip what is left out here: the",
-	"machine's boot, bus notifier calls and uevents.",
+	"machine's boot, bus notifier calls, uevents and runtime PM bookkeeping.",
 }
 
 // demoUSB is the default demo: how to read it, scenario.RunDemo's phases,

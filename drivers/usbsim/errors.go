@@ -46,6 +46,14 @@ var (
 	// ErrInProgress is -EINPROGRESS: the status of an URB while it is in
 	// flight.
 	ErrInProgress = device.ErrInProgress
+	// ErrHostUnreach is -EHOSTUNREACH: an URB submitted to a suspended
+	// device (usb_hcd_link_urb_to_ep: can_submit is clear).
+	ErrHostUnreach = device.ErrHostUnreach
+	// ErrAgain is -EAGAIN.
+	ErrAgain = device.ErrAgain
+	// ErrNotSupported is -EOPNOTSUPP: remote wakeup needed and not
+	// available (autosuspend_check).
+	ErrNotSupported = device.ErrNotSupported
 	// ErrExFull is -EXFULL: usb_register_dev with no free minor.
 	ErrExFull = device.ErrExFull
 	// ErrAddrInUse is -EADDRINUSE: usb_register_dev for an interface that

@@ -2,6 +2,8 @@ package usbsim
 
 import (
 	"fmt"
+
+	"github.com/drvsim/drvsim/pm"
 )
 
 // newHubDriver returns the hub interface driver (hub_driver in hub.c): it
@@ -310,6 +312,7 @@ func (u *USB) disconnect(d *Device) {
 	}
 	u.setState(d, StateNotAttached)
 	u.emit(KindHub, d.Path(), "usb_disconnect", fmt.Sprintf("USB disconnect, device number %d", d.devnum))
+	pm.Barrier(d.dev)             // no runtime PM request runs past this point
 	locked := d.dev.Lock() == nil // usb_lock_device
 	u.mu.Lock()
 	kids := append([]*Device(nil), d.children...)

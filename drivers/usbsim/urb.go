@@ -97,7 +97,9 @@ func (urb *URB) claimLocked() {
 // controller has mapped the transfer buffer (map_urb_for_dma: the buffer
 // is checked by the sanitizer only from here on), usb_hcd_link_urb_to_ep's:
 // ErrPerm (being killed or poisoned), ErrNoEntry (the endpoint is
-// disabled), ErrShutdown (the host controller is dead). It is a schedule
+// disabled), ErrHostUnreach (the device is suspended: a driver must hold
+// it awake with Interface.AutopmGetInterface), ErrShutdown (the host
+// controller is dead). It is a schedule
 // point.
 func (urb *URB) Submit() error {
 	if urb == nil || urb.Dev == nil || urb.Complete == nil {
@@ -132,6 +134,8 @@ func (urb *URB) Submit() error {
 			err = ErrPerm
 		case !ep.enabled:
 			err = ErrNoEntry
+		case d.state == StateSuspended:
+			err = ErrHostUnreach // !urb->dev->can_submit
 		case d.hcd.dead:
 			err = ErrShutdown
 		default:
