@@ -49,6 +49,8 @@ var (
 	// ErrHostUnreach is -EHOSTUNREACH: an URB submitted to a suspended
 	// device (usb_hcd_link_urb_to_ep: can_submit is clear).
 	ErrHostUnreach = device.ErrHostUnreach
+	// ErrIsDir is -EISDIR: usb_reset_device on a root hub.
+	ErrIsDir = device.ErrIsDir
 	// ErrAgain is -EAGAIN.
 	ErrAgain = device.ErrAgain
 	// ErrNotSupported is -EOPNOTSUPP: remote wakeup needed and not

@@ -34,6 +34,19 @@ func newHubDriver() *Driver {
 		u.hubActivate(hdev, intf)
 		return nil
 	}
+	// hub_suspend and hub_resume: the ports' devices are suspended
+	// before their hub (children first) and resumed after it; the hub's
+	// own state needs nothing more here. Hubs do not autosuspend in
+	// drvsim (their autosuspend stays forbidden): the hub_wq that would
+	// resume a hub for a port event is run inline by Plug and Unplug.
+	d.Suspend = func(intf *Interface) error {
+		intf.u.emit(KindHub, intf.Path(), "hub_suspend", "")
+		return nil
+	}
+	d.Resume = func(intf *Interface) error {
+		intf.u.emit(KindHub, intf.Path(), "hub_resume", "")
+		return nil
+	}
 	d.Disconnect = func(intf *Interface) {
 		hdev := intf.udev
 		u := intf.u

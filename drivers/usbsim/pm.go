@@ -501,7 +501,7 @@ func (d *Device) Reset() error {
 		return fmt.Errorf("usb_reset_device %s: device reset not allowed in state %s: %w", d.Name(), StateNotAttached, ErrInvalid)
 	}
 	if d.parent == nil {
-		return fmt.Errorf("usb_reset_device %s: a root hub: %w", d.Name(), device.ErrIsDir)
+		return fmt.Errorf("usb_reset_device %s: a root hub: %w", d.Name(), ErrIsDir)
 	}
 	u.mu.Lock()
 	if d.resetInProgress {
