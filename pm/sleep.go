@@ -170,6 +170,17 @@ func EnableAsyncSuspend(dev *device.Device) error {
 	})
 }
 
+// DisableAsyncSuspend is device_disable_async_suspend: dev's system-sleep
+// callbacks run in list order, by the task walking the list.
+func DisableAsyncSuspend(dev *device.Device) error {
+	return do(dev, "device_disable_async_suspend", func(in *info) error {
+		in.m.mu.Lock()
+		in.async = false
+		in.m.mu.Unlock()
+		return nil
+	})
+}
+
 // Asleep reports whether the machine of h is suspended: Suspend succeeded
 // and Resume has not run yet.
 func Asleep(h env.Host) bool {

@@ -13,19 +13,22 @@
 //   - drivers/drmsim/udlsim/scenario: a DisplayLink flush racing the
 //     unplug (drm-udl-*);
 //   - lifecycle: the driver core's races (async-*,
-//     revocable-readers-vs-unregister).
+//     revocable-readers-vs-unregister);
+//   - pm/scenario: power management's races (pm-*).
 package scenarios
 
 import (
 	udlscenario "github.com/drvsim/drvsim/drivers/drmsim/udlsim/scenario"
 	usbscenario "github.com/drvsim/drvsim/drivers/usbsim/scenario"
 	"github.com/drvsim/drvsim/lifecycle"
+	pmscenario "github.com/drvsim/drvsim/pm/scenario"
 	"github.com/drvsim/drvsim/revocable/kernelmodel"
 	"github.com/drvsim/drvsim/sim"
 )
 
 // All returns every registered scenario, in registry order: the design
-// lab's, the USB ones, the DRM ones, then the driver core's. The slice is
+// lab's, the USB ones, the DRM ones, the driver core's, then power
+// management's. The slice is
 // the caller's.
 func All() []sim.Scenario {
 	var out []sim.Scenario
@@ -34,6 +37,7 @@ func All() []sim.Scenario {
 		usbscenario.Scenarios(),
 		udlscenario.Scenarios(),
 		lifecycle.Scenarios(),
+		pmscenario.Scenarios(),
 	} {
 		out = append(out, group...)
 	}

@@ -73,6 +73,7 @@ var layers = map[string]layer{
 	"lifecycle":                      {12, false},
 	"drivers/usbsim/scenario":        {12, false},
 	"drivers/drmsim/udlsim/scenario": {12, false},
+	"pm/scenario":                    {12, false},
 	"scenarios":                      {13, false},
 
 	"cmd/drvsim":                 {14, false},
