@@ -54,6 +54,11 @@ type PowerHooks interface {
 	// supplier.
 	LinkAdded(l *device.Link)
 	LinkRemoved(l *device.Link)
+	// RuntimeStatus is the device's power/runtime_status as sysfs shows
+	// it ("active", "suspended", "unsupported" while runtime PM is
+	// disabled, ...), with its usage count when runtime PM is enabled,
+	// for Tree.
+	RuntimeStatus(dev *device.Device) string
 }
 
 // SetPowerHooks installs the PM core's hooks; package pm calls it once

@@ -269,6 +269,22 @@ func (h hooks) LinkAdded(l *device.Link) {
 	h.m.infoOf(l.Consumer).newLink()
 }
 
+// RuntimeStatus is rpm_status_show (power/runtime_status): "error" after
+// a failed callback, "unsupported" while runtime PM is disabled, else the
+// status with the usage count ("active,usage=1").
+func (h hooks) RuntimeStatus(dev *device.Device) string {
+	s, ok := StateOf(dev)
+	switch {
+	case !ok:
+		return "unsupported"
+	case s.Error != nil:
+		return "error"
+	case !s.Enabled:
+		return "unsupported"
+	}
+	return fmt.Sprintf("%s,usage=%d", s.Status, s.Usage)
+}
+
 func (h hooks) LinkRemoved(l *device.Link) {
 	h.m.enter()
 	defer h.m.exit()
