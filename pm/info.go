@@ -126,7 +126,7 @@ func (m *machine) infoOf(dev *device.Device) *info {
 	return dev.Core().Power(func() any {
 		in := &info{dev: dev, m: m, status: Suspended, lastStatus: Suspended, disableDepth: 1, runtimeAuto: true}
 		in.q = kernel.NewWaitQueue(m.e, "rpm "+dev.Name())
-		in.timer = kernel.NewTimer(m.e, "rpm_suspend_timer "+dev.Name(), in.timerFn)
+		in.timer = kernel.NewTimer(m.e, "suspend_timer."+dev.Name(), in.timerFn)
 		in.sleepInfo.init(m, dev)
 		return in
 	}).(*info)

@@ -33,6 +33,8 @@ var demos = []demo{
 	{"device-links", "a device link: the consumer waits for its supplier, and unbinding the supplier unbinds the consumer first", demoDeviceLinks},
 	{"drm-unplug", "a DisplayLink-like USB display unplugged while a flush is in flight (drm_dev_unplug)", demoDRM},
 	{"devres", "managed resources released newest first at unbind (devres_release_all)", demoDevres},
+	{"suspend-resume", "a system sleep in the kernel's order: children and consumers first, resume in reverse, probes held off, a failing suspend unwound", demoSuspendResume},
+	{"runtime-pm", "runtime PM: autosuspend after a delay on the virtual clock, get_sync resuming the parent first, an unbalanced put, unbind", demoRuntimePM},
 }
 
 // lookupDemo returns the demo named name.
