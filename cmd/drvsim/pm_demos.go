@@ -21,7 +21,7 @@ import (
 func (p *platformSystem) pmDriver(name string, does map[string]string) error {
 	cb := func(what string) func(*device.Device) error {
 		return func(d *device.Device) error {
-			p.note(d, name+"_"+what, does[what])
+			p.note(d, "demo", name+"_"+what+": "+does[what])
 			return nil
 		}
 	}
@@ -110,7 +110,7 @@ func demoSuspendResume(s *story) error {
 
 	tdrv := sys.FindDriver(platform.Name, "touch")
 	tdrv.PM.Suspend = func(d *device.Device) error {
-		sys.note(d, "touch_suspend", "save the registers: the controller does not answer, -EIO")
+		sys.note(d, "demo", "touch_suspend: save the registers: the controller does not answer, -EIO")
 		return device.ErrIO
 	}
 	err := pm.Suspend(sys)
@@ -135,7 +135,7 @@ func demoRuntimePM(s *story) error {
 	defer sys.Close()
 	cb := func(what string) func(*device.Device) error {
 		return func(d *device.Device) error {
-			sys.note(d, d.Name()+"_"+what, map[string]string{
+			sys.note(d, "demo", d.Name()+"_"+what+": "+map[string]string{
 				"runtime_suspend": "clock off, power domain off", "runtime_resume": "power domain on, clock on"}[what])
 			return nil
 		}
