@@ -65,12 +65,11 @@ func (s *sleepInfo) init(m *machine, dev *device.Device) {
 
 // sleepState is the machine's system-sleep state.
 type sleepState struct {
-	busy     bool   // a transition or the sleep between Suspend and Resume
-	asleep   bool   // Suspend succeeded, Resume not yet called
-	phase    string // the phase running, for reports
-	asyncErr error  // async_error: the first error of an asynchronous callback
-	wakeup   bool   // pm_wakeup_pending: a wakeup event during the transition
-	async    int    // asynchronous callbacks in flight (async_synchronize_full)
+	busy     bool  // a transition or the sleep between Suspend and Resume
+	asleep   bool  // Suspend succeeded, Resume not yet called
+	asyncErr error // async_error: the first error of an asynchronous callback
+	wakeup   bool  // pm_wakeup_pending: a wakeup event during the transition
+	async    int   // asynchronous callbacks in flight (async_synchronize_full)
 }
 
 // dpmAdd is device_pm_add: dev joins the end of dpm_list; adding a child

@@ -64,7 +64,7 @@ func demoSuspendResume(s *story) error {
 	s.events(trace.Filter(sys.since(), func(e trace.Event) bool {
 		return e.Func == "device_add" || e.Func == "device_link_add" || e.Func == "driver_bound"
 	}))
-	s.notes("dpm_list (the PM core's order): " + deviceNames(pm.Devices(sys)),
+	s.notes("dpm_list (the PM core's order): "+deviceNames(pm.Devices(sys)),
 		"registration order, the link's consumer (panel) moved after its supplier (pwm)")
 
 	if err := pm.Suspend(sys); err != nil {
