@@ -95,6 +95,7 @@ func (u *USB) devResume(dev *device.Device) error {
 		_ = pm.Disable(dev)
 		_ = pm.SetActive(dev)
 		_ = pm.Enable(dev)
+		u.unbindMarked(d) // drivers without reset_resume; bound again in devComplete
 	}
 	return err
 }
@@ -448,6 +449,26 @@ func (d *Device) EnableAutosuspend() error { return pm.Allow(d.dev) }
 // power/control): the device is resumed and kept active. Every new
 // device but a hub starts so (usb_new_device).
 func (d *Device) DisableAutosuspend() error { return pm.Forbid(d.dev) }
+
+// LosePower is the hardware losing the device's state while it is
+// suspended (its port or controller was reset, the kernel keeps it with
+// USB persist): the next resume resets it (reset_resume), and the
+// interface drivers get ResetResume instead of Resume; a driver without
+// ResetResume is unbound and bound again. ErrInvalid for a device that
+// is not suspended.
+func (d *Device) LosePower() error {
+	u := d.u
+	u.mu.Lock()
+	if d.state != StateSuspended {
+		st := d.state
+		u.mu.Unlock()
+		return fmt.Errorf("usb persist %s: state %s: %w", d.Name(), st, ErrInvalid)
+	}
+	d.resetResume = true
+	u.mu.Unlock()
+	u.emit(KindPort, d.Path(), "hardware", "power lost while suspended: the next resume resets the device (reset_resume)")
+	return nil
+}
 
 // RemoteWakeupEnabled reports whether the device suspended with remote
 // wakeup enabled (do_remote_wakeup).

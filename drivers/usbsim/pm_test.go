@@ -192,3 +192,50 @@ func TestUSBSystemSleep(t *testing.T) {
 	assert.Equal(t, []string{"probe 1-1:1.0", "suspend 1-1:1.0", "resume 1-1:1.0"}, rec.get())
 	assert.Equal(t, []string{"probe 1-2:1.0", "disconnect 1-2:1.0", "probe 1-2:1.0"}, rec2.get())
 }
+
+// A device that lost power while suspended is reset as it resumes: its
+// drivers get reset_resume; a driver without it is unbound and bound
+// again after the system resume.
+func TestUSBResetResume(t *testing.T) {
+	sys, u, h := newUSB(t)
+	var rec recorder
+	d := pmDriver(&rec)
+	d.ResetResume = func(i *usbsim.Interface) error { rec.add("reset_resume " + i.Name()); return nil }
+	require.NoError(t, u.Register(d))
+	var rec2 recorder
+	d2 := pmDriver(&rec2)
+	d2.Name, d2.IDTable = "plain", []usbsim.DeviceID{usbsim.ID(3, 4)}
+	require.NoError(t, u.Register(d2))
+	dev, err := h.RootHub().Plug(1, usbsim.BulkGadget(1, 2, 8, nil))
+	require.NoError(t, err)
+	dev2, err := h.RootHub().Plug(2, usbsim.BulkGadget(3, 4, 8, nil))
+	require.NoError(t, err)
+	assert.ErrorIs(t, dev.LosePower(), usbsim.ErrInvalid, "not suspended")
+	require.NoError(t, pm.Suspend(sys))
+	require.NoError(t, dev.LosePower())
+	require.NoError(t, dev2.LosePower())
+	require.NoError(t, pm.Resume(sys))
+	assert.Equal(t, []string{"probe 1-1:1.0", "suspend 1-1:1.0", "reset_resume 1-1:1.0"}, rec.get())
+	assert.Equal(t, []string{"probe 1-2:1.0", "suspend 1-2:1.0", "disconnect 1-2:1.0", "probe 1-2:1.0"}, rec2.get())
+	assert.Equal(t, "plain", dev2.Interface(0).Dev().DriverName())
+}
+
+// Autosuspend gives back the URBs still queued (usb_hcd_flush_endpoint,
+// -ESHUTDOWN) before the device refuses new ones.
+func TestUSBSuspendFlushesURBs(t *testing.T) {
+	_, u, h := newUSB(t)
+	var rec recorder
+	require.NoError(t, u.Register(pmDriver(&rec)))
+	dev, err := h.RootHub().Plug(1, usbsim.BulkGadget(1, 2, 8, nil)) // answers nothing: the URB stays queued
+	require.NoError(t, err)
+	buf := u.AllocBuffer("buf", 8)
+	defer buf.Free()
+	var status error
+	urb := u.AllocURB()
+	urb.FillBulk(dev, usbsim.DirIn|1, buf, 0, func(x *usbsim.URB) { status = x.Status }, nil)
+	require.NoError(t, urb.Submit())
+	require.NoError(t, dev.Suspend())
+	assert.ErrorIs(t, status, usbsim.ErrShutdown)
+	assert.False(t, urb.InFlight())
+	assert.ErrorIs(t, urb.Submit(), usbsim.ErrHostUnreach)
+}
