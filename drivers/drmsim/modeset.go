@@ -89,7 +89,9 @@ func (d *Device) CRTC() CRTCState {
 // current state (duplicates it into mode_config.suspend_state) and
 // commits every CRTC off. Open files stay open, with their buffer
 // objects. Calling it again before ModeConfigHelperResume is refused with
-// ErrBusy (the saved state would be lost).
+// ErrBusy and a warning: the kernel does not check, and would save the
+// disabled state over the first one, leaking it, so that the resume
+// restores a dark screen.
 func (d *Device) ModeConfigHelperSuspend() error {
 	d.mu.Lock()
 	if d.mode.suspendState != nil {
