@@ -7,7 +7,8 @@
 // it: the plain environment of real goroutines by default, or on the
 // deterministic simulator with OnSim. It embeds the driver core (bus.Core),
 // so every core operation is a System method, and registers a platform bus
-// (System.Platform) at creation. Subsystems attach to it
+// (System.Platform) and attaches the power-management core (package pm)
+// at creation. Subsystems attach to it
 // (usbsim.Init(sys), drmsim.NewClass(sys)), and everything a driver creates
 // for its device (locks, providers, work, memory) takes the machine's
 // environment from the device:
@@ -30,6 +31,7 @@ import (
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/driver"
 	"github.com/drvsim/drvsim/env"
+	"github.com/drvsim/drvsim/pm"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -144,6 +146,9 @@ func NewSystem(opts ...Option) *System {
 		e.Log().SetLimit(*cfg.traceLimit)
 	}
 	c := bus.NewCore(e)
+	if err := pm.Attach(c); err != nil {
+		panic("drvsim: attaching the PM core: " + err.Error())
+	}
 	s := &System{Core: c, Platform: platform.NewBus()}
 	if err := c.RegisterBus(s.Platform); err != nil {
 		panic("drvsim: registering the platform bus: " + err.Error())
@@ -161,6 +166,16 @@ func NewSystem(opts ...Option) *System {
 func (s *System) Close() {
 	s.Core.Close()
 	s.Env().Close()
+}
+
+// Advance lets d of the machine's virtual time pass (bus.Core.Advance:
+// timers fall due, the deferred-probe timeout may fire), then runs the
+// runtime PM requests the timers queued meanwhile, such as an autosuspend
+// whose delay ran out (pm.Flush): in the plain environment they run only
+// when a PM call returns.
+func (s *System) Advance(d time.Duration) {
+	s.Core.Advance(d)
+	pm.Flush(s)
 }
 
 // NewPlatformDevice allocates a platform device named name on the System's

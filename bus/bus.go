@@ -50,12 +50,19 @@ type Bus struct {
 	// NoAutoprobe clears drivers_autoprobe: devices and drivers are not
 	// bound on registration, only by a manual Bind.
 	NoAutoprobe bool
+	// PM is bus_type.pm: the bus's power-management callbacks, which the
+	// PM core (package pm) prefers to the driver's (a bus's callback
+	// usually calls the driver's itself, as usb_device_pm_ops do).
+	PM *device.PMOps
 
 	p *busPriv // set by Core.RegisterBus (subsys_private), under Core.mu
 }
 
 // BusName returns b.Name; it makes *Bus a device.Bus.
 func (b *Bus) BusName() string { return b.Name }
+
+// PMOps returns b.PM; it makes *Bus a device.PMProvider.
+func (b *Bus) PMOps() *device.PMOps { return b.PM }
 
 // DevicesRoot returns b.DevRoot; it makes *Bus a device.Bus.
 func (b *Bus) DevicesRoot() string { return b.DevRoot }

@@ -59,6 +59,8 @@ type Core struct {
 	started    bool       // the worker goroutine was started (startWorkerLocked)
 	tasks      asyncTasks // async probes running as scheduler tasks (async.go)
 
+	pm PowerHooks // the PM core's hooks (power.go), nil for none
+
 	attempts atomic.Uint64
 	probing  []inflight        // the probes in flight, in order of start
 	asyncRun map[env.Owner]int // tasks running an asynchronous probe job (runJob)

@@ -136,6 +136,9 @@ func (c *Core) addDevice(dev *device.Device) error {
 		msg = append(msg, "dev="+dev.Devt().String())
 	}
 	c.emit(trace.DeviceAdd, dev.Path(), "device_add", strings.Join(msg, " "))
+	if h := c.powerHooks(); h != nil {
+		h.DeviceAdded(dev) // device_pm_add
+	}
 	return nil
 }
 
@@ -209,6 +212,9 @@ func (c *Core) DeleteDevice(dev *device.Device) error {
 			continue
 		}
 		c.emit(trace.Warn, dev.Path(), "device_del", fmt.Sprintf("class device %s is still registered: its driver did not remove it (device_destroy)", ch.Path()))
+	}
+	if h := c.powerHooks(); h != nil {
+		h.DeviceRemoved(dev) // device_pm_remove
 	}
 	c.deferredProbeDel(p)
 	c.linksPurge(p)

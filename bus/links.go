@@ -85,7 +85,15 @@ func (c *Core) AddLink(consumer, supplier *device.Device, flags device.LinkFlags
 				l.Flags &^= device.LinkAutoremoveConsumer | device.LinkAutoremoveSupplier
 			}
 		}
+		newPM := flags&device.LinkPMRuntime != 0 && l.Flags&device.LinkPMRuntime == 0
+		if newPM {
+			l.Flags |= device.LinkPMRuntime
+		}
+		h := c.pm
 		c.mu.Unlock()
+		if newPM && h != nil {
+			h.LinkAdded(l) // pm_runtime_new_link
+		}
 		return l, nil
 	}
 	l := &device.Link{Supplier: supplier, Consumer: consumer, Flags: flags}
@@ -93,8 +101,12 @@ func (c *Core) AddLink(consumer, supplier *device.Device, flags device.LinkFlags
 	if cp := c.devPrivOf(consumer); !sso && cp != nil && cp.globalNode.linked() {
 		c.reorderToTail(cp, map[*devPriv]bool{})
 	}
+	h := c.pm
 	c.mu.Unlock()
 	c.emit(trace.Link, consumer.Path(), "device_link_add", "supplier="+supplier.Path()+" flags="+flags.String())
+	if flags&device.LinkPMRuntime != 0 && h != nil {
+		h.LinkAdded(l) // pm_runtime_new_link
+	}
 	return l, nil
 }
 
@@ -124,17 +136,25 @@ func (c *Core) DeleteLink(l *device.Link) error {
 		return fmt.Errorf("device_link_del %s: managed link to %s: %w", l.Consumer.Path(), l.Supplier.Path(), device.ErrInvalid)
 	}
 	l.Consumer.Core().RemoveLink(l)
+	h := c.pm
 	c.mu.Unlock()
 	c.emit(trace.Link, l.Consumer.Path(), "device_link_del", "supplier="+l.Supplier.Path())
+	if l.Flags&device.LinkPMRuntime != 0 && h != nil {
+		h.LinkRemoved(l) // pm_runtime_drop_link
+	}
 	return nil
 }
 
 func (c *Core) dropLink(l *device.Link, fn string) {
 	c.mu.Lock()
 	ok := l.Consumer.Core().RemoveLink(l)
+	h := c.pm
 	c.mu.Unlock()
 	if ok {
 		c.emit(trace.Link, l.Consumer.Path(), fn, "link to supplier "+l.Supplier.Path()+" dropped")
+		if l.Flags&device.LinkPMRuntime != 0 && h != nil {
+			h.LinkRemoved(l) // pm_runtime_drop_link
+		}
 	}
 }
 
@@ -173,6 +193,9 @@ func (c *Core) reorderToTail(p *devPriv, seen map[*devPriv]bool) {
 	seen[p] = true
 	p.globalNode.unlink()
 	c.devices.pushBack(&p.globalNode)
+	if c.pm != nil {
+		c.pm.DeviceMovedLast(p.dev) // device_pm_move_last
+	}
 	for _, ch := range p.dev.Children() {
 		if cp := c.devPrivOf(ch); cp != nil {
 			c.reorderToTail(cp, seen)

@@ -186,6 +186,10 @@ func (c *Core) driverProbeDeviceLocked(dp *drvPriv, p *devPriv, queued bool) (er
 		return fmt.Errorf("probe %s: driver %s is being unregistered: %w", dev.Path(), dp.drv.Name, device.ErrNoDevice), false
 	}
 	defer c.probeDone(dp, p, me)
+	if h := c.powerHooks(); h != nil {
+		h.ProbeBegin(dev)
+		defer h.ProbeEnd(dev)
+	}
 	return c.reallyProbe(dp, p)
 }
 
@@ -328,6 +332,9 @@ func (c *Core) unbindCleanup(dev *device.Device) {
 	l.ReleaseAll()
 	dev.Core().SetDriver(nil)
 	dev.SetDrvdata(nil)
+	if h := c.powerHooks(); h != nil {
+		h.UnbindCleanup(dev) // pm_runtime_reinit
+	}
 }
 
 func errorsIsDefer(err error) bool { return errors.Is(err, device.ErrProbeDefer) }

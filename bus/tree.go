@@ -9,7 +9,8 @@ import (
 )
 
 // Tree renders a sysfs-like view of the core: the device hierarchy under
-// /sys/devices (each device with its bus, class, number, driver and state,
+// /sys/devices (each device with its bus, class, number, driver, state
+// and, on a machine with a PM core, its runtime PM status,
 // children indented under their parent, in registration order), then each
 // bus with its devices and its drivers' bound devices
 // (/sys/bus/<bus>/drivers/<drv>), then the device links, then the
@@ -53,7 +54,11 @@ func (c *Core) Tree() string {
 		if fw := d.Fwnode(); fw != nil {
 			fmt.Fprintf(&b, " of_node=%s", fw)
 		}
-		fmt.Fprintf(&b, " state=%s\n", d.State())
+		fmt.Fprintf(&b, " state=%s", d.State())
+		if h := c.powerHooks(); h != nil {
+			fmt.Fprintf(&b, " rpm=%s", h.RuntimeStatus(d))
+		}
+		b.WriteByte('\n')
 		for _, ch := range kids[d] {
 			walk(ch, depth+1)
 		}

@@ -29,12 +29,16 @@ func (c *Core) ReleaseDriver(dev *device.Device) error {
 // consumers of managed device links are unbound first, with the lock
 // dropped, as device_links_unbind_consumers does.
 func (c *Core) releaseDriver(p *devPriv, want *driver.Driver) error {
+	var held *driver.Driver // the driver the runtime PM hold was taken for
 	for {
-		again, err := c.releaseDriverOnce(p, want)
+		again, err := c.releaseDriverOnce(p, want, &held)
 		if !again {
 			return err
 		}
 		if err := c.linksUnbindConsumers(p); err != nil {
+			if h := c.powerHooks(); h != nil && held != nil {
+				h.UnbindAbort(p.dev)
+			}
 			return err
 		}
 	}
@@ -42,16 +46,33 @@ func (c *Core) releaseDriver(p *devPriv, want *driver.Driver) error {
 
 // releaseDriverOnce is one pass of releaseDriver under the device lock: it
 // releases the driver, or reports that bound consumers must be unbound
-// first (again).
-func (c *Core) releaseDriverOnce(p *devPriv, want *driver.Driver) (again bool, err error) {
+// first (again). The first pass that finds the driver resumes the device
+// and holds it (pm_runtime_get_sync, *held records for which driver); a
+// later pass that finds that driver gone drops the hold (pm_runtime_put).
+func (c *Core) releaseDriverOnce(p *devPriv, want *driver.Driver, held **driver.Driver) (again bool, err error) {
 	dev := p.dev
 	if err := dev.Core().Lock(); err != nil {
 		return false, err
 	}
 	defer dev.Unlock()
+	h := c.powerHooks()
 	drv := boundDriver(dev)
+	if *held != nil && drv != *held {
+		// released by someone else while the consumers were unbound
+		if h != nil {
+			h.UnbindAbort(dev)
+		}
+		*held = nil
+		return false, nil
+	}
 	if drv == nil || (want != nil && drv != want) {
 		return false, nil
+	}
+	if *held == nil {
+		*held = drv
+		if h != nil {
+			h.UnbindBegin(dev)
+		}
 	}
 	if c.linksBusy(p) {
 		dev.Core().SetState(device.StateUnbinding) // DL_STATE_SUPPLIER_UNBIND
@@ -72,6 +93,9 @@ func (c *Core) deviceReleaseDriverLocked(p *devPriv, drv *driver.Driver) {
 	dev.Core().SetState(device.StateUnbinding)
 	c.emit(trace.Unbind, dev.Path(), "__device_release_driver", "driver="+drv.Name)
 	c.notify(b, dev, NotifyUnbindDriver)
+	if h := c.powerHooks(); h != nil {
+		h.BeforeRemove(dev) // pm_runtime_put_sync
+	}
 
 	c.deviceRemove(p, drv)
 

@@ -58,6 +58,7 @@ type Device struct {
 	childElem *list.Element
 	suppliers []*Link
 	consumers []*Link
+	power     any // dev->power, package pm's (pm.go)
 
 	lk lockState
 

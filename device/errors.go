@@ -102,11 +102,19 @@ var (
 	ErrPipe = &Errno{"EPIPE", "broken pipe (endpoint stalled)"}
 	// ErrInProgress is -EINPROGRESS: operation now in progress.
 	ErrInProgress = &Errno{"EINPROGRESS", "operation now in progress"}
-	// ErrHostUnreach is -EHOSTUNREACH: no route to host (for USB: the
-	// device is suspended and takes no URBs).
-	ErrHostUnreach = &Errno{"EHOSTUNREACH", "no route to host"}
 	// ErrIdentifierRemoved is -EIDRM: identifier removed.
 	ErrIdentifierRemoved = &Errno{"EIDRM", "identifier removed (URB not linked)"}
+	// ErrAccess is -EACCES: permission denied; what runtime PM answers
+	// while it is disabled for the device (rpm_resume, rpm_suspend).
+	ErrAccess = &Errno{"EACCES", "permission denied (runtime PM disabled)"}
+	// ErrNoSys is -ENOSYS: no such function; a runtime PM transition of a
+	// device that has no callback for it (rpm_callback).
+	ErrNoSys = &Errno{"ENOSYS", "function not implemented"}
+	// ErrHostUnreach is -EHOSTUNREACH: no route to host; for USB, an URB
+	// submitted to a suspended device (usb_hcd_link_urb_to_ep).
+	ErrHostUnreach = &Errno{"EHOSTUNREACH", "no route to host (device suspended)"}
+	// ErrIsDir is -EISDIR: for USB, usb_reset_device on a root hub.
+	ErrIsDir = &Errno{"EISDIR", "is a directory (a root hub)"}
 )
 
 // Errnos of the device-tree layer (package of and its DTS compiler).

@@ -30,6 +30,11 @@ const (
 	// LinkCycle is DL_FLAG_CYCLE: the link is part of a dependency cycle
 	// fw_devlink found and relaxed.
 	LinkCycle
+	// LinkPMRuntime is DL_FLAG_PM_RUNTIME: runtime PM resumes the
+	// supplier before the consumer's runtime resume callback runs (and
+	// around the consumer's probe), and lets it suspend once the consumer
+	// is suspended.
+	LinkPMRuntime
 )
 
 // String renders the flags as "STATELESS|AUTOREMOVE_CONSUMER", or "0".
@@ -40,7 +45,7 @@ func (f LinkFlags) String() string {
 		n string
 	}{{LinkStateless, "STATELESS"}, {LinkAutoremoveConsumer, "AUTOREMOVE_CONSUMER"},
 		{LinkAutoremoveSupplier, "AUTOREMOVE_SUPPLIER"}, {LinkAutoprobeConsumer, "AUTOPROBE_CONSUMER"},
-		{LinkInferred, "INFERRED"}, {LinkSyncStateOnly, "SYNC_STATE_ONLY"}, {LinkCycle, "CYCLE"}} {
+		{LinkInferred, "INFERRED"}, {LinkSyncStateOnly, "SYNC_STATE_ONLY"}, {LinkCycle, "CYCLE"}, {LinkPMRuntime, "PM_RUNTIME"}} {
 		if f&x.f != 0 {
 			parts = append(parts, x.n)
 		}

@@ -62,7 +62,7 @@ func cliDefaultDemo() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return newExcerpt(out).span("drvsim demo usb-unplug:", "bus notifier calls and uevents.").
+	return newExcerpt(out).span("drvsim demo usb-unplug:", "uevents and runtime PM bookkeeping.").
 		from("== 1.", 2).section("5.").section("8.").section("11.").text()
 }
 

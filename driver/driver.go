@@ -83,6 +83,10 @@ type Driver struct {
 	// SuppressBindAttrs removes the sysfs bind and unbind files
 	// (suppress_bind_attrs): manual Bind and Unbind are refused.
 	SuppressBindAttrs bool
+	// PM is the driver's power-management callbacks (driver->pm, a struct
+	// dev_pm_ops): system sleep and runtime PM, used by package pm when
+	// the bus has no callback of its own for the step.
+	PM *device.PMOps
 
 	mu   sync.Mutex
 	priv any

@@ -19,6 +19,7 @@
 //   - of/scenario: the device tree's (dt-*): an overlay removed under an
 //     open file, an overlay plugged and unplugged around an open, a
 //     supplier unbound while its consumer probes.
+//   - pm/scenario: power management's races (pm-*).
 package scenarios
 
 import (
@@ -27,6 +28,7 @@ import (
 	usbscenario "github.com/drvsim/drvsim/drivers/usbsim/scenario"
 	"github.com/drvsim/drvsim/lifecycle"
 	dtscenario "github.com/drvsim/drvsim/of/scenario"
+	pmscenario "github.com/drvsim/drvsim/pm/scenario"
 	"github.com/drvsim/drvsim/revocable/kernelmodel"
 	"github.com/drvsim/drvsim/sim"
 )
@@ -34,6 +36,8 @@ import (
 // All returns every registered scenario, in registry order: the design
 // lab's, the USB ones, the sensor's, the DRM ones, the driver core's, then
 // the device tree's. The slice is
+// lab's, the USB ones, the DRM ones, the driver core's, then power
+// management's. The slice is
 // the caller's.
 func All() []sim.Scenario {
 	var out []sim.Scenario
@@ -44,6 +48,7 @@ func All() []sim.Scenario {
 		udlscenario.Scenarios(),
 		lifecycle.Scenarios(),
 		dtscenario.Scenarios(),
+		pmscenario.Scenarios(),
 	} {
 		out = append(out, group...)
 	}

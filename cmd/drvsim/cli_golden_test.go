@@ -40,11 +40,15 @@ var cliGoldens = []struct {
 	{args: []string{"demo", "usb-rmmod"}},
 	{args: []string{"demo", "devicetree"}},
 	{args: []string{"demo", "cdev-unbind"}},
+	{args: []string{"demo", "suspend-resume"}},
+	{args: []string{"demo", "runtime-pm"}},
 	{args: []string{"--format", "json"}},
 	{args: []string{"-format", "mermaid"}},
 	{args: []string{"explore", "merged-copied-provider"}, transcript: true},
 	{args: []string{"explore", "-mode", "random", "merged-shared-handle"}, transcript: true},
 	{args: []string{"explore", "usb-skel-revocable"}, transcript: true},
+	{args: []string{"explore", "pm-resume-vs-unplug"}, transcript: true},
+	{args: []string{"explore", "pm-ioctl-no-get-vs-runtime-suspend"}, transcript: true},
 	{args: []string{"explore", "-mode", "random", "-seed", "2", "-schedules", "5", "usb-skel-broken"}, transcript: true, status: 1},
 }
 

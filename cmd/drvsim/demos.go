@@ -36,6 +36,8 @@ var demos = []demo{
 	{"drm-unplug", "a DisplayLink-like USB display unplugged while a flush is in flight (drm_dev_unplug)", demoDRM},
 	{"cdev-unbind", "a struct cdev in devm memory freed under an open file, found by the explorer; fixed by revoking the file operations, or by refcounting", demoCdev},
 	{"devres", "managed resources released newest first at unbind (devres_release_all)", demoDevres},
+	{"suspend-resume", "a system sleep in the kernel's order: children and consumers first, resume in reverse, probes held off, a failing suspend unwound", demoSuspendResume},
+	{"runtime-pm", "runtime PM: autosuspend after a delay on the virtual clock, get_sync resuming the parent first, an unbalanced put, unbind", demoRuntimePM},
 }
 
 // lookupDemo returns the demo named name.
@@ -82,7 +84,7 @@ var usbLegend = []string{
 	"to task T: when the tasks start, at a lock or another point where the kernel",
 	"may switch tasks, when a task must wait (\"block\", and what for) or when it",
 	"ends (\"exit\", after do_exit). The numbers skip what is left out here: the",
-	"machine's boot, bus notifier calls and uevents.",
+	"machine's boot, bus notifier calls, uevents and runtime PM bookkeeping.",
 }
 
 // demoUSB is the default demo: how to read it, scenario.RunDemo's phases,

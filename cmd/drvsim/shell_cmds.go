@@ -83,6 +83,18 @@ func init() {
 		{"ioctl", "FD CMD", "ioctl: bulk-in-size on a skeleton file, version on a DRM file", "", shellCmdIoctl},
 		{"close", "FD", "close a file (the last close: the driver's release)", "", shellCmdClose},
 		{"files", "", "list the open files", "", shellCmdFiles},
+		{"suspend", "", "suspend the machine (echo mem > /sys/power/state, up to the sleep)",
+			"dpm_prepare (probing blocked), then dpm_suspend, dpm_suspend_late and\n" +
+				"dpm_suspend_noirq: every device's callbacks, children before parents. The\n" +
+				"machine then sleeps until resume; a device plugged meanwhile is probed at\n" +
+				"resume. A failing callback aborts the suspend and resumes what was done.", shellCmdSuspend},
+		{"resume", "", "wake the machine: the resume phases in reverse, probing unblocked", "", shellCmdResume},
+		{"runtime", "get|put|auto|on|status DEVICE", "runtime PM of DEVICE: pm_runtime_get_sync, pm_runtime_put, power/control",
+			"get resumes DEVICE (its parent first) and holds it, as a driver does before\n" +
+				"touching the hardware; put drops the hold, and the device suspends when\n" +
+				"nothing holds it (after its autosuspend delay: see wait). auto and on write\n" +
+				"power/control: a USB device starts \"on\" (autosuspend forbidden).", shellCmdRuntime},
+		{"wait", "DURATION", "let virtual time pass, e.g. wait 2s: timers fire, autosuspend happens", "", shellCmdWait},
 		{"tree", "[--format text|dot]", "show the device tree, as text or as Graphviz DOT", "", shellCmdTree},
 		{"trace", "[--format text|json|mermaid] [--since SEQ | --all] [--brief] [--mark]", "show the trace: by default what happened since the last trace",
 			"--since SEQ shows the events after sequence number SEQ, --all every event\n" +

@@ -12,7 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// updateShell rewrites the shell's golden transcripts:
+// updateShell rewrites the shell's golden transcripts only; -update
+// rewrites them with every other golden file of the command:
 //
 //	go test ./cmd/drvsim -run TestShellGolden -update-shell
 var updateShell = flag.Bool("update-shell", false, "rewrite testdata/shell-*.golden from the shell scripts")
@@ -31,7 +32,7 @@ func TestShellGolden(t *testing.T) {
 			rc := runShell([]string{script}, strings.NewReader(""), &b, &b)
 			assert.Equal(t, 0, rc, "the lesson runs as it says\n%s", b.String())
 			golden := filepath.Join("testdata", "shell-"+name+".golden")
-			if *updateShell {
+			if *updateShell || *update {
 				require.NoError(t, os.WriteFile(golden, b.Bytes(), 0o644))
 			}
 			assert.Equal(t, readShellFile(t, golden), b.String(), "run with -update-shell to accept a change")

@@ -284,7 +284,7 @@ func TestShellTraceFormatsAndMarks(t *testing.T) {
 func TestShellTreeTextAndDOT(t *testing.T) {
 	rc, out, errs := runShellTest(t, "bus add usb\nplug fff0:fff0 1-1\ntree\ntree --format dot\n! tree --format svg\n")
 	require.Equal(t, 0, rc, errs)
-	assert.Contains(t, out, "    usb1/1-1 bus=usb driver=usb state=bound\n")
+	assert.Contains(t, out, "    usb1/1-1 bus=usb driver=usb state=bound rpm=active,usage=1\n")
 	assert.Contains(t, out, "digraph devices {\n")
 	assert.Contains(t, out, `"/sys/devices/usb1/1-1/1-1:1.0" [label="1-1:1.0\nbus=usb\ndriver=skel-revocable"];`)
 	assert.Contains(t, out, `"/sys/devices/usb1/1-1" -> "/sys/devices/usb1/1-1/1-1:1.0";`)

@@ -49,6 +49,7 @@ type Device struct {
 	mappings   []*Mapping
 	private    any
 	seq        int
+	mode       modeConfig // mode_config (modeset.go)
 }
 
 // Presence is the resource the device's revocable provider hands out while

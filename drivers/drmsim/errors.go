@@ -13,6 +13,8 @@ var (
 	// ErrInvalid is -EINVAL: an unknown ioctl number (drm_ioctl), a bad
 	// argument, a nil driver or parent.
 	ErrInvalid = device.ErrInvalid
+	// ErrBusy is -EBUSY: a mode-config suspend while one is saved.
+	ErrBusy = device.ErrBusy
 	// ErrNoEntry is -ENOENT: an unknown GEM handle or mmap offset
 	// (drm_gem_object_lookup, drm_gem_mmap).
 	ErrNoEntry = device.ErrNoEntry

@@ -79,6 +79,7 @@ var coreIoctls = []IoctlDesc{
 	{IoctlDirtyFB, "DRM_IOCTL_MODE_DIRTYFB", ioctlDirtyFB},
 	{IoctlCreateDumb, "DRM_IOCTL_MODE_CREATE_DUMB", ioctlCreateDumb},
 	{IoctlMapDumb, "DRM_IOCTL_MODE_MAP_DUMB", ioctlMapDumb},
+	{IoctlSetCRTC, "DRM_IOCTL_MODE_SETCRTC", ioctlSetCRTC},
 }
 
 // Ioctl is ioctl(2) on the file: vfs_ioctl on its struct file (a

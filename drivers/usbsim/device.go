@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/pm"
 )
 
 // Device is struct usb_device: one device on the bus (the root hub of a
@@ -29,9 +30,12 @@ type Device struct {
 	busy     []bool     // by port-1: hub_port_connect in progress (the port lock)
 	queued   bool       // on u.wq (hub->event_list)
 	gone     bool       // usb_disconnect claimed it: runs once
-	noSubmit bool       // !udev->can_submit: suspended, URBs refused with -EHOSTUNREACH
 	intfs    []*Interface
 	eps      []*endpoint // ep0 first, then the configuration's
+
+	doRemoteWakeup  bool // do_remote_wakeup: enabled for the current suspend
+	resetResume     bool // reset_resume: resumed through a reset
+	resetInProgress bool
 }
 
 // Name returns the device's name: "usb1" for a root hub, "1-2" for the
@@ -181,7 +185,21 @@ func (u *USB) newDevice(d *Device) error {
 	g := d.gadget.Desc
 	u.emit(KindDevice, d.Path(), "usb_new_device",
 		fmt.Sprintf("New USB device found, idVendor=%04x, idProduct=%04x, device number %d", g.VendorID, g.ProductID, d.devnum))
-	if err := u.core.RegisterDevice(d.dev); err != nil {
+	err := u.core.InitializeDevice(d.dev)
+	if err == nil {
+		// runtime PM: active, held for the enumeration, autosuspend after
+		// usbcore.autosuspend, but forbidden until user space allows it
+		// (usb_disable_autosuspend); system sleep may be asynchronous
+		_ = pm.SetAutosuspendDelay(d.dev, DefaultAutosuspendDelay)
+		_ = pm.SetActive(d.dev)
+		_ = pm.GetNoresume(d.dev)
+		_ = pm.UseAutosuspend(d.dev)
+		_ = pm.Enable(d.dev)
+		_ = pm.Forbid(d.dev)
+		_ = pm.EnableAsyncSuspend(d.dev)
+		err = u.core.AddDevice(d.dev)
+	}
+	if err != nil {
 		u.emit(KindDevice, d.Path(), "usb_new_device", "can't device_add: "+Errno(err))
 		u.mu.Lock()
 		delete(u.devs, d.dev)
@@ -189,6 +207,8 @@ func (u *USB) newDevice(d *Device) error {
 		_ = d.dev.Put()
 		return fmt.Errorf("usb_new_device %s: %w", d.Name(), err)
 	}
+	_ = pm.MarkLastBusy(d.dev)
+	_ = pm.PutSyncAutosuspend(d.dev)
 	return nil
 }
 
@@ -249,7 +269,12 @@ func (u *USB) setConfiguration(d *Device) error {
 	u.setState(d, StateConfigured)
 	for _, i := range intfs {
 		u.emit(KindDevice, i.Path(), "usb_set_configuration", "adding interface")
-		if err := u.core.RegisterDevice(i.dev); err != nil {
+		err := u.core.InitializeDevice(i.dev)
+		if err == nil {
+			_ = pm.NoCallbacks(i.dev) // interfaces suspend with their device
+			err = u.core.AddDevice(i.dev)
+		}
+		if err != nil {
 			u.emit(KindDevice, i.Path(), "usb_set_configuration", "device_add failed: "+Errno(err))
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/drvsim/drvsim/driver"
+	"github.com/drvsim/drvsim/pm"
 )
 
 // Driver is struct usb_driver: an interface driver with an id table, a
@@ -21,9 +22,32 @@ type Driver struct {
 	// Disconnect unbinds the driver. The interface's URBs are already
 	// terminated, unless SoftUnbind is set and the device is present.
 	Disconnect func(intf *Interface)
-	// Suspend and Resume are called by Device.Suspend and Device.Resume.
+	// Suspend and Resume are the driver's power-management callbacks
+	// (usb_driver.suspend, .resume): usb_suspend_both calls Suspend for
+	// each bound interface, last interface first, before the device is
+	// suspended, for an autosuspend and a system sleep alike;
+	// usb_resume_both calls Resume after the device is resumed. An error
+	// from Suspend fails an autosuspend (the interfaces already suspended
+	// are resumed); in a system sleep it is ignored. A driver without both
+	// is unbound for a system sleep and bound again after it.
 	Suspend func(intf *Interface) error
 	Resume  func(intf *Interface) error
+	// ResetResume is usb_driver.reset_resume: called instead of Resume
+	// when the device was reset while suspended. A driver without it is
+	// unbound and bound again.
+	ResetResume func(intf *Interface) error
+	// PreReset and PostReset bracket usb_reset_device: PreReset stops the
+	// driver's I/O (a non-nil error unbinds it instead), PostReset
+	// restarts it (an error unbinds and rebinds it). A driver without
+	// both is unbound before the reset and bound again after it.
+	PreReset  func(intf *Interface) error
+	PostReset func(intf *Interface) error
+	// SupportsAutosuspend is usb_driver.supports_autosuspend: the
+	// interface's runtime PM is enabled while the driver is bound, so the
+	// device may autosuspend when the driver holds no usage reference
+	// (usb_autopm_get_interface). Without it the bound interface keeps
+	// the device active.
+	SupportsAutosuspend bool
 	// SoftUnbind is soft_unbind: on an unbind with the device still
 	// present, the driver's disconnect runs before its URBs are
 	// terminated (it cancels them itself).
@@ -177,6 +201,21 @@ func (u *USB) probeInterface(intf *Interface, d *Driver) error {
 		return fmt.Errorf("usb_probe_interface %s: no id matches: %w", intf.Name(), ErrNoDevice)
 	}
 	u.emit(KindDriver, intf.Path(), "usb_probe_interface", "driver="+d.Name+", matched id "+id.String())
+	udev := intf.udev.dev
+	if err := pm.GetSync(udev); err != nil { // usb_autoresume_device
+		_ = pm.PutSync(udev)
+		return fmt.Errorf("usb_probe_interface %s: usb_autoresume_device: %w", intf.Name(), err)
+	}
+	defer func() { // usb_autosuspend_device
+		_ = pm.MarkLastBusy(udev)
+		_ = pm.PutSyncAutosuspend(udev)
+	}()
+	// probed interfaces are active; runtime PM is enabled only for a
+	// driver that supports autosuspend
+	_ = pm.SetActive(intf.dev)
+	if d.SupportsAutosuspend {
+		_ = pm.Enable(intf.dev)
+	}
 	intf.setCond(Binding)
 	u.mu.Lock()
 	intf.driver = d
@@ -188,8 +227,12 @@ func (u *USB) probeInterface(intf *Interface, d *Driver) error {
 	if err != nil {
 		intf.SetIntfdata(nil)
 		u.mu.Lock()
-		intf.driver, intf.cond = nil, Unbound
+		intf.driver, intf.cond, intf.needsRemoteWakeup = nil, Unbound, false
 		u.mu.Unlock()
+		if d.SupportsAutosuspend {
+			_ = pm.Disable(intf.dev)
+		}
+		_ = pm.SetSuspended(intf.dev)
 		u.emit(KindDriver, intf.Path(), "usb_probe_interface", "driver="+d.Name+" failed: "+Errno(err))
 		return err
 	}
@@ -203,6 +246,11 @@ func (u *USB) probeInterface(intf *Interface, d *Driver) error {
 // disconnect, re-enable the endpoints (usb_enable_interface), clear the
 // interface data, mark it UNBOUND.
 func (u *USB) unbindInterface(intf *Interface, d *Driver) {
+	udev := intf.udev.dev
+	resumed := pm.GetSync(udev) == nil // usb_autoresume_device
+	if !resumed {
+		_ = pm.PutSync(udev)
+	}
 	intf.setCond(Unbinding)
 	gone := intf.udev.State() == StateNotAttached
 	u.emit(KindDriver, intf.Path(), "usb_unbind_interface", fmt.Sprintf("driver=%s soft_unbind=%t device_gone=%t", d.Name, d.SoftUnbind, gone))
@@ -216,7 +264,21 @@ func (u *USB) unbindInterface(intf *Interface, d *Driver) {
 	u.enableInterface(intf)
 	intf.SetIntfdata(nil)
 	u.mu.Lock()
-	intf.cond, intf.driver = Unbound, nil
+	intf.cond, intf.driver, intf.needsRemoteWakeup = Unbound, nil, false
+	left := intf.pmUsage
 	u.mu.Unlock()
+	// the holds the driver did not give back
+	for ; left > 0; left-- {
+		intf.AutopmPutInterfaceNoSuspend()
+	}
+	// unbound interfaces are runtime-PM-disabled and suspended
+	if d.SupportsAutosuspend {
+		_ = pm.Disable(intf.dev)
+	}
+	_ = pm.SetSuspended(intf.dev)
+	if resumed { // usb_autosuspend_device
+		_ = pm.MarkLastBusy(udev)
+		_ = pm.PutSyncAutosuspend(udev)
+	}
 	u.emit(KindDriver, intf.Path(), "usb_unbind_interface", "unbound")
 }

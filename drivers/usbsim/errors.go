@@ -47,14 +47,21 @@ var (
 	// ErrInProgress is -EINPROGRESS: the status of an URB while it is in
 	// flight.
 	ErrInProgress = device.ErrInProgress
+	// ErrHostUnreach is -EHOSTUNREACH: an URB submitted to a suspended
+	// device (usb_hcd_link_urb_to_ep: can_submit is clear).
+	ErrHostUnreach = device.ErrHostUnreach
+	// ErrIsDir is -EISDIR: usb_reset_device on a root hub.
+	ErrIsDir = device.ErrIsDir
+	// ErrAgain is -EAGAIN.
+	ErrAgain = device.ErrAgain
+	// ErrNotSupported is -EOPNOTSUPP: remote wakeup needed and not
+	// available (autosuspend_check).
+	ErrNotSupported = device.ErrNotSupported
 	// ErrExFull is -EXFULL: usb_register_dev with no free minor.
 	ErrExFull = device.ErrExFull
 	// ErrAddrInUse is -EADDRINUSE: usb_register_dev for an interface that
 	// has a minor already.
 	ErrAddrInUse = device.ErrAddrInUse
-	// ErrHostUnreach is -EHOSTUNREACH: usb_submit_urb to a suspended
-	// device (udev->can_submit cleared by usb_suspend_both).
-	ErrHostUnreach = device.ErrHostUnreach
 	// ErrTimedOut is -ETIMEDOUT: usb_bulk_msg (usb_start_wait_urb) whose
 	// URB did not complete within its timeout.
 	ErrTimedOut = device.ErrTimedOut

@@ -13,6 +13,10 @@ type Gadget struct {
 	// HubPorts, when positive, makes the device a hub with that many
 	// downstream ports (its interface binds to the hub driver).
 	HubPorts int
+	// RemoteWakeup is the configuration's remote-wakeup capability
+	// (bmAttributes USB_CONFIG_ATT_WAKEUP): the device can wake itself
+	// from suspend (Device.RemoteWakeup).
+	RemoteWakeup bool
 }
 
 // HubGadget returns an external hub with ports downstream ports: device

@@ -2,6 +2,8 @@ package usbsim
 
 import (
 	"fmt"
+
+	"github.com/drvsim/drvsim/pm"
 )
 
 // newHubDriver returns the hub interface driver (hub_driver in hub.c): it
@@ -30,6 +32,19 @@ func newHubDriver() *Driver {
 		u.mu.Unlock()
 		u.emit(KindHub, intf.Path(), "hub_probe", fmt.Sprintf("%d port(s) detected", n))
 		u.hubActivate(hdev, intf)
+		return nil
+	}
+	// hub_suspend and hub_resume: the ports' devices are suspended
+	// before their hub (children first) and resumed after it; the hub's
+	// own state needs nothing more here. Hubs do not autosuspend in
+	// drvsim (their autosuspend stays forbidden): the hub_wq that would
+	// resume a hub for a port event is run inline by Plug and Unplug.
+	d.Suspend = func(intf *Interface) error {
+		intf.u.emit(KindHub, intf.Path(), "hub_suspend", "")
+		return nil
+	}
+	d.Resume = func(intf *Interface) error {
+		intf.u.emit(KindHub, intf.Path(), "hub_resume", "")
 		return nil
 	}
 	d.Disconnect = func(intf *Interface) {
@@ -310,6 +325,7 @@ func (u *USB) disconnect(d *Device) {
 	}
 	u.setState(d, StateNotAttached)
 	u.emit(KindHub, d.Path(), "usb_disconnect", fmt.Sprintf("USB disconnect, device number %d", d.devnum))
+	pm.Barrier(d.dev)             // no runtime PM request runs past this point
 	locked := d.dev.Lock() == nil // usb_lock_device
 	u.mu.Lock()
 	kids := append([]*Device(nil), d.children...)

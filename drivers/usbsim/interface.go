@@ -16,6 +16,10 @@ type Interface struct {
 	usbDev *device.Device // the usbmisc class device (intf->usb_dev)
 	eps    []*endpoint
 	driver *Driver
+
+	needsBinding      bool // needs_binding: unbound for a reset or a sleep, to be bound again
+	needsRemoteWakeup bool // needs_remote_wakeup
+	pmUsage           int  // pm_usage_cnt: usb_autopm_get_interface holds
 }
 
 // Name returns the interface's name, e.g. "1-1:1.0".

@@ -136,8 +136,8 @@ func (urb *URB) Submit() error {
 			err = ErrPerm
 		case !ep.enabled:
 			err = ErrNoEntry
-		case d.noSubmit:
-			err = ErrHostUnreach
+		case d.state == StateSuspended:
+			err = ErrHostUnreach // !urb->dev->can_submit
 		case d.hcd.dead:
 			err = ErrShutdown
 		default:

@@ -10,6 +10,7 @@ import (
 	"github.com/drvsim/drvsim/driver"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/kernel"
+	"github.com/drvsim/drvsim/pm"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -71,7 +72,11 @@ func Init(m bus.Machine) (*USB, error) {
 		at:      map[*Gadget]hwPort{},
 	}
 	u.killq = kernel.NewWaitQueue(core, "usb_kill_urb_queue")
+	if err := pm.Attach(m); err != nil {
+		return nil, fmt.Errorf("usb_init: %w", err)
+	}
 	u.bus = &bus.Bus{Name: BusName, Match: u.match, Probe: u.probe, Remove: u.remove, Uevent: u.uevent}
+	u.bus.PM = u.pmOps()
 	if err := core.RegisterBus(u.bus); err != nil {
 		return nil, fmt.Errorf("usb_init: %w", err)
 	}

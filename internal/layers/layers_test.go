@@ -55,6 +55,7 @@ var layers = map[string]layer{
 	"of":             {7, true}, // the live device tree: no driver core
 	"of/ofplatform":  {9, true},
 	"bus/platform":   {8, true},
+	"pm":             {8, true},
 	"chardev":        {8, true},
 
 	"drivers/usbsim":        {9, true},
@@ -81,6 +82,7 @@ var layers = map[string]layer{
 	"drivers/drmsim/udlsim/scenario": {12, false},
 	"of/scenario":                    {12, false},
 	"drivers/sensor/scenario":        {12, false},
+	"pm/scenario":                    {12, false},
 	"scenarios":                      {13, false},
 
 	"cmd/drvsim":                 {14, false},

@@ -84,7 +84,7 @@ func TestConsumerWaitsForSupplier(t *testing.T) {
 	assert.Empty(t, r.events, "the consumer's probe is not called")
 	assert.True(t, r.traceHas("device_links_check_suppliers", "wait for supplier /supplier"))
 	assert.Contains(t, r.sys.DeferredDevices(), con)
-	assert.Contains(t, r.sys.Tree(), "  platform/consumer bus=platform of_node=/consumer state=added\n")
+	assert.Contains(t, r.sys.Tree(), "  platform/consumer bus=platform of_node=/consumer state=added rpm=unsupported\n")
 	assert.Contains(t, r.sys.Tree(), "fwnode links\n  /consumer -> /supplier\n")
 	assert.Contains(t, r.sys.DOT(), `label="consumer\nbus=platform\nno driver\nof_node=/consumer"`)
 	_, err = ofplatform.DeviceCreate(r.node("/supplier"), nil)

@@ -78,8 +78,31 @@ func New(v Variant, class *drmsim.Class, u *usbsim.USB) *usbsim.Driver {
 		Probe: func(intf *usbsim.Interface, _ usbsim.DeviceID) error {
 			return probe(v, class, ddrv, u, intf)
 		},
-		Disconnect: disconnect,
+		Disconnect:          disconnect,
+		Suspend:             suspend,
+		Resume:              resume,
+		ResetResume:         resume,
+		SupportsAutosuspend: false,
 	}
+}
+
+// suspend is udl_usb_suspend: drm_mode_config_helper_suspend (the
+// display pipe off, its state saved).
+func suspend(intf *usbsim.Interface) error {
+	ud, _ := intf.Intfdata().(*udl)
+	if ud == nil {
+		return nil
+	}
+	return ud.drm.ModeConfigHelperSuspend()
+}
+
+// resume is udl_usb_resume (and reset_resume): drm_mode_config_helper_resume.
+func resume(intf *usbsim.Interface) error {
+	ud, _ := intf.Intfdata().(*udl)
+	if ud == nil {
+		return nil
+	}
+	return ud.drm.ModeConfigHelperResume()
 }
 
 // probe is udl_usb_probe: devm_drm_dev_alloc on the interface, the

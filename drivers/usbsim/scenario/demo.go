@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/drvsim/drvsim/drivers/usbsim/skel"
+	"github.com/drvsim/drvsim/pm"
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -36,7 +37,9 @@ func HuntUseAfterFree(v skel.Variant, seed uint64, schedules int) *sim.ExploreRe
 const HuntSchedules = 1000
 
 // DemoEvents keeps the events of a device's life worth reading: from the
-// first hub_port_connect on, without bus notifier and uevent lines.
+// first hub_port_connect on, without bus notifier, uevent and runtime PM
+// lines (the USB core's usage-count bookkeeping, pm.KindRuntime, which
+// docs/pm.md tells).
 func DemoEvents(events []trace.Event) []trace.Event {
 	return demoEventsFrom(events, "hub_port_connect")
 }
@@ -50,7 +53,7 @@ func demoEventsFrom(events []trace.Event, start string) []trace.Event {
 		if e.Func == start {
 			started = true
 		}
-		if !started || e.Kind == trace.Notify || e.Kind == trace.Uevent {
+		if !started || e.Kind == trace.Notify || e.Kind == trace.Uevent || e.Kind == pm.KindRuntime {
 			continue
 		}
 		out = append(out, e)
