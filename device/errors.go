@@ -107,6 +107,9 @@ var (
 	ErrHostUnreach = &Errno{"EHOSTUNREACH", "no route to host"}
 	// ErrIdentifierRemoved is -EIDRM: identifier removed.
 	ErrIdentifierRemoved = &Errno{"EIDRM", "identifier removed (URB not linked)"}
+	// ErrTooBig is -E2BIG: argument list too long; the USB core's answer
+	// when its bus numbers run out or a hub is nested too deep.
+	ErrTooBig = &Errno{"E2BIG", "argument list too long"}
 )
 
 // Errnos of the device-tree layer (package of and its DTS compiler).
