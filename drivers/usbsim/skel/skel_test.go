@@ -262,3 +262,38 @@ func TestNewUnknownVariant(t *testing.T) {
 	_, err := skel.New("nope", r.USB)
 	assert.True(t, errors.Is(err, usbsim.ErrInvalid))
 }
+
+// A read of 0 bytes returns 0 bytes at once, as skel_read's "if (!count)
+// return 0": nothing is transferred, the device's data stays queued, and
+// it holds after the unplug too.
+func TestReadOfZeroBytes(t *testing.T) {
+	for _, v := range skel.Variants {
+		t.Run(string(v), func(t *testing.T) {
+			r := newRig(t, v)
+			lb := usbsim.NewLoopback(0)
+			dev, err := r.Plug(1, lb)
+			require.NoError(t, err)
+			f, err := chardev.Open(r.Sys, "/dev/skel0")
+			require.NoError(t, err)
+			lb.Feed([]byte("hello"))
+			seq := r.Log().Seq()
+			b, err := f.Read(0)
+			require.NoError(t, err)
+			assert.Empty(t, b)
+			assert.Zero(t, count(r.Log(), "usb_submit_urb")-countBefore(r.Log(), seq, "usb_submit_urb"), "no transfer")
+			assert.Equal(t, 5, lb.Queued(), "the data stays for the next read")
+			b, err = f.Read(64)
+			require.NoError(t, err)
+			assert.Equal(t, "hello", string(b))
+			require.NoError(t, dev.Disconnect())
+			b, err = f.Read(0)
+			require.NoError(t, err, "count 0 is checked before disconnected")
+			assert.Empty(t, b)
+			require.NoError(t, f.Close())
+		})
+	}
+}
+
+func countBefore(log *trace.Log, seq uint64, fn string) int {
+	return len(trace.Filter(log.Events(), func(e trace.Event) bool { return e.Func == fn && e.Seq <= seq }))
+}
