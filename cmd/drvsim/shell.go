@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/drvsim/drvsim"
+	"github.com/drvsim/drvsim/trace"
 )
 
 const shellUsage = `usage: drvsim shell [-trace-limit N] [SCRIPT]
@@ -217,9 +218,9 @@ func (s *shellSession) exec(raw string) {
 		case line == "":
 			fmt.Fprintln(s.out)
 		case strings.HasPrefix(line, "#"):
-			fmt.Fprintln(s.out, line)
+			fmt.Fprintln(s.out, shellText(line))
 		default:
-			fmt.Fprintln(s.out, shellPrompt+line)
+			fmt.Fprintln(s.out, shellPrompt+shellText(line))
 		}
 	}
 	if line == "" || strings.HasPrefix(line, "#") {
@@ -274,8 +275,21 @@ func (s *shellSession) report(cmd string, err error) {
 	if cmd != "" {
 		b.WriteString(cmd + ": ")
 	}
-	b.WriteString(strings.ReplaceAll(err.Error(), "\n", "; "))
+	b.WriteString(shellText(strings.ReplaceAll(err.Error(), "\n", "; ")))
 	fmt.Fprintln(s.errw, b.String())
+}
+
+// shellText renders text that came from the user (a command line, a name,
+// an error quoting them) for one line of the transcript: as it is, unless
+// it holds a control character, invalid UTF-8 or an invisible format
+// character; then as trace.Escape renders it (backslashes doubled, so
+// that the rendering is unambiguous). A line of output is always one line
+// that a terminal shows as it is.
+func shellText(s string) string {
+	if e := trace.Escape(s); e != strings.ReplaceAll(s, `\`, `\\`) {
+		return e
+	}
+	return s
 }
 
 // shellWords splits a command line into words at white space. A word in

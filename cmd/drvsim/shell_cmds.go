@@ -350,11 +350,13 @@ func shellCmdOverride(s *shellSession, args []string) error {
 	if len(args) == 2 {
 		name = args[1]
 	}
-	dev.SetDriverOverride(name)
+	if err := dev.SetDriverOverride(name); err != nil {
+		return err
+	}
 	if name == "" {
 		fmt.Fprintf(s.out, "%s: driver_override cleared\n", dev.Name())
 	} else {
-		fmt.Fprintf(s.out, "%s: driver_override=%s\n", dev.Name(), name)
+		fmt.Fprintf(s.out, "%s: driver_override=%s\n", dev.Name(), shellText(dev.DriverOverride()))
 	}
 	return nil
 }
@@ -414,7 +416,7 @@ func shellCmdDevices(s *shellSession, args []string) error {
 		}
 		line := fmt.Sprintf("%-12s bus=%-8s driver=%-15s state=%s", d.Name(), d.BusName(), drv, d.State())
 		if o := d.DriverOverride(); o != "" {
-			line += " driver_override=" + o
+			line += " driver_override=" + shellText(o)
 		}
 		fmt.Fprintln(s.out, line)
 	}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -300,4 +301,32 @@ func BenchmarkFDTableAlloc(b *testing.B) {
 			}
 		})
 	}
+}
+
+// What the user typed keeps the transcript's shape: a control character
+// or invalid UTF-8 in a command, a comment, an error or a
+// driver_override is shown escaped, never sent to the terminal.
+func TestShellOutputKeepsItsShape(t *testing.T) {
+	rc, out, errs := runShellTest(t, "# red \x1b[31mtext\n\"bus\" add\x07 usb\nbus add usb\nplug fff0:fff0 1-1\n"+
+		"override 1-1:1.0 \"a\\x1bb\"\ndevices\nnope\xff\nwrite 3 \"a\\x00b\"\n")
+	assert.Equal(t, 1, rc)
+	assert.Contains(t, out, "# red \\x1b[31mtext\n")
+	assert.Contains(t, out, "drvsim> \"bus\" add\\x07 usb\n")
+	assert.Contains(t, out, "1-1:1.0: driver_override=a\\x1bb\n")
+	assert.Contains(t, out, "state=bound driver_override=a\\x1bb\n")
+	assert.Contains(t, out, "drvsim> write 3 \"a\\x00b\"\n", "a line without control characters is shown as typed")
+	assert.Contains(t, errs, `error: line 7: unknown command "nope\xff" (try help)`)
+	for _, s := range []string{out, errs} {
+		assert.True(t, utf8.ValidString(s))
+		assert.False(t, strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\n' }), "%q", s)
+	}
+}
+
+// driver_override is refused past PAGE_SIZE-1 bytes (driver_set_override),
+// and the shell says so rather than printing what it did not set.
+func TestShellOverrideTooLong(t *testing.T) {
+	rc, out, errs := runShellTest(t, "bus add usb\nplug fff0:fff0 1-1\noverride 1-1:1.0 "+strings.Repeat("d", 4095)+"\ndevices\n")
+	assert.Equal(t, 1, rc)
+	assert.Contains(t, errs, "error: line 3: override: driver_set_override /sys/devices/usb1/1-1/1-1:1.0: 4095 bytes, at most 4094: invalid argument (-EINVAL)")
+	assert.NotContains(t, out, "driver_override=d")
 }

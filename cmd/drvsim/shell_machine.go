@@ -32,6 +32,9 @@ type shellMachine struct {
 	board *board.Board
 	// traceLimit is how many of the newest trace events the System keeps.
 	traceLimit int
+	// readSource reads the device-tree source a dt load or overlay apply
+	// names: readDTS; the fuzz test keeps the file system out of it.
+	readSource func(path string) ([]byte, error)
 
 	loaded []*usbsim.Driver // drivers loaded by the shell, in load order
 	files  fdTable[*shellFile]
@@ -90,7 +93,7 @@ var shellDefaultDrivers = []string{string(skel.Revocable)}
 // traceLimit trace events), usb_init and the default drivers. No host
 // controller yet: `bus add usb`.
 func newShellMachine(traceLimit int) (*shellMachine, error) {
-	m := &shellMachine{sys: drvsim.NewSystem(drvsim.WithTraceLimit(traceLimit)), traceLimit: traceLimit}
+	m := &shellMachine{sys: drvsim.NewSystem(drvsim.WithTraceLimit(traceLimit)), traceLimit: traceLimit, readSource: readDTS}
 	m.files.init(shellFirstFD, shellMaxFD)
 	var err error
 	if m.usb, err = usbsim.Init(m.sys.Core); err != nil {
