@@ -145,15 +145,6 @@ func (c *checkedWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// writeError returns the first error of writing w, when w is a
-// checkedWriter, nil otherwise.
-func writeError(w io.Writer) error {
-	if c, ok := w.(*checkedWriter); ok {
-		return c.err
-	}
-	return nil
-}
-
 func rootHelp(w io.Writer, _ *flag.FlagSet) { fmt.Fprint(w, usage) }
 
 // runHelp is `drvsim help [COMMAND]`: the usage of drvsim or of one
