@@ -104,6 +104,9 @@ var (
 	ErrInProgress = &Errno{"EINPROGRESS", "operation now in progress"}
 	// ErrIdentifierRemoved is -EIDRM: identifier removed.
 	ErrIdentifierRemoved = &Errno{"EIDRM", "identifier removed (URB not linked)"}
+	// ErrTooBig is -E2BIG: argument list too long; the USB core's answer
+	// when its bus numbers run out or a hub is nested too deep.
+	ErrTooBig = &Errno{"E2BIG", "argument list too long"}
 	// ErrAccess is -EACCES: permission denied; what runtime PM answers
 	// while it is disabled for the device (rpm_resume, rpm_suspend).
 	ErrAccess = &Errno{"EACCES", "permission denied (runtime PM disabled)"}

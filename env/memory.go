@@ -1,7 +1,9 @@
 package env
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/drvsim/drvsim/trace"
@@ -22,9 +24,13 @@ const Mem trace.Kind = "mem"
 type Memory struct {
 	env *Env
 
-	mu         sync.Mutex
-	objs       []*Object
-	live       int
+	mu sync.Mutex
+	// live holds the objects not freed, by id: a freed object leaves the
+	// arena (whoever still points at it keeps it, and its Access still
+	// reports the use-after-free), so a long-running machine's arena holds
+	// what is allocated now, not everything it ever allocated.
+	live       map[int]*Object
+	lastID     int
 	reports    []*Report
 	panicOnBug bool
 }
@@ -58,9 +64,12 @@ func (m *Memory) alloc(name string) *Object {
 	o := &Object{m: m, name: name}
 	o.alloc = m.origin()
 	m.mu.Lock()
-	o.id = len(m.objs) + 1
-	m.objs = append(m.objs, o)
-	m.live++
+	m.lastID++
+	o.id = m.lastID
+	if m.live == nil {
+		m.live = map[int]*Object{}
+	}
+	m.live[o.id] = o
 	m.mu.Unlock()
 	e := m.env.log.Emit(trace.Event{Kind: Mem, Func: "kmalloc", Msg: o.label()})
 	o.alloc.Seq = e.Seq
@@ -113,7 +122,7 @@ func (o *Object) Free() {
 	if !freed {
 		o.freed = true
 		o.free = at
-		o.m.live--
+		delete(o.m.live, o.id)
 	}
 	o.m.mu.Unlock()
 	if freed {
@@ -154,12 +163,11 @@ func (m *Memory) Reports() []*Report {
 func (m *Memory) Live() []*Object {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]*Object, 0, m.live)
-	for _, o := range m.objs {
-		if !o.freed {
-			out = append(out, o)
-		}
+	out := make([]*Object, 0, len(m.live))
+	for _, o := range m.live {
+		out = append(out, o)
 	}
+	slices.SortFunc(out, func(a, b *Object) int { return cmp.Compare(a.id, b.id) })
 	return out
 }
 

@@ -1,7 +1,9 @@
 package env_test
 
 import (
+	"runtime"
 	"testing"
+	"weak"
 
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/internal/raceexit"
@@ -42,4 +44,37 @@ func TestPlainMemory(t *testing.T) {
 	m.SetPanicOnBug(true)
 	o.Free()
 	assert.PanicsWithError(t, "BUG: KASAN: double-free in kfree leaky", o.Free)
+}
+
+// A freed object leaves the arena: a machine that allocates and frees for
+// ever (a shell plugging and unplugging) holds only what is live. Whoever
+// still points at a freed object keeps it, and its use-after-free is still
+// reported.
+func TestMemoryKeepsOnlyLiveObjects(t *testing.T) {
+	e := env.New()
+	m := e.Memory()
+	kept := m.Alloc("kept")
+	var gone []weak.Pointer[env.Object]
+	for range 100 {
+		o := m.Alloc("urb buffer")
+		o.Free()
+		gone = append(gone, weak.Make(o))
+	}
+	held := m.Alloc("held after free")
+	held.Free()
+	runtime.GC()
+	collected := 0
+	for _, w := range gone {
+		if w.Value() == nil {
+			collected++
+		}
+	}
+	assert.Equal(t, len(gone), collected, "freed objects nobody points at are collected")
+	assert.Equal(t, []*env.Object{kept}, m.Live())
+	held.Access("late read")
+	require.Len(t, m.Reports(), 1)
+	assert.Equal(t, "BUG: KASAN: use-after-free in late read", m.Reports()[0].Title)
+	next := m.Alloc("next")
+	assert.Equal(t, []*env.Object{kept, next}, m.Live(), "allocation order")
+	assert.Contains(t, m.Leaks()[1], "next (object #103)", "ids keep counting")
 }

@@ -76,12 +76,12 @@ type exploreFlags struct {
 func runExplore(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
 	fl := exploreFlags{
-		seed:     fs.Uint64("seed", 1, "first seed (random and pct modes)"),
+		seed:     fs.Uint64("seed", 1, "first seed (random and pct modes only)"),
 		mode:     fs.String("mode", "", "random, pct or exhaustive (default: the scenario's, listed below)"),
-		n:        fs.Int("schedules", 0, "bound on the number of schedules (default: the scenario's, listed below)"),
-		preempt:  fs.Int("preemptions", 0, "preemption bound in exhaustive mode, 0 for none (default: the scenario's, listed below)"),
+		n:        fs.Int("schedules", 0, "bound on the number of schedules, at least 1 (default: the scenario's, listed below)"),
+		preempt:  fs.Int("preemptions", 0, "preemption bound in exhaustive mode, 0 for no bound (default: the scenario's, listed below)"),
 		schedule: fs.String("schedule", "", "replay this one schedule (task names, as a failure report's replay command gives it)"),
-		workers:  fs.Int("workers", 0, "schedules run in parallel (0: one per CPU); the counts and the failure found do not depend on it"),
+		workers:  fs.Int("workers", 0, fmt.Sprintf("schedules run in parallel, at most %d (0: one per CPU); the counts and the failure found do not depend on it", maxExploreWorkers)),
 		shard:    fs.String("shard", "", "run only share `K/N` of the exploration (the K-th of N, for N processes or machines)"),
 		budget:   fs.Duration("time", 0, "stop after this much time (e.g. 30s) with a coverage summary (0: no limit)"),
 		summary:  fs.String("summary", "", "write the exploration's summary as JSON to `FILE` (for -merge)"),
@@ -94,12 +94,10 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 		return status
 	}
 	usage := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "drvsim: "+format+"\n", a...)
-		exploreHelp(stderr, fs)
-		return 2
+		return usageError(stderr, "explore", format, a...)
 	}
 	if len(pos) != 1 {
-		return usage("explore needs one scenario name")
+		return usage("one scenario name, got %d", len(pos))
 	}
 	sc, ok := scenarios.Lookup(pos[0])
 	if !ok {
@@ -114,9 +112,6 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 	cfg.Seed = *fl.seed
 	cfg.Workers = *fl.workers
 	cfg.Time = *fl.budget
-	if cfg.Workers == 0 {
-		cfg.Workers = sim.AllCPUs
-	}
 	if flagSet(fs, "mode") {
 		switch *fl.mode {
 		case "random":
@@ -130,19 +125,13 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if flagSet(fs, "schedules") {
-		if *fl.n < 1 {
-			return usage("-schedules %d: want at least 1", *fl.n)
-		}
 		cfg.Schedules = *fl.n
 	}
 	if flagSet(fs, "preemptions") {
 		cfg.MaxPreemptions = *fl.preempt
 	}
-	switch {
-	case *fl.preempt < 0:
-		return usage("-preemptions %d: want 0 (none) or more", *fl.preempt)
-	case *fl.budget < 0:
-		return usage("-time %v: want a positive duration", *fl.budget)
+	if err := validateExploreFlags(fs, cfg); err != nil {
+		return usage("%v", err)
 	}
 	if *fl.shard != "" {
 		if cfg.Shard, err = sim.ParseShard(*fl.shard); err != nil {
@@ -153,6 +142,9 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 		if cfg.Replay, err = sim.ParseSchedule(*fl.schedule); err != nil {
 			return usage("bad -schedule %q: %v", *fl.schedule, err)
 		}
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = sim.AllCPUs
 	}
 	if *fl.merge != "" {
 		return mergeExplore(sc, cfg, strings.Split(*fl.merge, ","), stdout, stderr)

@@ -4,7 +4,7 @@
 //	drvsim [-format F]              the default demo: a USB device unplugged mid-read
 //	drvsim demo [-format F] [NAME]  list the demos, or run one
 //	drvsim explore [flags] NAME     explore a scenario under many schedules
-//	drvsim shell [SCRIPT]           an interactive machine
+//	drvsim shell [flags] [SCRIPT]   an interactive machine
 //	drvsim help [COMMAND]           usage
 //	drvsim version                  the version (also: drvsim --version)
 //
@@ -12,8 +12,9 @@
 // stdout, the narration on stderr) or mermaid (a Markdown document with a
 // Mermaid sequence diagram per phase). The exit status is 0 on success, 1
 // when a run does not end as it should (a sanitizer report where none is
-// expected, or none where one is), 2 on bad usage. docs/cli.md describes
-// every command.
+// expected, or none where one is; or when standard output cannot be
+// written), 2 on bad usage (one line on stderr says what is wrong).
+// docs/cli.md describes every command.
 package main
 
 import (
@@ -35,7 +36,7 @@ const usage = `usage:
   drvsim [-format F]              run the default demo (usb-unplug)
   drvsim demo [-format F] [NAME]  list the demos, or run the named one
   drvsim explore [flags] NAME     explore a scenario under many schedules
-  drvsim shell [SCRIPT]           an interactive machine: plug, bind, open, read
+  drvsim shell [flags] [SCRIPT]   an interactive machine: plug, bind, open, read
   drvsim help [COMMAND]           this help, or a command's
   drvsim version                  the version of drvsim (also: drvsim --version)
 
@@ -43,12 +44,28 @@ The format F is text (the default), json (the trace events as JSON lines on
 stdout, the headings and notes on stderr) or mermaid (a Markdown document:
 the headings, and each phase's trace as a Mermaid sequence diagram).
 
-Exit status: 0 success, 1 a run did not end as it should, 2 bad usage.
+Exit status: 0 success, 1 a run did not end as it should (or standard
+output could not be written), 2 bad usage (one line on stderr says what).
 `
 
 // run is main without the process: it returns the exit status, 0 on
-// success, 1 on a failed run, 2 on bad usage.
+// success, 1 on a failed run or when standard output could not be written
+// (a full disk, a closed descriptor: what was meant to be printed was
+// not), 2 on bad usage.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	out := &checkedWriter{w: stdout}
+	status := dispatch(args, stdin, out, stderr)
+	if out.err != nil && !out.reported {
+		fmt.Fprintf(stderr, "drvsim: writing standard output: %v\n", out.err)
+	}
+	if out.err != nil && status == 0 {
+		status = 1
+	}
+	return status
+}
+
+// dispatch runs the command args name.
+func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "demo":
@@ -63,8 +80,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runVersion(args[1:], stdout, stderr)
 		}
 		if !strings.HasPrefix(args[0], "-") {
-			fmt.Fprintf(stderr, "drvsim: unknown command %q\n%s", args[0], usage)
-			return 2
+			return usageError(stderr, "", "unknown command %q", args[0])
 		}
 	}
 	fs := flag.NewFlagSet("drvsim", flag.ContinueOnError)
@@ -75,19 +91,58 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return status
 	}
 	if len(pos) > 0 {
-		fmt.Fprintf(stderr, "drvsim: unknown command %q\n%s", pos[0], usage)
-		return 2
+		return usageError(stderr, "", "unknown command %q", pos[0])
 	}
 	if *showVersion {
 		return runVersion(nil, stdout, stderr)
 	}
 	f, err := trace.ParseFormat(*format)
 	if err != nil {
-		fmt.Fprintf(stderr, "drvsim: %v\n%s", err, usage)
-		return 2
+		return usageError(stderr, "", "%v", err)
 	}
 	d, _ := lookupDemo(defaultDemo)
 	return runDemo(d, f, stdout, stderr)
+}
+
+// usageError reports bad usage of drvsim or of its command cmd ("" for
+// drvsim itself) on one line of stderr, saying where the usage is, and
+// returns the status of bad usage, 2:
+//
+//	drvsim explore: -schedules 0: want at least 1 (see drvsim help explore)
+func usageError(stderr io.Writer, cmd, format string, args ...any) int {
+	name, help := "drvsim", "drvsim help"
+	if cmd != "" {
+		name = name + " " + cmd
+	}
+	if cmd != "" && cmd != "help" {
+		help = help + " " + cmd
+	}
+	msg := strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", " ")
+	fmt.Fprintf(stderr, "%s: %s (see %s)\n", name, msg, help)
+	return 2
+}
+
+// checkedWriter is standard output with its first write error kept: once
+// a write failed, later writes fail at once, and run turns the error into
+// status 1. reported says the command has already told the user.
+type checkedWriter struct {
+	w        io.Writer
+	err      error
+	reported bool
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		c.err = err
+	}
+	return n, err
 }
 
 func rootHelp(w io.Writer, _ *flag.FlagSet) { fmt.Fprint(w, usage) }
@@ -100,12 +155,11 @@ func runHelp(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if len(args) > 1 {
-		fmt.Fprintf(stderr, "drvsim: help takes one command name\n%s", usage)
-		return 2
+		return usageError(stderr, "help", "takes one command name, got %d", len(args))
 	}
 	switch args[0] {
 	case "demo", "explore", "shell":
-		return run([]string{args[0], "--help"}, stdin, stdout, stderr)
+		return dispatch([]string{args[0], "--help"}, stdin, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -113,8 +167,7 @@ func runHelp(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, versionUsage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "drvsim: help: unknown command %q\n%s", args[0], usage)
-	return 2
+	return usageError(stderr, "help", "unknown command %q", args[0])
 }
 
 const demoUsage = `usage: drvsim demo [-format F] [NAME]
@@ -144,9 +197,7 @@ func runDemoCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	f, err := trace.ParseFormat(*format)
 	if err != nil {
-		fmt.Fprintf(stderr, "drvsim: %v\n", err)
-		demoHelp(stderr, fs)
-		return 2
+		return usageError(stderr, "demo", "%v", err)
 	}
 	switch len(pos) {
 	case 0:
@@ -154,15 +205,11 @@ func runDemoCmd(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case 1:
 	default:
-		fmt.Fprintln(stderr, "drvsim: demo takes one demo name")
-		demoHelp(stderr, fs)
-		return 2
+		return usageError(stderr, "demo", "one demo name at most, got %d", len(pos))
 	}
 	d, ok := lookupDemo(pos[0])
 	if !ok {
-		fmt.Fprintf(stderr, "drvsim: no demo %q\n", pos[0])
-		demoHelp(stderr, fs)
-		return 2
+		return usageError(stderr, "demo", "no demo %q", pos[0])
 	}
 	return runDemo(d, f, stdout, stderr)
 }
@@ -176,11 +223,15 @@ func formatFlag(fs *flag.FlagSet) *string {
 // parseFlags parses args with fs, flags and positional arguments in any
 // order ("demo NAME -format json" as well as "demo -format json NAME"),
 // and returns the positional arguments. On -h or -help it writes help to
-// stdout and returns status 0; on a bad flag, the error and help to
-// stderr and status 2. Status -1 means: go on.
+// stdout and returns status 0; on a bad flag, the one line of a usage
+// error to stderr and status 2. Status -1 means: go on.
 func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer, help func(io.Writer, *flag.FlagSet)) ([]string, int) {
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
+	cmd := fs.Name()
+	if cmd == "drvsim" {
+		cmd = ""
+	}
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -188,8 +239,7 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer, help 
 				help(stdout, fs)
 				return nil, 0
 			}
-			help(stderr, fs)
-			return nil, 2
+			return nil, usageError(stderr, cmd, "%v", err)
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {

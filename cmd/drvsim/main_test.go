@@ -386,20 +386,28 @@ func TestHelpIsStatusZeroOnStdout(t *testing.T) {
 	assert.Contains(t, out, "probe-failure")
 }
 
-// Bad usage is status 2, with the usage on stderr and nothing on stdout.
+// Bad usage is status 2, with one line on stderr that says what is wrong
+// and where the usage is, and nothing on stdout.
 func TestBadUsageIsStatusTwo(t *testing.T) {
 	for _, args := range [][]string{
 		{"nope"}, {"-bogus"}, {"--format", "yaml"}, {"--format", "json", "extra"},
 		{"demo", "nope"}, {"demo", "a", "b"}, {"demo", "-format", "yaml", "devres"}, {"demo", "-bogus"},
 		{"explore"}, {"explore", "no-such"}, {"explore", "-mode", "x", "drvsim-copied-provider"},
 		{"explore", "-bogus"}, {"explore", "a", "b"}, {"explore", "-format", "svg", "drvsim-copied-provider"},
-		{"help", "nope"},
+		{"help", "nope"}, {"help", "a", "b"}, {"version", "x"},
+		{"explore", "-schedules", "0", "usb-skel-revocable"}, {"shell", "--bogus"}, {"shell", "testdata"},
 	} {
 		rc, out, errs := runBinary(t, "", args...)
 		assert.Equal(t, 2, rc, args)
-		assert.Contains(t, errs, "usage:", args)
+		assert.Regexp(t, `^drvsim( [a-z]+)?: [^\n]+ \(see drvsim help( [a-z]+)?\)\n$`, errs, "one line: %v", args)
 		assert.Empty(t, out, args)
 	}
+	_, _, errs := runCLI("demo", "nope")
+	assert.Equal(t, "drvsim demo: no demo \"nope\" (see drvsim help demo)\n", errs)
+	_, _, errs = runCLI("-bogus")
+	assert.Equal(t, "drvsim: flag provided but not defined: -bogus (see drvsim help)\n", errs)
+	_, _, errs = runCLI("help", "nope")
+	assert.Equal(t, "drvsim help: unknown command \"nope\" (see drvsim help)\n", errs)
 }
 
 // A run that does not end as predicted is status 1: no bug where one is

@@ -3,24 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/drvsim/drvsim/sim"
 )
-
-// writesToTerminal reports whether w is a terminal (a character device): the
-// explorer shows its progress line only then, never into a pipe, a file or
-// a test's buffer.
-func writesToTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
 
 // progressInterval is the least time between two redraws of the progress
 // line.

@@ -9,9 +9,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/drvsim/drvsim"
+	"github.com/drvsim/drvsim/trace"
 )
 
-const shellUsage = `usage: drvsim shell [--help] [SCRIPT]
+const shellUsage = `usage: drvsim shell [-trace-limit N] [SCRIPT]
 
 A simulated machine at a prompt: a driver core with a USB core on it. Add
 USB buses, plug and unplug devices, boot a board from a device tree and
@@ -25,75 +28,107 @@ so that the output reads as a transcript of the lesson. Without SCRIPT the
 commands come from standard input: with a prompt when it is a terminal,
 echoed as a script when it is not.
 
-Errors are one line, "error: ..." on standard error; the session goes on.
-Type "help" at the prompt for the commands.
+Errors are one line, "error: ..." on standard error; the session goes on
+(a line longer than 1 MiB is such an error). Type "help" at the prompt for
+the commands. The machine keeps the newest -trace-limit trace events (the
+trace command says when older ones are gone).
 
-Exit status: 0 when every command succeeded, 1 when one failed, 2 on bad
-usage (an unknown flag, a script that cannot be opened).
+Exit status: 0 when every command succeeded, 1 when one failed (or
+standard output could not be written: the session ends there), 2 on bad
+usage (an unknown flag, a script that cannot be opened or is a directory).
+
+flags:
 `
 
 // shellPrompt is the shell's prompt, printed before a command typed at a
 // terminal and before the echo of a scripted one.
 const shellPrompt = "drvsim> "
 
+// shellMaxLine bounds a command line (the bytes before its newline): a
+// longer line is an error, skipped to its end, and the session goes on.
+const shellMaxLine = 1 << 20
+
+// shellMaxTraceLimit bounds -trace-limit: 16 Mi events, a few gigabytes.
+const shellMaxTraceLimit = 1 << 24
+
+func shellHelp(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, shellUsage)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
 // runShell is `drvsim shell`: it parses the arguments, chooses the input
 // (a script, or standard input with or without a prompt) and runs the
 // session. It returns the exit status.
 func runShell(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("shell", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, shellUsage)
-			return 0
-		}
-		fmt.Fprint(stderr, shellUsage)
-		return 2
+	traceLimit := fs.Int("trace-limit", drvsim.DefaultTraceLimit,
+		fmt.Sprintf("keep the newest `N` trace events, 1 to %d", shellMaxTraceLimit))
+	pos, status := parseFlags(fs, args, stdout, stderr, shellHelp)
+	if status >= 0 {
+		return status
 	}
-	if fs.NArg() > 1 {
-		fmt.Fprintf(stderr, "drvsim shell: one script at most, got %d arguments\n%s", fs.NArg(), shellUsage)
-		return 2
+	if len(pos) > 1 {
+		return usageError(stderr, "shell", "one script at most, got %d arguments", len(pos))
 	}
-	in, interactive := stdin, shellIsTerminal(stdin)
-	if fs.NArg() == 1 && fs.Arg(0) != "-" {
-		f, err := os.Open(fs.Arg(0))
+	if *traceLimit < 1 || *traceLimit > shellMaxTraceLimit {
+		return usageError(stderr, "shell", "-trace-limit %d: want 1 to %d", *traceLimit, shellMaxTraceLimit)
+	}
+	in, interactive := stdin, isTerminal(stdin)
+	if len(pos) == 1 && pos[0] != "-" {
+		f, err := openScript(pos[0])
 		if err != nil {
-			fmt.Fprintf(stderr, "drvsim shell: %v\n", err)
-			return 2
+			return usageError(stderr, "shell", "%v", err)
 		}
 		defer f.Close()
 		in, interactive = f, false
 	}
-	m, err := newShellMachine()
+	m, err := newShellMachine(*traceLimit)
 	if err != nil {
 		fmt.Fprintf(stderr, "drvsim shell: booting the machine: %v\n", err)
 		return 1
 	}
-	s := &shellSession{m: m, out: stdout, errw: stderr, interactive: interactive, mark: m.sys.Log().Seq()}
+	out, ok := stdout.(*checkedWriter)
+	if !ok {
+		out = &checkedWriter{w: stdout}
+	}
+	s := &shellSession{m: m, out: out, errw: stderr, interactive: interactive, mark: m.sys.Log().Seq()}
 	defer m.close()
-	if s.run(in) {
+	failed := s.run(in)
+	if out.err != nil {
+		fmt.Fprintf(stderr, "drvsim shell: writing standard output: %v: session ended after line %d\n", out.err, s.line)
+		out.reported = true
+		return 1
+	}
+	if failed {
 		return 1
 	}
 	return 0
 }
 
-// shellIsTerminal reports whether r is a character device (a terminal), the
-// case in which the shell prompts.
-func shellIsTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	if !ok {
-		return false
+// openScript opens a script file; a directory is refused (reading it
+// would fail only at the first command).
+func openScript(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	if st, err := f.Stat(); err != nil || st.IsDir() {
+		f.Close()
+		if err == nil {
+			err = fmt.Errorf("%s is a directory, not a script", path)
+		}
+		return nil, err
+	}
+	return f, nil
 }
 
 // shellSession is one run of the shell: its machine, where it writes, how far
 // the trace has been shown and whether a command failed.
 type shellSession struct {
 	m           *shellMachine
-	out, errw   io.Writer
+	out         *checkedWriter
+	errw        io.Writer
 	interactive bool
 	// mark is the sequence number of the last trace event shown (or of the
 	// last boot event): `trace` shows what happened since.
@@ -103,32 +138,75 @@ type shellSession struct {
 	quit   bool
 }
 
-// run reads commands from in until its end or quit and runs them. It
-// reports whether a command failed.
+// run reads commands from in until its end, quit or a failed write to
+// standard output, and runs them. It reports whether a command failed.
 func (s *shellSession) run(in io.Reader) bool {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	lines := &lineReader{r: bufio.NewReader(in), max: shellMaxLine}
 	if s.interactive {
 		fmt.Fprintln(s.out, `drvsim shell: a simulated machine. Type "help" for the commands, "quit" to leave.`)
 	}
-	for !s.quit {
+	for !s.quit && s.out.err == nil {
 		if s.interactive {
 			fmt.Fprint(s.out, shellPrompt)
 		}
-		if !sc.Scan() {
+		line, tooLong, err := lines.next()
+		if err != nil {
 			if s.interactive {
 				fmt.Fprintln(s.out)
+			}
+			if err != io.EOF {
+				s.line++
+				s.fail("", fmt.Errorf("reading commands: %w", err))
 			}
 			break
 		}
 		s.line++
-		s.exec(sc.Text())
-	}
-	if err := sc.Err(); err != nil {
-		s.line++
-		s.fail("", fmt.Errorf("reading commands: %w", err))
+		if tooLong {
+			s.fail("", fmt.Errorf("line longer than %d bytes: skipped", lines.max))
+			continue
+		}
+		s.exec(line)
 	}
 	return s.failed
+}
+
+// lineReader reads the lines of a script, each at most max bytes before
+// its newline; a longer one is read to its end and reported, without
+// keeping more than max bytes of it.
+type lineReader struct {
+	r   *bufio.Reader
+	max int
+}
+
+// next returns the next line without its newline (nor a carriage return
+// before it); tooLong when the line had more than max bytes, its text then
+// dropped; io.EOF after the last line.
+func (l *lineReader) next() (line string, tooLong bool, err error) {
+	var buf []byte
+	n := 0 // bytes of the line, its newline included
+	for {
+		chunk, err := l.r.ReadSlice('\n')
+		n += len(chunk)
+		if len(buf) <= l.max {
+			buf = append(buf, chunk...)
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == io.EOF && n == 0:
+			return "", false, io.EOF
+		case err != nil && err != io.EOF:
+			return "", false, err
+		}
+		if err == nil { // ended by its newline
+			n--
+			buf = buf[:len(buf)-1]
+		}
+		if n > l.max {
+			return "", true, nil
+		}
+		return strings.TrimSuffix(string(buf), "\r"), false, nil
+	}
 }
 
 // exec runs one line: a blank line or a comment is echoed (in a script)
@@ -140,9 +218,9 @@ func (s *shellSession) exec(raw string) {
 		case line == "":
 			fmt.Fprintln(s.out)
 		case strings.HasPrefix(line, "#"):
-			fmt.Fprintln(s.out, line)
+			fmt.Fprintln(s.out, shellText(line))
 		default:
-			fmt.Fprintln(s.out, shellPrompt+line)
+			fmt.Fprintln(s.out, shellPrompt+shellText(line))
 		}
 	}
 	if line == "" || strings.HasPrefix(line, "#") {
@@ -197,8 +275,21 @@ func (s *shellSession) report(cmd string, err error) {
 	if cmd != "" {
 		b.WriteString(cmd + ": ")
 	}
-	b.WriteString(strings.ReplaceAll(err.Error(), "\n", "; "))
+	b.WriteString(shellText(strings.ReplaceAll(err.Error(), "\n", "; ")))
 	fmt.Fprintln(s.errw, b.String())
+}
+
+// shellText renders text that came from the user (a command line, a name,
+// an error quoting them) for one line of the transcript: as it is, unless
+// it holds a control character, invalid UTF-8 or an invisible format
+// character; then as trace.Escape renders it (backslashes doubled, so
+// that the rendering is unambiguous). A line of output is always one line
+// that a terminal shows as it is.
+func shellText(s string) string {
+	if e := trace.Escape(s); e != strings.ReplaceAll(s, `\`, `\\`) {
+		return e
+	}
+	return s
 }
 
 // shellWords splits a command line into words at white space. A word in

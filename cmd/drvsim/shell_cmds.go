@@ -147,25 +147,33 @@ func shellCmdHelp(s *shellSession, args []string) error {
 	return nil
 }
 
-// portsOption parses the optional key=N argument of bus and hub.
-func portsOption(args []string, key string, def int) (int, bool) {
+// portsOption parses the optional ports=N argument of bus and hub: N
+// from 1 to USB_MAXCHILDREN, default 4. A malformed argument is the
+// command's usage error; a number out of range says the range.
+func portsOption(cmd string, args []string) (int, error) {
 	switch len(args) {
 	case 0:
-		return def, true
+		return 4, nil
 	case 1:
-		v, ok := strings.CutPrefix(args[0], key+"=")
+		v, ok := strings.CutPrefix(args[0], "ports=")
 		n, err := strconv.Atoi(v)
-		return n, ok && err == nil
+		switch {
+		case !ok || (err != nil && !errors.Is(err, strconv.ErrRange)):
+			return 0, shellUsageError(cmd)
+		case err != nil || n < 1 || n > usbsim.MaxChildren:
+			return 0, fmt.Errorf("ports=%s: a hub has 1 to %d ports (USB_MAXCHILDREN): %w", v, usbsim.MaxChildren, device.ErrInvalid)
+		}
+		return n, nil
 	}
-	return 0, false
+	return 0, shellUsageError(cmd)
 }
 
 func shellCmdBus(s *shellSession, args []string) error {
 	switch {
 	case len(args) >= 2 && args[0] == "add" && args[1] == "usb":
-		ports, ok := portsOption(args[2:], "ports", 4)
-		if !ok {
-			return shellUsageError("bus")
+		ports, err := portsOption("bus", args[2:])
+		if err != nil {
+			return err
 		}
 		h, err := s.m.usb.AddHCD(ports)
 		if err != nil {
@@ -184,8 +192,7 @@ func shellCmdBus(s *shellSession, args []string) error {
 		if h == nil {
 			return fmt.Errorf("no USB bus %s: %w", args[1], device.ErrNoDevice)
 		}
-		h.Remove()
-		return nil
+		return h.Remove()
 	}
 	return shellUsageError("bus")
 }
@@ -194,19 +201,28 @@ func shellCmdHub(s *shellSession, args []string) error {
 	if len(args) < 2 || args[0] != "add" {
 		return shellUsageError("hub")
 	}
-	ports, ok := portsOption(args[2:], "ports", 4)
-	if !ok {
-		return shellUsageError("hub")
+	ports, err := portsOption("hub", args[2:])
+	if err != nil {
+		return err
 	}
 	hub, port, err := s.m.port(args[1])
 	if err != nil {
 		return err
 	}
 	d, err := hub.Plug(port, usbsim.HubGadget(ports))
+	if errors.Is(err, usbsim.ErrNotEnumerated) {
+		fmt.Fprintf(s.out, "%s: hub with %d ports: plugged in, not enumerated (no hub driver watches the port)\n", args[1], ports)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(s.out, "%s: hub with %d ports\n", d.Name(), ports)
+	if d.Level() >= usbsim.MaxTopoLevel {
+		// hub_probe refused it: the device is there, its ports unwatched
+		return fmt.Errorf("%s: hub nested too deep: level %d, the hub driver takes hubs up to level %d (MAX_TOPO_LEVEL): "+
+			"it stays plugged in, nothing on its ports is enumerated: %w", d.Name(), d.Level(), usbsim.MaxTopoLevel-1, usbsim.ErrTooBig)
+	}
 	return nil
 }
 
@@ -266,7 +282,11 @@ func shellCmdFeed(s *shellSession, args []string) error {
 	if !ok {
 		return fmt.Errorf("%s is not a loopback device: %w", args[0], device.ErrInvalid)
 	}
-	lb.Feed([]byte(strings.Join(args[1:], " ")))
+	data := strings.Join(args[1:], " ")
+	if !roomFor(lb, len(data)) {
+		return errShellBufferFull
+	}
+	lb.Feed([]byte(data))
 	fmt.Fprintf(s.out, "%s: %s to read\n", args[0], shellBytes(lb.Queued()))
 	return nil
 }
@@ -342,11 +362,13 @@ func shellCmdOverride(s *shellSession, args []string) error {
 	if len(args) == 2 {
 		name = args[1]
 	}
-	dev.SetDriverOverride(name)
+	if err := dev.SetDriverOverride(name); err != nil {
+		return err
+	}
 	if name == "" {
 		fmt.Fprintf(s.out, "%s: driver_override cleared\n", dev.Name())
 	} else {
-		fmt.Fprintf(s.out, "%s: driver_override=%s\n", dev.Name(), name)
+		fmt.Fprintf(s.out, "%s: driver_override=%s\n", dev.Name(), shellText(dev.DriverOverride()))
 	}
 	return nil
 }
@@ -406,7 +428,7 @@ func shellCmdDevices(s *shellSession, args []string) error {
 		}
 		line := fmt.Sprintf("%-12s bus=%-8s driver=%-15s state=%s", d.Name(), d.BusName(), drv, d.State())
 		if o := d.DriverOverride(); o != "" {
-			line += " driver_override=" + o
+			line += " driver_override=" + shellText(o)
 		}
 		fmt.Fprintln(s.out, line)
 	}
@@ -542,7 +564,7 @@ func shellCmdFiles(s *shellSession, args []string) error {
 		return err
 	}
 	for _, fd := range s.m.fds() {
-		fmt.Fprintf(s.out, "fd %d: %s\n", fd, s.m.files[fd].path)
+		fmt.Fprintf(s.out, "fd %d: %s\n", fd, s.m.files.get(fd).path)
 	}
 	return nil
 }
@@ -582,8 +604,11 @@ func shellCmdTrace(s *shellSession, args []string) error {
 	all := fs.Bool("all", false, "show every event since boot")
 	brief := fs.Bool("brief", false, "leave out notifier, uevent, lock and refcount lines")
 	mark := fs.Bool("mark", false, "show nothing: the next trace starts here")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || (*all && *since >= 0) {
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || (*all && flagSet(fs, "since")) {
 		return shellUsageError("trace")
+	}
+	if flagSet(fs, "since") && *since < 0 {
+		return fmt.Errorf("--since %d: want a sequence number, 0 or more: %w", *since, device.ErrInvalid)
 	}
 	if *mark {
 		s.mark = s.m.sys.Log().Seq()
@@ -603,6 +628,10 @@ func shellCmdTrace(s *shellSession, args []string) error {
 	}
 	events := log.Since(from)
 	s.mark = log.Seq()
+	if len(events) > 0 && events[0].Seq > from+1 {
+		fmt.Fprintf(s.errw, "note: trace: events %d to %d are gone: the machine keeps the newest %d (drvsim shell -trace-limit N)\n",
+			from+1, events[0].Seq-1, s.m.traceLimit)
+	}
 	if *brief {
 		events = trace.Filter(events, func(e trace.Event) bool {
 			for _, k := range shellBriefKinds {

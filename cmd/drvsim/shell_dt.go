@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 
@@ -26,16 +27,23 @@ var shellOverlays = map[string]struct {
 // shellMaxDTS bounds a source the shell reads (the parser's own bound).
 const shellMaxDTS = 1 << 20
 
-// readDTS reads a source file, bounded.
+// readDTS reads a source file, bounded: it reads at most one byte more
+// than shellMaxDTS, whatever the file claims to hold (a device such as
+// /dev/zero or a pipe says 0 bytes and never ends).
 func readDTS(path string) ([]byte, error) {
-	st, err := os.Stat(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	if st.Size() > shellMaxDTS {
-		return nil, fmt.Errorf("%s: %d bytes, more than %d: %w", path, st.Size(), shellMaxDTS, device.ErrFileTooBig)
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, shellMaxDTS+1))
+	if err != nil {
+		return nil, err
 	}
-	return os.ReadFile(path)
+	if len(b) > shellMaxDTS {
+		return nil, fmt.Errorf("%s: more than %d bytes: %w", path, shellMaxDTS, device.ErrFileTooBig)
+	}
+	return b, nil
 }
 
 func shellCmdDT(s *shellSession, args []string) error {
@@ -62,7 +70,7 @@ func (m *shellMachine) dtLoad(arg string) error {
 	name, src := "board.dts", board.Source
 	if arg != "board" {
 		var err error
-		if src, err = readDTS(arg); err != nil {
+		if src, err = m.readSource(arg); err != nil {
 			return err
 		}
 		name = arg
@@ -95,7 +103,7 @@ func shellCmdOverlay(s *shellSession, args []string) error {
 			name, src = b.file, b.src
 		} else {
 			var err error
-			if src, err = readDTS(args[1]); err != nil {
+			if src, err = s.m.readSource(args[1]); err != nil {
 				return err
 			}
 		}

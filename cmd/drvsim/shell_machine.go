@@ -30,9 +30,14 @@ type shellMachine struct {
 	drm *drmsim.Class // nil until a DRM driver is loaded
 	// board is the device-tree board's support, from the first dt load.
 	board *board.Board
+	// traceLimit is how many of the newest trace events the System keeps.
+	traceLimit int
+	// readSource reads the device-tree source a dt load or overlay apply
+	// names: readDTS; the fuzz test keeps the file system out of it.
+	readSource func(path string) ([]byte, error)
 
 	loaded []*usbsim.Driver // drivers loaded by the shell, in load order
-	files  map[int]*shellFile
+	files  fdTable[*shellFile]
 	// unsubscribe removes the bus notifier that marks files stale.
 	unsubscribe func()
 }
@@ -52,11 +57,17 @@ type shellFile struct {
 
 // shellFirstFD is the first file descriptor handed out: 0, 1 and 2 are the
 // shell's own standard input, output and error; shellMaxFD bounds the file
-// table (RLIMIT_NOFILE's usual 1024).
+// table (RLIMIT_NOFILE's usual 1024): descriptors 3 to 1023.
 const (
 	shellFirstFD = 3
 	shellMaxFD   = 1024
 )
+
+// shellDeviceBuffer bounds what a loopback device holds for the reader
+// (fed, or written to it): a write or feed beyond it would have to wait
+// for a read, and the shell refuses it with -EAGAIN, as it does a read
+// with nothing to read.
+const shellDeviceBuffer = 64 << 10
 
 // shellLoadable is a usb driver the shell can load, by name.
 type shellLoadable struct {
@@ -78,10 +89,12 @@ var shellLoadables = []shellLoadable{
 // shellDefaultDrivers are loaded at boot.
 var shellDefaultDrivers = []string{string(skel.Revocable)}
 
-// newShellMachine boots the machine: the System, usb_init and the default
-// drivers. No host controller yet: `bus add usb`.
-func newShellMachine() (*shellMachine, error) {
-	m := &shellMachine{sys: drvsim.NewSystem(), files: map[int]*shellFile{}}
+// newShellMachine boots the machine: the System (keeping the newest
+// traceLimit trace events), usb_init and the default drivers. No host
+// controller yet: `bus add usb`.
+func newShellMachine(traceLimit int) (*shellMachine, error) {
+	m := &shellMachine{sys: drvsim.NewSystem(drvsim.WithTraceLimit(traceLimit)), traceLimit: traceLimit, readSource: readDTS}
+	m.files.init(shellFirstFD, shellMaxFD)
 	var err error
 	if m.usb, err = usbsim.Init(m.sys.Core); err != nil {
 		m.sys.Close()
@@ -108,8 +121,8 @@ func (m *shellMachine) notify(action bus.Action, dev *device.Device) {
 	if action != bus.NotifyUnbindDriver {
 		return
 	}
-	for _, f := range m.files {
-		if f.intf == dev {
+	for _, fd := range m.files.fds() {
+		if f := m.files.get(fd); f.intf == dev {
 			f.stale = true
 		}
 	}
@@ -124,7 +137,7 @@ func (m *shellMachine) close() {
 	}
 	hcds := m.usb.HCDs()
 	for i := len(hcds) - 1; i >= 0; i-- {
-		hcds[i].Remove()
+		_ = hcds[i].Remove() // each one is listed until removed
 	}
 	if m.unsubscribe != nil {
 		m.unsubscribe()
@@ -308,23 +321,13 @@ func (m *shellMachine) nodes() []string {
 }
 
 // fds returns the open file descriptors in increasing order.
-func (m *shellMachine) fds() []int {
-	var out []int
-	for fd := range m.files {
-		out = append(out, fd)
-	}
-	slices.Sort(out)
-	return out
-}
+func (m *shellMachine) fds() []int { return m.files.fds() }
 
-// open is open(2): the lowest free descriptor gets the file.
+// open is open(2): the lowest free descriptor gets the file (the kernel's
+// get_unused_fd_flags); a full table is -EMFILE.
 func (m *shellMachine) open(path string) (int, error) {
-	fd := shellFirstFD
-	for m.files[fd] != nil {
-		fd++
-	}
-	if fd >= shellMaxFD {
-		return 0, fmt.Errorf("open %s: %d files open: %w", path, len(m.files), device.ErrTooManyFiles)
+	if m.files.full() {
+		return 0, fmt.Errorf("open %s: %d files open, descriptors %d to %d: %w", path, m.files.len(), shellFirstFD, shellMaxFD-1, device.ErrTooManyFiles)
 	}
 	filp, err := chardev.Open(m.sys, path)
 	if err != nil {
@@ -337,8 +340,7 @@ func (m *shellMachine) open(path string) (int, error) {
 	case drmsim.Major:
 		f.drm, _ = filp.Private.(*drmsim.File)
 	}
-	m.files[fd] = f
-	return fd, nil
+	return m.files.alloc(f), nil
 }
 
 // minorOwner finds the interface that registered minor of the USB major,
@@ -354,7 +356,7 @@ func (m *shellMachine) minorOwner(minor int) (*device.Device, *usbsim.Loopback) 
 }
 
 func (m *shellMachine) file(fd int) (*shellFile, error) {
-	f := m.files[fd]
+	f := m.files.get(fd)
 	if f == nil {
 		return nil, fmt.Errorf("fd %d: %w", fd, chardev.ErrBadFile)
 	}
@@ -366,13 +368,19 @@ func (m *shellMachine) file(fd int) (*shellFile, error) {
 // else runs in the shell to make it arrive.
 var errShellWouldBlock = fmt.Errorf("the device has no data: a real read would sleep (feed the device, or write to it, first): %w", device.ErrAgain)
 
-// read is read(2) of up to n bytes.
+// errShellBufferFull is the shell's answer to a write or feed the
+// loopback device has no room for (shellDeviceBuffer): a real writer would
+// sleep until a read drains it.
+var errShellBufferFull = fmt.Errorf("the device's buffer is full (%d bytes at most): a real write would sleep (read from it first): %w", shellDeviceBuffer, device.ErrAgain)
+
+// read is read(2) of up to n bytes. A read of 0 bytes goes to the driver,
+// which answers 0 at once.
 func (m *shellMachine) read(fd, n int) ([]byte, error) {
 	f, err := m.file(fd)
 	if err != nil {
 		return nil, err
 	}
-	if !f.stale && f.lb != nil && f.lb.Queued() == 0 {
+	if n > 0 && !f.stale && f.lb != nil && f.lb.Queued() == 0 {
 		return nil, errShellWouldBlock
 	}
 	return f.filp.Read(n)
@@ -384,7 +392,15 @@ func (m *shellMachine) write(fd int, p []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if !f.stale && f.lb != nil && !roomFor(f.lb, len(p)) {
+		return 0, errShellBufferFull
+	}
 	return f.filp.Write(p)
+}
+
+// roomFor reports whether the loopback lb can take n more bytes.
+func roomFor(lb *usbsim.Loopback, n int) bool {
+	return n <= shellDeviceBuffer-lb.Queued()
 }
 
 // closeFD is close(2): the descriptor's reference goes; at the last one
@@ -394,7 +410,7 @@ func (m *shellMachine) closeFD(fd int) error {
 	if err != nil {
 		return err
 	}
-	delete(m.files, fd)
+	m.files.free(fd)
 	return f.filp.Close()
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -155,20 +156,27 @@ func TestShellUsage(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"-h"}, {"-help"}} {
 		rc, out, errs := runShellTest(t, "", args...)
 		assert.Equal(t, 0, rc, args)
-		assert.True(t, strings.HasPrefix(out, "usage: drvsim shell [--help] [SCRIPT]\n"), out)
+		assert.True(t, strings.HasPrefix(out, "usage: drvsim shell [-trace-limit N] [SCRIPT]\n"), out)
+		assert.Contains(t, out, "-trace-limit N")
 		assert.Empty(t, errs)
 	}
-	for _, args := range [][]string{{"--bogus"}, {"a.drvsh", "b.drvsh"}, {"testdata/no-such-script.drvsh"}} {
-		rc, out, errs := runShellTest(t, "", args...)
-		assert.Equal(t, 2, rc, args)
-		assert.Empty(t, out, args)
-		assert.NotEmpty(t, errs, args)
+	for _, c := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"--bogus"}, "drvsim shell: flag provided but not defined: -bogus (see drvsim help shell)\n"},
+		{[]string{"a.drvsh", "b.drvsh"}, "drvsim shell: one script at most, got 2 arguments (see drvsim help shell)\n"},
+		{[]string{"testdata/no-such-script.drvsh"}, "drvsim shell: open testdata/no-such-script.drvsh: no such file or directory (see drvsim help shell)\n"},
+		{[]string{"testdata"}, "drvsim shell: testdata is a directory, not a script (see drvsim help shell)\n"},
+		{[]string{"-trace-limit", "0"}, "drvsim shell: -trace-limit 0: want 1 to 16777216 (see drvsim help shell)\n"},
+		{[]string{"-trace-limit=-5"}, "drvsim shell: -trace-limit -5: want 1 to 16777216 (see drvsim help shell)\n"},
+		{[]string{"-trace-limit", "99999999999999999999"}, "drvsim shell: invalid value \"99999999999999999999\" for flag -trace-limit: value out of range (see drvsim help shell)\n"},
+	} {
+		rc, out, errs := runShellTest(t, "help\n", c.args...)
+		assert.Equal(t, 2, rc, c.args)
+		assert.Empty(t, out, c.args)
+		assert.Equal(t, c.err, errs, c.args)
 	}
-	_, _, errs := runShellTest(t, "", "--bogus")
-	assert.Contains(t, errs, "flag provided but not defined: -bogus")
-	assert.Contains(t, errs, "usage: drvsim shell")
-	_, _, errs = runShellTest(t, "", "testdata/no-such-script.drvsh")
-	assert.Contains(t, errs, "no such file or directory")
 }
 
 func TestShellScriptSources(t *testing.T) {
@@ -293,11 +301,11 @@ func TestShellTreeTextAndDOT(t *testing.T) {
 // At a terminal the shell greets, prompts before every command, does not
 // echo, and its errors name no line.
 func TestShellInteractive(t *testing.T) {
-	m, err := newShellMachine()
+	m, err := newShellMachine(drvsim.DefaultTraceLimit)
 	require.NoError(t, err)
 	defer m.close()
 	var out, errb bytes.Buffer
-	s := &shellSession{m: m, out: &out, errw: &errb, interactive: true, mark: m.sys.Log().Seq()}
+	s := &shellSession{m: m, out: &checkedWriter{w: &out}, errw: &errb, interactive: true, mark: m.sys.Log().Seq()}
 	failed := s.run(strings.NewReader("bus add usb\n\nnope\nquit\nhelp\n"))
 	assert.True(t, failed)
 	assert.Equal(t, `drvsim shell: a simulated machine. Type "help" for the commands, "quit" to leave.`+"\n"+
@@ -306,10 +314,10 @@ func TestShellInteractive(t *testing.T) {
 	assert.Equal(t, "error: unknown command \"nope\" (try help)\n", errb.String())
 
 	out.Reset()
-	s = &shellSession{m: m, out: &out, errw: &errb, interactive: true}
+	s = &shellSession{m: m, out: &checkedWriter{w: &out}, errw: &errb, interactive: true}
 	s.run(strings.NewReader(""))
 	assert.True(t, strings.HasSuffix(out.String(), "drvsim> \n"), "end of input ends the prompt's line")
-	assert.False(t, shellIsTerminal(strings.NewReader("")))
+	assert.False(t, isTerminal(strings.NewReader("")))
 }
 
 func TestShellDeterministic(t *testing.T) {

@@ -89,8 +89,7 @@ checkout it was built in when the go command recorded one.
 // of the running binary, on stdout.
 func runVersion(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
-		fmt.Fprintf(stderr, "drvsim: version takes no arguments\n%s", usage)
-		return 2
+		return usageError(stderr, "version", "takes no arguments, got %d", len(args))
 	}
 	fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
 	return 0

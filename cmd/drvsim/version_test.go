@@ -78,7 +78,7 @@ func TestVersionCommand(t *testing.T) {
 	}
 	rc, _, errs := runCLI("version", "extra")
 	assert.Equal(t, 2, rc)
-	assert.Contains(t, errs, "version takes no arguments")
+	assert.Equal(t, "drvsim version: takes no arguments, got 1 (see drvsim help version)\n", errs)
 	rc, out, _ := runCLI("help", "version")
 	assert.Equal(t, 0, rc)
 	assert.Contains(t, out, "usage: drvsim version")

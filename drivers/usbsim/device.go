@@ -18,6 +18,7 @@ type Device struct {
 	dev    *device.Device
 	parent *Device
 	port   int
+	level  int // hops from the root hub (udev->level): 0 for a root hub
 	devnum int
 	gadget *Gadget
 
@@ -59,6 +60,11 @@ func (d *Device) Parent() *Device { return d.parent }
 
 // Port returns the parent hub's port number (portnum), 0 for a root hub.
 func (d *Device) Port() int { return d.port }
+
+// Level returns the device's depth in the topology (udev->level): 0 for
+// a root hub, 1 for a device on one of its ports, and so on. A hub at
+// MaxTopoLevel is refused by the hub driver.
+func (d *Device) Level() int { return d.level }
 
 // Devnum returns the device's address on its bus (devnum).
 func (d *Device) Devnum() int { return d.devnum }
@@ -156,6 +162,9 @@ func (u *USB) allocDev(h *HCD, parent *Device, port int, g *Gadget) *Device {
 		opts = append(opts, device.WithParent(parent.dev))
 	}
 	d := &Device{u: u, hcd: h, parent: parent, port: port, gadget: g, state: StateDefault}
+	if parent != nil {
+		d.level = parent.level + 1
+	}
 	opts = append(opts, device.WithBus(u.bus), device.WithRelease(func(dev *device.Device) {
 		u.emit(KindDevice, dev.Path(), "usb_release_dev", "")
 		u.mu.Lock()

@@ -65,6 +65,10 @@ var (
 	// ErrTimedOut is -ETIMEDOUT: usb_bulk_msg (usb_start_wait_urb) whose
 	// URB did not complete within its timeout.
 	ErrTimedOut = device.ErrTimedOut
+	// ErrTooBig is -E2BIG: AddHCD with every bus number taken
+	// (usb_register_bus), and the hub driver's probe of a hub nested
+	// deeper than the kernel allows (MaxTopoLevel).
+	ErrTooBig = device.ErrTooBig
 	// ErrIdentifierRemoved is -EIDRM: usb_unlink_urb of an URB that is not
 	// in flight (already completed or never submitted).
 	ErrIdentifierRemoved = device.ErrIdentifierRemoved

@@ -2,6 +2,7 @@ package usbsim
 
 import (
 	"fmt"
+	"slices"
 )
 
 // HCD is struct usb_hcd: a host controller, its bus number, its root hub,
@@ -19,15 +20,25 @@ type HCD struct {
 }
 
 // AddHCD is usb_add_hcd: a host controller with a root hub of ports ports
-// (register_root_hub), numbered bus 1, 2, ... in order of addition.
+// (register_root_hub). usb_register_bus gives it the lowest free bus
+// number from 1 to MaxBus-1: a number comes free again when its
+// controller is removed. Errors: ErrInvalid for ports outside
+// 1..MaxChildren, ErrTooBig when every bus number is taken ("failed to get
+// bus number").
 func (u *USB) AddHCD(ports int) (*HCD, error) {
-	if ports < 1 {
-		return nil, fmt.Errorf("usb_add_hcd: %d ports: %w", ports, ErrInvalid)
+	if ports < 1 || ports > MaxChildren {
+		return nil, fmt.Errorf("usb_add_hcd: %d ports: a root hub has 1 to %d (USB_MAXCHILDREN): %w", ports, MaxChildren, ErrInvalid)
 	}
 	u.enter()
 	defer u.exit("usb_add_hcd")
 	u.mu.Lock()
-	h := &HCD{u: u, busnum: len(u.hcds) + 1}
+	busnum := u.freeBusnumLocked()
+	if busnum == 0 {
+		u.mu.Unlock()
+		u.emit(KindHub, "", "usb_register_bus", "usbcore: failed to get bus number")
+		return nil, fmt.Errorf("usb_add_hcd: %d buses registered, bus numbers 1 to %d: %w", MaxBus-1, MaxBus-1, ErrTooBig)
+	}
+	h := &HCD{u: u, busnum: busnum}
 	u.hcds = append(u.hcds, h)
 	u.mu.Unlock()
 	u.emit(KindHub, "", "usb_add_hcd", fmt.Sprintf("new USB bus registered, assigned bus number %d", h.busnum))
@@ -44,15 +55,33 @@ func (h *HCD) BusNum() int { return h.busnum }
 // RootHub returns the root hub, "usbN" (hcd->self.root_hub).
 func (h *HCD) RootHub() *Device { return h.root }
 
+// freeBusnumLocked returns the lowest bus number no registered controller
+// has (idr_alloc from 1 below USB_MAXBUS), 0 when all are taken. Called
+// with u.mu held.
+func (u *USB) freeBusnumLocked() int {
+	var used [MaxBus]bool
+	for _, h := range u.hcds {
+		used[h.busnum] = true
+	}
+	for n := 1; n < MaxBus; n++ {
+		if !used[n] {
+			return n
+		}
+	}
+	return 0
+}
+
 // Remove is usb_remove_hcd: the root hub and everything below it are
-// disconnected (usb_disconnect) and the controller is dead: submissions
-// fail with -ESHUTDOWN.
-func (h *HCD) Remove() {
+// disconnected (usb_disconnect), the controller is dead (submissions fail
+// with -ESHUTDOWN) and usb_deregister_bus frees its bus number: it is no
+// longer among USB.HCDs, and the next AddHCD may reuse the number.
+// Removing a controller a second time is ErrNoDevice and does nothing.
+func (h *HCD) Remove() error {
 	u := h.u
 	u.mu.Lock()
 	if h.dead {
 		u.mu.Unlock()
-		return
+		return fmt.Errorf("usb_remove_hcd usb%d: already removed: %w", h.busnum, ErrNoDevice)
 	}
 	h.dead = true
 	u.mu.Unlock()
@@ -60,6 +89,11 @@ func (h *HCD) Remove() {
 	defer u.exit("usb_remove_hcd")
 	u.emit(KindHub, h.root.Path(), "usb_remove_hcd", "remove, state dead")
 	u.disconnect(h.root)
+	u.mu.Lock()
+	u.hcds = slices.DeleteFunc(u.hcds, func(x *HCD) bool { return x == h })
+	u.mu.Unlock()
+	u.emit(KindHub, h.root.Path(), "usb_deregister_bus", fmt.Sprintf("USB bus %d deregistered", h.busnum))
+	return nil
 }
 
 // Pending returns how many finished URBs wait for their completion

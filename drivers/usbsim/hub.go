@@ -25,6 +25,9 @@ func newHubDriver() *Driver {
 	d.Probe = func(intf *Interface, _ DeviceID) error {
 		hdev := intf.udev
 		u := intf.u
+		if err := u.hubCheck(intf); err != nil {
+			return err
+		}
 		u.mu.Lock()
 		hdev.hubUp = true
 		hdev.hubIntf = intf
@@ -63,6 +66,30 @@ func newHubDriver() *Driver {
 		u.mu.Unlock()
 	}
 	return d
+}
+
+// hubCheck is what hub_probe and hub_configure refuse before the hub
+// driver takes a hub: a hub at MaxTopoLevel ("hub nested too deep",
+// -E2BIG), a hub with no ports or more than MaxChildren (-ENODEV). The
+// device stays enumerated with its interface unbound, and nothing watches
+// its ports: devices plugged into it are not enumerated.
+func (u *USB) hubCheck(intf *Interface) error {
+	hdev := intf.udev
+	if hdev.level >= MaxTopoLevel {
+		u.emit(KindHub, intf.Path(), "hub_probe", "Unsupported bus topology: hub nested too deep")
+		return fmt.Errorf("hub_probe %s: level %d: hub nested too deep (at most %d tiers): %w", intf.Name(), hdev.level, MaxTopoLevel-1, ErrTooBig)
+	}
+	var why string
+	switch n := hdev.gadget.HubPorts; {
+	case n == 0:
+		why = "hub doesn't have any ports!"
+	case n > MaxChildren:
+		why = "hub has too many ports!"
+	default:
+		return nil
+	}
+	u.emit(KindHub, intf.Path(), "hub_configure", fmt.Sprintf("config failed, %s (err -19)", why))
+	return fmt.Errorf("hub_configure %s: %d ports (at most %d): %s: %w", intf.Name(), hdev.gadget.HubPorts, MaxChildren, why, ErrNoDevice)
 }
 
 // hubActivate is the port scan of hub_activate(HUB_INIT): every port with
@@ -170,6 +197,10 @@ func (d *Device) Plug(port int, g *Gadget) (*Device, error) {
 	}
 	u.enter()
 	defer u.exit("hub_port_connect " + d.Name())
+	if g.HubPorts < 0 || g.HubPorts > maxHubPorts {
+		return nil, fmt.Errorf("hub_port_connect %s: gadget %04x:%04x claims %d hub ports: a hub descriptor states 0 to %d: %w",
+			d.Name(), g.Desc.VendorID, g.Desc.ProductID, g.HubPorts, maxHubPorts, ErrInvalid)
+	}
 	u.mu.Lock()
 	hw := u.hwPortsLocked(d.gadget)
 	var err error

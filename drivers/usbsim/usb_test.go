@@ -191,11 +191,11 @@ func TestRemoveHCD(t *testing.T) {
 	require.NoError(t, err)
 	_, err = hub.Plug(2, usbsim.BulkGadget(1, 2, 8, nil))
 	require.NoError(t, err)
-	h.Remove()
+	require.NoError(t, h.Remove())
 	assert.Empty(t, sys.BusDevices(usbsim.BusName))
 	_, err = h.RootHub().Plug(2, usbsim.HubGadget(2))
 	assert.ErrorIs(t, err, usbsim.ErrNoDevice)
-	h.Remove() // idempotent
+	assert.ErrorIs(t, h.Remove(), usbsim.ErrNoDevice, "a second removal is refused")
 	// the hub is still plugged into the dead controller: it can be taken
 	// out, with nothing to disconnect
 	require.NotNil(t, h.RootHub().Connected(1))

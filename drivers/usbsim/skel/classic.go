@@ -113,9 +113,13 @@ func classicRelease(f *chardev.File) error {
 	return nil
 }
 
-// classicRead is skel_read: under the io mutex, -ENODEV once disconnected,
+// classicRead is skel_read: a read of 0 bytes returns 0 at once; then,
+// under the io mutex, -ENODEV once disconnected,
 // else a blocking bulk read into bulk_in_buffer and a copy out.
 func classicRead(f *chardev.File, n int) ([]byte, error) {
+	if n == 0 { // if (!count) return 0: nothing asked, nothing touched
+		return nil, nil
+	}
 	dev := f.Private.(*classic)
 	dev.ioMutex.Lock()
 	defer dev.ioMutex.Unlock()

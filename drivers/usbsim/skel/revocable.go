@@ -132,6 +132,9 @@ func with(f *chardev.File, op string, fn func(h *hw) error) error {
 }
 
 func revRead(f *chardev.File, n int) ([]byte, error) {
+	if n == 0 { // if (!count) return 0: nothing asked, nothing touched
+		return nil, nil
+	}
 	var out []byte
 	err := with(f, "skel_read", func(h *hw) error {
 		h.ioMutex.Lock()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/chardev"
+	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/drivers/usbsim"
 	"github.com/drvsim/drvsim/drivers/usbsim/scenario"
 	"github.com/drvsim/drvsim/drivers/usbsim/skel"
@@ -261,4 +262,46 @@ func TestNewUnknownVariant(t *testing.T) {
 	r := newRig(t, skel.Classic)
 	_, err := skel.New("nope", r.USB)
 	assert.True(t, errors.Is(err, usbsim.ErrInvalid))
+}
+
+// A read of 0 bytes returns 0 bytes at once, as skel_read's "if (!count)
+// return 0": nothing is transferred, the device's data stays queued, and
+// it holds after the unplug too (but for skel-drain, whose revoked
+// file operations never reach the driver).
+func TestReadOfZeroBytes(t *testing.T) {
+	for _, v := range skel.Variants {
+		t.Run(string(v), func(t *testing.T) {
+			r := newRig(t, v)
+			lb := usbsim.NewLoopback(0)
+			dev, err := r.Plug(1, lb)
+			require.NoError(t, err)
+			f, err := chardev.Open(r.Sys, "/dev/skel0")
+			require.NoError(t, err)
+			lb.Feed([]byte("hello"))
+			seq := r.Log().Seq()
+			b, err := f.Read(0)
+			require.NoError(t, err)
+			assert.Empty(t, b)
+			assert.Zero(t, count(r.Log(), "usb_submit_urb")-countBefore(r.Log(), seq, "usb_submit_urb"), "no transfer")
+			assert.Equal(t, 5, lb.Queued(), "the data stays for the next read")
+			b, err = f.Read(64)
+			require.NoError(t, err)
+			assert.Equal(t, "hello", string(b))
+			require.NoError(t, dev.Disconnect())
+			b, err = f.Read(0)
+			if v == skel.Drain {
+				// The drain is the VFS's: it refuses a revoked file's
+				// call before the driver's read sees its count.
+				require.ErrorIs(t, err, device.ErrNoDevice)
+			} else {
+				require.NoError(t, err, "count 0 is checked before disconnected")
+			}
+			assert.Empty(t, b)
+			require.NoError(t, f.Close())
+		})
+	}
+}
+
+func countBefore(log *trace.Log, seq uint64, fn string) int {
+	return len(trace.Filter(log.Events(), func(e trace.Event) bool { return e.Func == fn && e.Seq <= seq }))
 }
