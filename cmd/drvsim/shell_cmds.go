@@ -242,6 +242,7 @@ func shellCmdFeed(s *shellSession, args []string) error {
 		return fmt.Errorf("%s is not a loopback device: %w", args[0], device.ErrInvalid)
 	}
 	lb.Feed([]byte(strings.Join(args[1:], " ")))
+	d.Kick() // the device has data: a read waiting on its bulk-in URB gets it
 	fmt.Fprintf(s.out, "%s: %s to read\n", args[0], shellBytes(lb.Queued()))
 	return nil
 }
