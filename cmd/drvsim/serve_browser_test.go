@@ -103,7 +103,8 @@ func closeBrowser() {
 }
 
 // newTab returns a new tab of the package's browser, closed at the end
-// of the test, whose actions time out after a minute. Without a browser
+// of the test, whose actions time out after two minutes (a machine
+// shared with other work can be slow). Without a browser
 // the test fails in CI and is skipped elsewhere.
 func newTab(t *testing.T) context.Context {
 	t.Helper()
@@ -117,7 +118,7 @@ func newTab(t *testing.T) context.Context {
 	tab, cancel := chromedp.NewContext(browser.ctx)
 	t.Cleanup(cancel)
 	require.NoError(t, chromedp.Do(tab)) // opens the tab
-	ctx, cancelTimeout := context.WithTimeout(tab, time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(tab, 2*time.Minute)
 	t.Cleanup(cancelTimeout)
 	return ctx
 }
@@ -141,10 +142,13 @@ func testServer(t *testing.T, boot ...string) (string, *server) {
 // file open as fd 3.
 var skelMachine = []string{"bus add usb", "plug fff0:fff0 1-1", "open /dev/skel0"}
 
+// pollTimeout bounds a wait for the page.
+const pollTimeout = 45 * time.Second
+
 // waitFor polls the page until the JavaScript expression is true.
 func waitFor(t *testing.T, ctx context.Context, expr string) {
 	t.Helper()
-	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(20*time.Millisecond)))
+	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(pollTimeout)))
 	require.NoError(t, err, "waiting for %s", expr)
 }
 
@@ -161,13 +165,18 @@ func click(t *testing.T, ctx context.Context, sel string) {
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)), "clicking %s", sel)
 }
 
-// screenshot writes the page as it is to docs/NAME.png, with -update.
-func screenshot(t *testing.T, ctx context.Context, name string) {
+// screenshot writes the page as it is in the window (or, with full, the
+// whole page) to docs/NAME.png, with -update.
+func screenshot(t *testing.T, ctx context.Context, name string, full bool) {
 	t.Helper()
 	if !*update {
 		return
 	}
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	shot := chromedp.CaptureScreenshot()
+	if full {
+		shot = chromedp.FullScreenshot(100)
+	}
+	png, err := chromedp.Run(ctx, shot)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join("..", "..", "docs", name+".png"), png, 0o644))
 }
@@ -202,7 +211,7 @@ func TestBrowserUnplug(t *testing.T) {
 	// The row is drawn: the timeline follows the newest events.
 	waitFor(t, ctx, `[...document.querySelectorAll('#live-timeline .tl-row')].some(r => r.style.display !== 'none' && r.textContent.includes('vfs_read /dev/skel0: -ENODEV'))`)
 	assert.Contains(t, eval[string](t, ctx, `document.getElementById('result').textContent`), "-ENODEV")
-	screenshot(t, ctx, "web-machine")
+	screenshot(t, ctx, "web-machine", false)
 }
 
 // A read sleeping in the driver when the cable is pulled: the unplug's
@@ -245,7 +254,7 @@ func TestBrowserUnplugMidRead(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`window.drvsim.live.scrollToSeq(%d)`, start-12))))
 	waitFor(t, ctx, fmt.Sprintf(`document.querySelector('#live-timeline .tl-row[data-seq="%d"]')`, done))
 	require.NoError(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`)))
-	screenshot(t, ctx, "web-unplug-mid-read")
+	screenshot(t, ctx, "web-unplug-mid-read", false)
 }
 
 // The issue's second test: pick the broken skeleton's scenario, explore
@@ -283,7 +292,7 @@ func TestBrowserTimeTravel(t *testing.T) {
 	assert.NotContains(t, eval[string](t, ctx, `[...document.querySelectorAll('#tt-tree .dev')].map(e => e.dataset.name).join(' ')`), "1-1:1.0", "the interface is gone")
 	// The trace shows this step's events, the bad access among them.
 	waitFor(t, ctx, `[...document.querySelectorAll('#tt-timeline .tl-row.hl')].some(r => r.style.display !== 'none' && r.textContent.includes('use-after-free'))`)
-	screenshot(t, ctx, "web-time-travel")
+	screenshot(t, ctx, "web-time-travel", true)
 
 	// The report's "Freed" event is a step of its own: there the buffer
 	// goes from live to freed.

@@ -187,48 +187,78 @@ func (s *server) handleState(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.m.state())
 }
 
-// pageEvent is a trace event as the page takes it: [seq, task, kind, dev,
-// func, msg], every string as the text trace shows it (trace.Escape).
-type pageEvent trace.Event
+// pageEvents are trace events as the page takes them, each an array
+// [seq, task, kind, dev, func, msg] whose strings are as the text trace
+// shows them (trace.Escape: printable, one line). They are encoded in
+// one pass: a page may take a hundred thousand.
+type pageEvents []trace.Event
 
-func (e pageEvent) MarshalJSON() ([]byte, error) {
-	return json.Marshal([]any{e.Seq, trace.Escape(e.Task), trace.Escape(string(e.Kind)), trace.Escape(e.Dev), trace.Escape(e.Func), trace.Escape(e.Msg)})
+func (l pageEvents) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 64+len(l)*96)
+	b = append(b, '[')
+	for i, e := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendUint(b, e.Seq, 10)
+		for _, f := range []string{e.Task, string(e.Kind), e.Dev, e.Func, e.Msg} {
+			b = append(b, ',')
+			b = appendJSONString(b, trace.Escape(f))
+		}
+		b = append(b, ']')
+	}
+	return append(b, ']'), nil
 }
 
-// UnmarshalJSON reads the form MarshalJSON writes (for a Go client: the
-// tests).
-func (e *pageEvent) UnmarshalJSON(data []byte) error {
-	var f []json.RawMessage
-	if err := json.Unmarshal(data, &f); err != nil {
-		return err
-	}
-	if len(f) != 6 {
-		return fmt.Errorf("an event has 6 fields, not %d", len(f))
-	}
-	var kind string
-	for i, dst := range []any{&e.Seq, &e.Task, &kind, &e.Dev, &e.Func, &e.Msg} {
-		if err := json.Unmarshal(f[i], dst); err != nil {
-			return err
+// appendJSONString appends s, valid UTF-8, as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
 		}
 	}
-	e.Kind = trace.Kind(kind)
-	return nil
+	return append(b, '"')
 }
 
-func pageEvents(evs []trace.Event) []pageEvent {
-	out := make([]pageEvent, len(evs))
-	for i, e := range evs {
-		out[i] = pageEvent(e)
+// UnmarshalJSON reads what MarshalJSON writes (for a Go client: the
+// tests).
+func (l *pageEvents) UnmarshalJSON(data []byte) error {
+	var rows [][]json.RawMessage
+	if err := json.Unmarshal(data, &rows); err != nil {
+		return err
 	}
-	return out
+	out := make(pageEvents, len(rows))
+	for i, f := range rows {
+		if len(f) != 6 {
+			return fmt.Errorf("event %d has %d fields, not 6", i, len(f))
+		}
+		e := &out[i]
+		var kind string
+		for j, dst := range []any{&e.Seq, &e.Task, &kind, &e.Dev, &e.Func, &e.Msg} {
+			if err := json.Unmarshal(f[j], dst); err != nil {
+				return err
+			}
+		}
+		e.Kind = trace.Kind(kind)
+	}
+	*l = out
+	return nil
 }
 
 // eventsPage is an answer of /api/events: events after a Seq, at most a
 // page of them; Last is the trace's last Seq.
 type eventsPage struct {
-	Events []pageEvent `json:"events"`
-	Last   uint64      `json:"last"`
-	More   bool        `json:"more"`
+	Events pageEvents `json:"events"`
+	Last   uint64     `json:"last"`
+	More   bool       `json:"more"`
 }
 
 // handleEvents is GET /api/events?since=SEQ&limit=N.
@@ -253,7 +283,7 @@ func (s *server) eventsAfter(since uint64, limit int) eventsPage {
 	if len(evs) > limit {
 		evs, p.More = evs[:limit], true
 	}
-	p.Events = pageEvents(evs)
+	p.Events = evs
 	return p
 }
 
@@ -302,17 +332,14 @@ func (s *server) handleStream(w http.ResponseWriter, r *http.Request) {
 			}
 			sentState, sentSeq, sentVersion = true, st.Seq, st.Version
 		}
-		for {
-			p := s.eventsAfter(since, maxPage)
-			if len(p.Events) == 0 {
-				break
-			}
+		evs := s.m.log.Since(since)
+		for len(evs) > 0 {
+			p := eventsPage{Events: evs[:min(len(evs), maxPage)], Last: evs[len(evs)-1].Seq}
+			evs = evs[len(p.Events):]
+			p.More = len(evs) > 0
 			since = p.Events[len(p.Events)-1].Seq
 			if writeSSE(w, "events", strconv.FormatUint(since, 10), p) != nil {
 				return
-			}
-			if !p.More {
-				break
 			}
 		}
 		fl.Flush()
@@ -454,9 +481,9 @@ func (s *server) handleDemos(w http.ResponseWriter, r *http.Request) {
 
 // phaseView is a phase of a recorded demo.
 type phaseView struct {
-	Heading string      `json:"heading"`
-	Events  []pageEvent `json:"events"`
-	Notes   []string    `json:"notes"`
+	Heading string     `json:"heading"`
+	Events  pageEvents `json:"events"`
+	Notes   []string   `json:"notes"`
 }
 
 // demoRun is a recorded demo, to step through phase by phase.
@@ -489,7 +516,7 @@ func (s *server) handleDemo(w http.ResponseWriter, r *http.Request) {
 		out.Intro = []string{}
 	}
 	for _, p := range st.rec.Phases {
-		out.Phases = append(out.Phases, phaseView{Heading: p.Heading, Events: pageEvents(p.Events), Notes: append([]string{}, p.Notes...)})
+		out.Phases = append(out.Phases, phaseView{Heading: p.Heading, Events: p.Events, Notes: append([]string{}, p.Notes...)})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -534,7 +561,7 @@ type travelView struct {
 	Verdict string       `json:"verdict"`
 	Found   bool         `json:"found"`
 	Steps   []stepLine   `json:"steps"`
-	Events  []pageEvent  `json:"events"`
+	Events  pageEvents   `json:"events"`
 	Failure *failureView `json:"failure"`
 	Replay  string       `json:"replay"`
 }
@@ -588,7 +615,7 @@ func (s *server) handleTravel(w http.ResponseWriter, r *http.Request) {
 		if !ex.Failed() {
 			writeJSON(w, http.StatusOK, travelView{Scenario: viewScenario(sc), Found: false,
 				Verdict: verdict + fmt.Sprintf("no schedule fails (%s, %d schedules); run one schedule to step through it", ex.Mode, ex.Schedules),
-				Steps:   []stepLine{}, Events: []pageEvent{}})
+				Steps:   []stepLine{}, Events: pageEvents{}})
 			return
 		}
 		res = ex.Failure
@@ -625,7 +652,7 @@ func article(w string) string {
 
 func (s *server) viewTravel(id string, tr *travel, verdict string) travelView {
 	v := travelView{ID: id, Scenario: viewScenario(tr.sc), How: tr.how, Verdict: verdict, Found: true,
-		Events: pageEvents(tr.res.Events), Failure: tr.failure(), Replay: tr.replay()}
+		Events: tr.res.Events, Failure: tr.failure(), Replay: tr.replay()}
 	for k, st := range tr.res.Steps {
 		v.Steps = append(v.Steps, stepLine{Line: strings.TrimSpace(st.String()), Task: st.Task, Next: st.Next, From: tr.ends[k], To: tr.ends[k+1]})
 	}

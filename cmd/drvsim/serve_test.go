@@ -106,7 +106,7 @@ func TestServeUnplug(t *testing.T) {
 	var page eventsPage
 	require.Equal(t, 200, call(t, "GET", fmt.Sprintf("%s/api/events?since=%d", url, res.Seq-1), "", &page))
 	require.Len(t, page.Events, 1)
-	assert.Equal(t, trace.Event{Seq: res.Seq, Task: "process", Kind: "chardev", Dev: "/dev/skel0", Func: "vfs_read", Msg: "-ENODEV"}, trace.Event(page.Events[0]))
+	assert.Equal(t, trace.Event{Seq: res.Seq, Task: "process", Kind: "chardev", Dev: "/dev/skel0", Func: "vfs_read", Msg: "-ENODEV"}, page.Events[0])
 	assert.Equal(t, s.m.log.Seq(), page.Last)
 }
 
@@ -620,4 +620,26 @@ func TestServeDTSHook(t *testing.T) {
 	}
 	require.NoError(t, err)
 	assert.Equal(t, []string{`dt load "board.dts"`}, boot)
+}
+
+// The page's events are valid JSON whatever a driver put in a name or a
+// message, and say what the text trace says (trace.Escape).
+func TestPageEventsJSON(t *testing.T) {
+	evs := []trace.Event{
+		{Seq: 1, Task: "a\"b", Kind: "k\\", Dev: "/dev/x\x00y", Func: "f\n", Msg: "bad \xff utf-8, \u2028 and <tags> & \"quotes\""},
+		{Seq: 2},
+	}
+	data, err := json.Marshal(pageEvents(evs))
+	require.NoError(t, err)
+	require.True(t, json.Valid(data), "%s", data)
+	var back pageEvents
+	require.NoError(t, json.Unmarshal(data, &back))
+	require.Len(t, back, 2)
+	for i, e := range evs {
+		want := trace.Event{Seq: e.Seq, Task: trace.Escape(e.Task), Kind: trace.Kind(trace.Escape(string(e.Kind))), Dev: trace.Escape(e.Dev), Func: trace.Escape(e.Func), Msg: trace.Escape(e.Msg)}
+		assert.Equal(t, want, back[i])
+	}
+	empty, err := json.Marshal(pageEvents(nil))
+	require.NoError(t, err)
+	assert.Equal(t, "[]", string(empty))
 }

@@ -301,7 +301,9 @@
       const n = Math.max(0, last - first);
       while (this.pool.length < n) {
         const row = el("div", "tl-row");
-        row.append(el("span", "tl-seq"), el("span", "tl-ev"), el("span", "tl-arrow"));
+        const arrow = el("span", "tl-arrow");
+        arrow.append(el("span", "tl-arrow-label"), el("span", "tl-arrow-line"));
+        row.append(el("span", "tl-seq"), el("span", "tl-ev"), arrow);
         this.rows.append(row);
         this.pool.push(row);
       }
@@ -343,7 +345,7 @@
         arrow.className = "tl-arrow " + (b > a ? "right" : "left");
         ev.textContent = "";
         ev.style.display = "none";
-        arrow.textContent = e[5];
+        arrow.firstChild.textContent = e[5];
       } else {
         arrow.style.display = "none";
         ev.style.display = "";
