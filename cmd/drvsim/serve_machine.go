@@ -602,10 +602,12 @@ func (t *taskNames) as(name string, fn func()) {
 }
 
 // broadcast wakes every waiter at once: wait returns a channel that
-// notify closes.
+// notify closes. A notify with nobody waiting costs one atomic load: the
+// trace calls it for every event.
 type broadcast struct {
-	mu sync.Mutex
-	ch chan struct{}
+	mu      sync.Mutex
+	ch      chan struct{}
+	waiting atomic.Bool
 }
 
 func (b *broadcast) wait() <-chan struct{} {
@@ -614,14 +616,19 @@ func (b *broadcast) wait() <-chan struct{} {
 	if b.ch == nil {
 		b.ch = make(chan struct{})
 	}
+	b.waiting.Store(true)
 	return b.ch
 }
 
 func (b *broadcast) notify() {
+	if !b.waiting.Load() {
+		return
+	}
 	b.mu.Lock()
 	if b.ch != nil {
 		close(b.ch)
 		b.ch = nil
 	}
+	b.waiting.Store(false)
 	b.mu.Unlock()
 }
