@@ -5,6 +5,7 @@
 //	drvsim demo [-format F] [NAME]  list the demos, or run one
 //	drvsim explore [flags] NAME     explore a scenario under many schedules
 //	drvsim shell [flags] [SCRIPT]   an interactive machine
+//	drvsim serve [flags]            the machine in a browser, and time travel through schedules
 //	drvsim help [COMMAND]           usage
 //	drvsim version                  the version (also: drvsim --version)
 //
@@ -37,6 +38,7 @@ const usage = `usage:
   drvsim demo [-format F] [NAME]  list the demos, or run the named one
   drvsim explore [flags] NAME     explore a scenario under many schedules
   drvsim shell [flags] [SCRIPT]   an interactive machine: plug, bind, open, read
+  drvsim serve [flags]            the machine in a browser; step through schedules
   drvsim help [COMMAND]           this help, or a command's
   drvsim version                  the version of drvsim (also: drvsim --version)
 
@@ -74,6 +76,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runExplore(args[1:], stdout, stderr)
 		case "shell":
 			return runShell(args[1:], stdin, stdout, stderr)
+		case "serve":
+			return runServe(args[1:], stdout, stderr)
 		case "help":
 			return runHelp(args[1:], stdin, stdout, stderr)
 		case "version":
@@ -158,7 +162,7 @@ func runHelp(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, "help", "takes one command name, got %d", len(args))
 	}
 	switch args[0] {
-	case "demo", "explore", "shell":
+	case "demo", "explore", "shell", "serve":
 		return dispatch([]string{args[0], "--help"}, stdin, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)

@@ -38,7 +38,16 @@ func TestMain(m *testing.M) {
 	if os.Getenv(asCommand) == "1" {
 		main()
 	}
-	goleak.VerifyTestMain(m)
+	// goleak.VerifyTestMain, with the package's browser closed first.
+	code := m.Run()
+	closeBrowser()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: errors on successful test run: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // drvsimBinary returns the path of the executable the subprocess tests

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/drvsim/drvsim"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -241,13 +242,9 @@ func (s *shellSession) exec(raw string) {
 		s.fail("", fmt.Errorf("unknown command %q (try help)", words[0]))
 		return
 	}
-	before := s.m.snapshot()
-	reports := len(s.m.usb.Memory().Reports())
-	err = cmd.run(s, words[1:])
-	s.m.flush()
-	s.m.snapshot().diff(before, s.out)
-	if r := s.m.usb.Memory().Reports(); len(r) > reports {
-		s.fail(cmd.name, r[reports]) // the sanitizer's report: a bug, expected or not
+	bug, err := s.call(cmd, words[1:])
+	if bug != nil {
+		s.fail(cmd.name, bug) // the sanitizer's report: a bug, expected or not
 	}
 	switch {
 	case err != nil && expectFail:
@@ -257,6 +254,22 @@ func (s *shellSession) exec(raw string) {
 	case expectFail:
 		s.fail(cmd.name, errors.New("succeeded, but the script expects it to fail (!)"))
 	}
+}
+
+// call runs cmd with args, lets the machine settle, and writes what the
+// command changed (devices and nodes) to the session's output. It returns
+// the command's error and the first sanitizer report the command caused,
+// nil when there was none.
+func (s *shellSession) call(cmd *shellCommand, args []string) (bug *env.Report, err error) {
+	before := s.m.snapshot()
+	reports := len(s.m.usb.Memory().Reports())
+	err = cmd.run(s, args)
+	s.m.flush()
+	s.m.snapshot().diff(before, s.out)
+	if r := s.m.usb.Memory().Reports(); len(r) > reports {
+		bug = r[reports]
+	}
+	return bug, err
 }
 
 // fail reports a failed command on one line and remembers the failure.

@@ -287,6 +287,7 @@ func shellCmdFeed(s *shellSession, args []string) error {
 		return errShellBufferFull
 	}
 	lb.Feed([]byte(data))
+	d.Kick() // the device has data: a read waiting on its bulk-in URB gets it
 	fmt.Fprintf(s.out, "%s: %s to read\n", args[0], shellBytes(lb.Queued()))
 	return nil
 }

@@ -24,6 +24,9 @@ import (
 //     block (trace.WriteMermaid) and the notes as a ```text block.
 //
 // The first write error is kept in err; later writes are skipped.
+//
+// A story made by recordStory writes nothing: it keeps the story as data
+// (rec), for `drvsim serve`'s page to step through.
 type story struct {
 	format trace.Format
 	out    io.Writer // events (and everything but in json mode)
@@ -31,6 +34,22 @@ type story struct {
 	steps  int       // numbered headings written so far
 	wrote  bool      // something was written to narr
 	err    error
+	rec    *recordedStory
+}
+
+// recordedStory is a story kept as data: its title, the notes before
+// the first heading (a legend), and each heading with its events and
+// notes.
+type recordedStory struct {
+	Title  string           `json:"title"`
+	About  string           `json:"about"`
+	Intro  []string         `json:"intro"`
+	Phases []scenario.Phase `json:"-"`
+}
+
+// recordStory returns a story that records what it is told.
+func recordStory() *story {
+	return &story{format: trace.FormatText, rec: &recordedStory{}}
 }
 
 // newStory returns a story writing in format f to stdout (and, in json
@@ -51,6 +70,10 @@ func (s *story) printf(w io.Writer, format string, args ...any) {
 
 // title opens the story: what it shows, in one line.
 func (s *story) title(cmd, about string) {
+	if s.rec != nil {
+		s.rec.Title, s.rec.About = cmd, about
+		return
+	}
 	if s.format == trace.FormatMermaid {
 		s.printf(s.narr, "# %s\n\n%s\n", cmd, about)
 	} else {
@@ -67,6 +90,10 @@ func (s *story) step(heading string) {
 
 // section writes an unnumbered heading.
 func (s *story) section(heading string) {
+	if s.rec != nil {
+		s.rec.Phases = append(s.rec.Phases, scenario.Phase{Heading: heading})
+		return
+	}
 	if s.wrote {
 		s.printf(s.narr, "\n")
 	}
@@ -81,6 +108,14 @@ func (s *story) section(heading string) {
 // events writes the events of the current phase.
 func (s *story) events(evs []trace.Event) {
 	if s.err != nil || len(evs) == 0 {
+		return
+	}
+	if s.rec != nil {
+		if s.rec.last() == nil {
+			s.rec.Phases = append(s.rec.Phases, scenario.Phase{})
+		}
+		p := s.rec.last()
+		p.Events = append(p.Events, evs...)
 		return
 	}
 	switch s.format {
@@ -103,6 +138,14 @@ func (s *story) notes(lines ...string) {
 	if len(lines) == 0 {
 		return
 	}
+	if s.rec != nil {
+		if p := s.rec.last(); p != nil {
+			p.Notes = append(p.Notes, lines...)
+		} else {
+			s.rec.Intro = append(s.rec.Intro, lines...)
+		}
+		return
+	}
 	text := strings.Join(lines, "\n")
 	if s.format == trace.FormatMermaid {
 		s.printf(s.narr, "\n```text\n%s\n```\n", text)
@@ -110,6 +153,14 @@ func (s *story) notes(lines ...string) {
 		s.printf(s.narr, "%s\n", text)
 	}
 	s.wrote = true
+}
+
+// last returns the phase being recorded, nil before the first heading.
+func (r *recordedStory) last() *scenario.Phase {
+	if len(r.Phases) == 0 {
+		return nil
+	}
+	return &r.Phases[len(r.Phases)-1]
 }
 
 // legend explains how to read the text trace lines that follow; the JSON
