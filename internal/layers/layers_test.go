@@ -56,6 +56,7 @@ var layers = map[string]layer{
 
 	"drivers/usbsim":        {9, true},
 	"drivers/drmsim":        {9, true},
+	"drivers/i2csim":        {9, true},
 	"drivers/usbsim/skel":   {10, true},
 	"drivers/drmsim/udlsim": {10, true},
 
