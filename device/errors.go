@@ -97,6 +97,9 @@ var (
 	ErrInProgress = &Errno{"EINPROGRESS", "operation now in progress"}
 	// ErrIdentifierRemoved is -EIDRM: identifier removed.
 	ErrIdentifierRemoved = &Errno{"EIDRM", "identifier removed (URB not linked)"}
+	// ErrNoData is -ENODATA: no data available (a property a power supply
+	// does not have).
+	ErrNoData = &Errno{"ENODATA", "no data available"}
 )
 
 // ErrnoName renders err the way the kernel's dev_err messages print a return
