@@ -54,11 +54,12 @@ var layers = map[string]layer{
 	"bus/platform":   {8, true},
 	"chardev":        {8, true},
 
-	"drivers/usbsim":        {9, true},
-	"drivers/drmsim":        {9, true},
-	"drivers/i2csim":        {9, true},
-	"drivers/usbsim/skel":   {10, true},
-	"drivers/drmsim/udlsim": {10, true},
+	"drivers/usbsim":         {9, true},
+	"drivers/drmsim":         {9, true},
+	"drivers/i2csim":         {9, true},
+	"drivers/powersupplysim": {9, true},
+	"drivers/usbsim/skel":    {10, true},
+	"drivers/drmsim/udlsim":  {10, true},
 
 	".": {11, false}, // drvsim.System: NewSystem(OnSim(s))
 
