@@ -58,10 +58,18 @@ var layers = map[string]layer{
 	"drivers/drmsim":         {9, true},
 	"drivers/i2csim":         {9, true},
 	"drivers/powersupplysim": {9, true},
+	"drivers/pcisim":         {9, true},
 	"drivers/usbsim/skel":    {10, true},
 	"drivers/drmsim/udlsim":  {10, true},
 
 	".": {11, false}, // drvsim.System: NewSystem(OnSim(s))
+
+	// The bug zoo's drivers, rebuilt before and after their fixes.
+	"zoo/bq24190":   {11, true},
+	"zoo/bwctrl":    {11, true},
+	"zoo/i2cdev":    {11, true},
+	"zoo/iowarrior": {11, true},
+	"zoo/skelread":  {11, true},
 
 	// The design lab's models run on sim by design.
 	"revocable/kernelmodel/klib":   {4, false},
@@ -74,6 +82,7 @@ var layers = map[string]layer{
 	"lifecycle":                      {12, false},
 	"drivers/usbsim/scenario":        {12, false},
 	"drivers/drmsim/udlsim/scenario": {12, false},
+	"zoo":                            {12, false},
 	"scenarios":                      {13, false},
 
 	"cmd/drvsim":                 {14, false},
