@@ -1,7 +1,6 @@
 package zoo
 
 func udlUnplugLate() *Bug       { return &Bug{Name: "udl-unplug-late", Pending: "wip"} }
-func bwctrlDevmIRQ() *Bug       { return &Bug{Name: "bwctrl-devm-irq", Pending: "wip"} }
 func appleirTimer() *Bug        { return &Bug{Name: "appleir-timer", Pending: "wip"} }
 func deferralRace() *Bug        { return &Bug{Name: "deferral-race", Pending: "wip"} }
 func gpiolibSRCU() *Bug         { return &Bug{Name: "gpiolib-srcu", Pending: "wip"} }
