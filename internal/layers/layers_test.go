@@ -67,6 +67,7 @@ var layers = map[string]layer{
 	// The bug zoo's drivers, rebuilt before and after their fixes.
 	"zoo/bq24190":   {11, true},
 	"zoo/bwctrl":    {11, true},
+	"zoo/deferral":  {11, true},
 	"zoo/i2cdev":    {11, true},
 	"zoo/iowarrior": {11, true},
 	"zoo/skelread":  {11, true},

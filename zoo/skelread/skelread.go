@@ -60,25 +60,25 @@ func Gadget(fn usbsim.Function) *usbsim.Gadget { return usbsim.BulkGadget(Vendor
 
 // usbSkel is struct usb_skel.
 type usbSkel struct {
-	obj           *env.Object
-	kref          *kernel.Kref
-	udev          *usbsim.Device
-	intf          *usbsim.Interface
-	submitted     usbsim.Anchor
-	bulkInURB     *usbsim.URB
-	bulkInBuffer  *usbsim.Buffer
-	bulkInSize    int
-	bulkInFilled  int
-	bulkInCopied  int
-	bulkInAddr    uint8
-	errors        error
-	ongoingRead   bool
-	errLock       *kernel.SpinLock
-	ioMutex       *kernel.Mutex
-	disconnected  bool
-	bulkInWait    *kernel.WaitQueue
-	emitter       func(fn, msg string)
-	intfPath      string
+	obj          *env.Object
+	kref         *kernel.Kref
+	udev         *usbsim.Device
+	intf         *usbsim.Interface
+	submitted    usbsim.Anchor
+	bulkInURB    *usbsim.URB
+	bulkInBuffer *usbsim.Buffer
+	bulkInSize   int
+	bulkInFilled int
+	bulkInCopied int
+	bulkInAddr   uint8
+	errors       error
+	ongoingRead  bool
+	errLock      *kernel.SpinLock
+	ioMutex      *kernel.Mutex
+	disconnected bool
+	bulkInWait   *kernel.WaitQueue
+	emitter      func(fn, msg string)
+	intfPath     string
 }
 
 type module struct {
