@@ -68,6 +68,7 @@ var layers = map[string]layer{
 	"zoo/bq24190":   {11, true},
 	"zoo/bwctrl":    {11, true},
 	"zoo/deferral":  {11, true},
+	"zoo/gpiolib":   {11, true},
 	"zoo/i2cdev":    {11, true},
 	"zoo/iowarrior": {11, true},
 	"zoo/skelread":  {11, true},
