@@ -59,12 +59,15 @@ var layers = map[string]layer{
 	"drivers/i2csim":         {9, true},
 	"drivers/powersupplysim": {9, true},
 	"drivers/pcisim":         {9, true},
+	"drivers/inputsim":       {9, true},
+	"drivers/hidsim":         {10, true},
 	"drivers/usbsim/skel":    {10, true},
 	"drivers/drmsim/udlsim":  {10, true},
 
 	".": {11, false}, // drvsim.System: NewSystem(OnSim(s))
 
 	// The bug zoo's drivers, rebuilt before and after their fixes.
+	"zoo/appleir":   {11, true},
 	"zoo/bq24190":   {11, true},
 	"zoo/bwctrl":    {11, true},
 	"zoo/deferral":  {11, true},
