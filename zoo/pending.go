@@ -1,5 +1,4 @@
 package zoo
 
 func udlUnplugLate() *Bug     { return &Bug{Name: "udl-unplug-late", Pending: "wip"} }
-func appleirTimer() *Bug      { return &Bug{Name: "appleir-timer", Pending: "wip"} }
 func rpmSuppliersProbe() *Bug { return &Bug{Name: "rpm-suppliers-probe", Pending: "wip"} }
