@@ -13,7 +13,9 @@
 //   - drivers/drmsim/udlsim/scenario: a DisplayLink flush racing the
 //     unplug (drm-udl-*);
 //   - lifecycle: the driver core's races (async-*,
-//     revocable-readers-vs-unregister).
+//     revocable-readers-vs-unregister);
+//   - zoo: the bug zoo's real kernel bugs, each before and after its fix
+//     (NAME-before, NAME-after).
 package scenarios
 
 import (
@@ -22,11 +24,12 @@ import (
 	"github.com/drvsim/drvsim/lifecycle"
 	"github.com/drvsim/drvsim/revocable/kernelmodel"
 	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/zoo"
 )
 
 // All returns every registered scenario, in registry order: the design
-// lab's, the USB ones, the DRM ones, then the driver core's. The slice is
-// the caller's.
+// lab's, the USB ones, the DRM ones, the driver core's, then the bug
+// zoo's. The slice is the caller's.
 func All() []sim.Scenario {
 	var out []sim.Scenario
 	for _, group := range [][]sim.Scenario{
@@ -34,6 +37,7 @@ func All() []sim.Scenario {
 		usbscenario.Scenarios(),
 		udlscenario.Scenarios(),
 		lifecycle.Scenarios(),
+		zoo.Scenarios(),
 	} {
 		out = append(out, group...)
 	}
