@@ -4,6 +4,7 @@
 //	drvsim [-format F]              the default demo: a USB device unplugged mid-read
 //	drvsim demo [-format F] [NAME]  list the demos, or run one
 //	drvsim explore [flags] NAME     explore a scenario under many schedules
+//	drvsim zoo [NAME]               real kernel bugs, found and shown fixed
 //	drvsim shell [SCRIPT]           an interactive machine
 //	drvsim help [COMMAND]           usage
 //
@@ -34,6 +35,7 @@ const usage = `usage:
   drvsim [-format F]              run the default demo (usb-unplug)
   drvsim demo [-format F] [NAME]  list the demos, or run the named one
   drvsim explore [flags] NAME     explore a scenario under many schedules
+  drvsim zoo [NAME]               real kernel bugs, found and shown fixed
   drvsim shell [SCRIPT]           an interactive machine: plug, bind, open, read
   drvsim help [COMMAND]           this help, or a command's
 
@@ -53,6 +55,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runDemoCmd(args[1:], stdout, stderr)
 		case "explore":
 			return runExplore(args[1:], stdout, stderr)
+		case "zoo":
+			return runZoo(args[1:], stdout, stderr)
 		case "shell":
 			return runShell(args[1:], stdin, stdout, stderr)
 		case "help":
@@ -96,7 +100,7 @@ func runHelp(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch args[0] {
-	case "demo", "explore", "shell":
+	case "demo", "explore", "shell", "zoo":
 		return run([]string{args[0], "--help"}, stdin, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
