@@ -72,6 +72,33 @@ func (h *Hunt) Replay() string {
 	return fmt.Sprintf("drvsim explore -schedule '%s' %s", sim.FormatSchedule(h.Minimal.Schedule()), h.Bug.Before.Name)
 }
 
+// Symptom names the failure the hunt found in a few words, as a table
+// shows it: "use-after-free in key_up_tick", "NULL dereference in task
+// hardirq/16", "hang: 1 task blocked forever".
+func (h *Hunt) Symptom() string {
+	if h.Minimal == nil {
+		return "no failure"
+	}
+	r := h.Minimal.Failure
+	title := strings.TrimPrefix(strings.TrimPrefix(r.Title, "BUG: "), "KASAN: ")
+	switch r.Kind {
+	case sim.BugUseAfterFree, sim.BugDoubleFree:
+		if i := strings.Index(title, ": "); i >= 0 {
+			title = title[:i]
+		}
+		return title
+	case sim.BugPanic:
+		what := "oops"
+		if strings.Contains(r.Title, "nil pointer dereference") {
+			what = "NULL dereference"
+		}
+		return fmt.Sprintf("%s in task %s", what, r.Task)
+	case sim.BugDeadlock:
+		return "hang: " + strings.TrimPrefix(title, "deadlock: ")
+	}
+	return title
+}
+
 // storyEvents is how many trace events the story quotes before the
 // failure.
 const storyEvents = 30

@@ -17,6 +17,7 @@ func udlUnplugLate() *Bug {
 			"submits URBs.",
 		Fix: "drm_dev_unplug first in udl_usb_disconnect: the poll path bails out on an unplugged " +
 			"device.",
+		Missing: "the DRM model has no KMS poll helper",
 		Pending: "Not reproduced. drvsim's DRM model has no KMS poll helper (output_poll_work, " +
 			"drm_kms_helper_poll_init/fini), no connector detect and no fbdev client whose hotplug " +
 			"modeset would run udl's damage handler, and the deterministic final run the commit " +
@@ -47,6 +48,7 @@ func rpmSuppliersProbe() *Bug {
 			"consumer's supplier is no longer held.",
 		Fix: "After probe, drop the pre-probe supplier count only if the consumer is " +
 			"runtime-suspended, checked under its power lock.",
+		Missing: "waits for the power-management model",
 		Pending: "Waits for the power-management model: drvsim has no runtime PM yet " +
 			"(pm_runtime_get_sync/put, usage counts, autosuspend, the idle and suspend work, " +
 			"the runtime-PM accounting of device links, rpm_get_suppliers/rpm_put_suppliers " +

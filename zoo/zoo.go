@@ -47,8 +47,8 @@ type Bug struct {
 	// reproduced yet.
 	Before, After *sim.Scenario
 	// Pending, for a bug not reproduced, says why and what would let
-	// drvsim reproduce it.
-	Pending string
+	// drvsim reproduce it; Missing says it in a few words, for tables.
+	Pending, Missing string
 }
 
 // Reproduced reports whether the bug has its scenario pair.

@@ -49,6 +49,7 @@ func TestCatalog(t *testing.T) {
 		assert.Equal(t, b.Commit, got.Commit)
 		if !b.Reproduced() {
 			assert.NotEmpty(t, b.Pending, "%s: why it is not reproduced", b.Name)
+			assert.NotEmpty(t, b.Missing, "%s: why, in a few words", b.Name)
 			_, err := b.Hunt()
 			assert.ErrorIs(t, err, zoo.ErrNotReproduced)
 			continue
@@ -86,6 +87,7 @@ func TestHuntStory(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, h.Minimal)
 	assert.Equal(t, sim.BugUseAfterFree, h.Minimal.Failure.Kind)
+	assert.Equal(t, "use-after-free in __fput", h.Symptom())
 	assert.True(t, h.Fixed.Exhausted)
 	story := h.Story()
 	for _, want := range []string{
@@ -126,4 +128,19 @@ func TestWrap(t *testing.T) {
 	assert.Equal(t, "a\nlongword\nb\n", zoo.Wrap("a longword b", 3))
 	assert.Equal(t, "", zoo.Wrap("  ", 10))
 	assert.Equal(t, 76, len(strings.Split(zoo.Wrap(strings.Repeat("x ", 100), 76), "\n")[0])+1)
+}
+
+// Symptom names the other kinds of failure the zoo finds: an oops in a
+// task, a hang.
+func TestSymptom(t *testing.T) {
+	for name, want := range map[string]string{
+		"bwctrl-devm-irq": "NULL dereference in task hardirq/16",
+		"deferral-race":   "hang: 1 tasks blocked forever",
+	} {
+		b, ok := zoo.Lookup(name)
+		require.True(t, ok)
+		h, err := b.Hunt()
+		require.NoError(t, err)
+		assert.Equal(t, want, h.Symptom(), name)
+	}
 }
