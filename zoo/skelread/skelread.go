@@ -25,6 +25,7 @@ package skelread
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/drivers/usbsim"
@@ -72,7 +73,7 @@ type usbSkel struct {
 	bulkInCopied int
 	bulkInAddr   uint8
 	errors       error
-	ongoingRead  bool
+	ongoingRead  atomic.Bool // a bool under err_lock in C, read unlocked by wait_event
 	errLock      *kernel.SpinLock
 	ioMutex      *kernel.Mutex
 	disconnected bool
@@ -193,7 +194,7 @@ func (dev *usbSkel) readBulkCallback(urb *usbsim.URB) {
 	} else {
 		dev.bulkInFilled = urb.Actual
 	}
-	dev.ongoingRead = false
+	dev.ongoingRead.Store(false)
 	dev.errLock.UnlockIRQRestore(flags)
 	dev.bulkInWait.WakeAll()
 }
@@ -203,14 +204,14 @@ func (m *module) doReadIO(dev *usbSkel, count int) error {
 	dev.obj.Access("skel_do_read_io: dev->bulk_in_urb")
 	dev.bulkInURB.FillBulk(dev.udev, dev.bulkInAddr, dev.bulkInBuffer, min(dev.bulkInSize, count), dev.readBulkCallback, dev)
 	flags := dev.errLock.LockIRQSave()
-	dev.ongoingRead = true
+	dev.ongoingRead.Store(true)
 	dev.errLock.UnlockIRQRestore(flags)
 	dev.bulkInFilled = 0
 	dev.bulkInCopied = 0
 	if err := dev.bulkInURB.Submit(); err != nil {
 		m.emit(dev.intfPath, "skel_do_read_io", "failed submitting read urb, error "+usbsim.Errno(err))
 		flags := dev.errLock.LockIRQSave()
-		dev.ongoingRead = false
+		dev.ongoingRead.Store(false)
 		dev.errLock.UnlockIRQRestore(flags)
 		return usbsim.ErrIO
 	}
@@ -234,10 +235,10 @@ func (m *module) read(f *chardev.File, count int) ([]byte, error) {
 	}
 	for {
 		flags := dev.errLock.LockIRQSave()
-		ongoing := dev.ongoingRead
+		ongoing := dev.ongoingRead.Load()
 		dev.errLock.UnlockIRQRestore(flags)
 		if ongoing {
-			dev.bulkInWait.Wait("skel bulk_in_wait", func() bool { return !dev.ongoingRead })
+			dev.bulkInWait.Wait("skel bulk_in_wait", func() bool { return !dev.ongoingRead.Load() })
 		}
 		dev.obj.Access("skel_read: dev->errors")
 		if rv := dev.errors; rv != nil {
