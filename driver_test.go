@@ -25,6 +25,7 @@ import (
 	"github.com/drvsim/drvsim/internal/golden"
 	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/drvsim/drvsim/revocable"
+	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -92,6 +93,7 @@ func TestBindIsTheSameWhicheverRegistersFirst(t *testing.T) {
 // fails, then its device, and checks the device is left unbound, without
 // driver data or devres.
 func failedProbe(t *testing.T) (*drvsim.System, uint64, []string) {
+	t.Helper()
 	sys := newSystem(t)
 	var ran []string
 	drv := platform.NewDriver("sensor", func(dev *device.Device) error {
@@ -197,6 +199,7 @@ type regs struct{ base uint32 }
 // unbindWithProvider binds a driver that publishes a DevmProvider, opens
 // a consumer, unbinds the device and checks the provider is revoked.
 func unbindWithProvider(t *testing.T) (*drvsim.System, uint64, *revocable.Provider[regs]) {
+	t.Helper()
 	sys := newSystem(t)
 	var prov *revocable.Provider[regs]
 	drv := platform.NewDriver("gpio", func(dev *device.Device) error {
@@ -217,12 +220,12 @@ func unbindWithProvider(t *testing.T) (*drvsim.System, uint64, *revocable.Provid
 	cons, err := revocable.New(prov)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = cons.Close() })
-	require.NoError(t, cons.With(func(r *regs) error { return nil }))
+	require.NoError(t, cons.OrReturn(func(r *regs) error { return nil }))
 
 	seq := sys.Log().Seq()
 	require.NoError(t, sys.Unbind(dev))
 	require.True(t, prov.Revoked())
-	require.ErrorIs(t, cons.With(func(*regs) error { return nil }), revocable.ErrRevoked)
+	require.ErrorIs(t, cons.OrReturn(func(*regs) error { return nil }), revocable.ErrRevoked)
 	require.Equal(t, device.StateAdded, dev.State())
 	return sys, seq, prov
 }
@@ -463,6 +466,7 @@ func TestLinkedConsumerWaitsForSupplierAndUnbindsFirst(t *testing.T) {
 // for their probes, then binds a device to a second asynchronous driver
 // through driver_attach, and returns the trace.
 func asyncProbes(t *testing.T) string {
+	t.Helper()
 	sys := drvsim.NewSystem()
 	defer sys.Close()
 	var mu sync.Mutex
@@ -519,4 +523,54 @@ func TestSystemsAreIndependent(t *testing.T) {
 	require.Nil(t, d2.Driver())
 	require.Empty(t, s1.Devices())
 	require.NotEqual(t, s1.Log().String(), s2.Log().String())
+}
+
+// A System built on a simulated run needs no Close: when sim.Run returns,
+// no goroutine of the machine is left (the driver core's async-probe
+// worker never started: its asynchronous probes are tasks of the run).
+func TestSystemOnSimNeedsNoClose(t *testing.T) {
+	res := sim.Run(sim.Config{}, func(s *sim.Sim) {
+		sys := drvsim.NewSystem(drvsim.OnSim(s))
+		drv := platform.NewDriver("foo", nil, nil)
+		drv.ProbeType = driver.ProbePreferAsynchronous
+		if err := sys.RegisterDriver(drv); err != nil {
+			panic(err)
+		}
+		dev := sys.NewPlatformDevice("foo")
+		if err := sys.RegisterDevice(dev); err != nil { // queues an async_probe task
+			panic(err)
+		}
+		s.Go("unplug", func() {
+			if err := sys.UnregisterDevice(dev); err != nil {
+				panic(err)
+			}
+		})
+	})
+	require.False(t, res.Failed(), res.String())
+	require.Contains(t, res.TraceText(), "[async_probe] ")
+	goleak.VerifyNone(t)
+}
+
+// Platform data is the board's (dev_get_platdata): the probe reads it, and
+// it is still there after the unbind, which clears the driver's drvdata.
+func TestPlatformDataOutlivesTheDriver(t *testing.T) {
+	sys := newSystem(t)
+	type wiring struct{ irq int }
+	var seen int
+	probe := func(dev *device.Device) error {
+		w, ok := dev.PlatformData().(*wiring)
+		if !ok {
+			return drvsim.ErrInvalid
+		}
+		seen = w.irq
+		dev.SetDrvdata(w.irq)
+		return nil
+	}
+	require.NoError(t, sys.RegisterDriver(platform.NewDriver("ec", probe, nil)))
+	dev := sys.NewPlatformDevice("ec.0", device.WithPlatformData(&wiring{irq: 17}))
+	require.NoError(t, sys.RegisterDevice(dev))
+	require.Equal(t, 17, seen)
+	require.NoError(t, sys.Unbind(dev))
+	assert.Nil(t, dev.Drvdata())
+	assert.Equal(t, &wiring{irq: 17}, dev.PlatformData())
 }

@@ -23,6 +23,8 @@
 package drvsim
 
 import (
+	"time"
+
 	"github.com/drvsim/drvsim/bus"
 	"github.com/drvsim/drvsim/bus/platform"
 	"github.com/drvsim/drvsim/device"
@@ -37,6 +39,12 @@ import (
 // deferred-probe lists and its async-probe worker. Systems share nothing:
 // two in one test do not see each other. Call Close when done; no goroutine
 // outlives it.
+//
+// The drivers a System runs may be buggy: a driver callback that panics is
+// an oops (a trace event, a report, an error matching ErrOops) and the
+// machine goes on; a callback or a wait blocked past the hung-task timeout
+// is reported with its wait-for chain (docs/lifecycle.md, "Oops" and "Hangs
+// and livelocks").
 type System struct {
 	*bus.Core
 	// Platform is the System's platform bus (platform_bus_type).
@@ -49,7 +57,8 @@ type Option func(*config)
 type config struct {
 	sim        *sim.Sim
 	lockdep    *bool
-	traceLimit int
+	traceLimit *int
+	envOpts    []env.Option
 }
 
 // OnSim builds the machine on the simulated run s: it records into the
@@ -57,7 +66,10 @@ type config struct {
 // everything created for them is one of s, asynchronous probes run as
 // tasks of s, memory comes from the run's arena (its use-after-free
 // reports fail the run) and time is the run's virtual clock. Build the
-// System inside the scenario function, once per run.
+// System inside the scenario function, once per run. Such a System
+// starts no goroutine of its own (its asynchronous probes, workers, timers
+// and interrupts are tasks of s, which end with the run), so the scenario
+// need not Close it.
 func OnSim(s *sim.Sim) Option { return func(c *config) { c.sim = s } }
 
 // WithLockdep turns lockdep on (the default) or off for the machine: the
@@ -69,19 +81,50 @@ func OnSim(s *sim.Sim) Option { return func(c *config) { c.sim = s } }
 func WithLockdep(on bool) Option { return func(c *config) { c.lockdep = &on } }
 
 // WithTraceLimit bounds the trace log to the newest n events (trace.Log
-// SetLimit); 0 keeps every event.
-func WithTraceLimit(n int) Option { return func(c *config) { c.traceLimit = n } }
+// SetLimit); 0 keeps every event. The default is DefaultTraceLimit for a
+// machine of its own; a machine on a simulator keeps the run's whole trace
+// unless told otherwise.
+func WithTraceLimit(n int) Option { return func(c *config) { c.traceLimit = &n } }
+
+// DefaultTraceLimit is the number of newest trace events a System keeps by
+// default: far more than any documented trace or test scenario records, so
+// those stay whole and byte-for-byte the same, while a long-running
+// machine's log stays bounded (a few megabytes; under 100 bytes per device
+// at 100,000 bound devices). Sequence numbers keep counting past it.
+const DefaultTraceLimit = 1 << 16
+
+// WithHungTaskTimeout sets the hung-task detector's timeout for a machine
+// on real goroutines (env.WithHungTaskTimeout): a driver callback, a
+// device-lock wait or a grace period blocked longer than d is reported
+// with the wait-for chain. 0 turns it off. The default is
+// env.DefaultHungTaskTimeout (120 s, the kernel's), or
+// env.TestHungTaskTimeout in a test binary. A machine on a simulator has
+// none: the simulator reports every deadlock itself.
+func WithHungTaskTimeout(d time.Duration) Option {
+	return func(c *config) { c.envOpts = append(c.envOpts, env.WithHungTaskTimeout(d)) }
+}
+
+// WithHungTaskPanic makes the hung-task detector panic with its report
+// after filing it (the kernel's hung_task_panic), or not. The default is
+// on in a test binary, so that a hang fails the test with the wait-for
+// chain rather than hanging it, and off otherwise.
+func WithHungTaskPanic(on bool) Option {
+	return func(c *config) { c.envOpts = append(c.envOpts, env.WithHungTaskPanic(on)) }
+}
 
 // NewSystem builds a machine: its environment, a driver core in it and a
 // registered platform bus (the kernel's platform_bus_init at boot). It
 // panics on contradictory options (a lockdep setting a simulator does not
 // have, a negative trace limit): they are mistakes in the calling code.
+// nil options are ignored.
 func NewSystem(opts ...Option) *System {
 	var cfg config
 	for _, o := range opts {
-		o(&cfg)
+		if o != nil {
+			o(&cfg)
+		}
 	}
-	if cfg.traceLimit < 0 {
+	if cfg.traceLimit != nil && *cfg.traceLimit < 0 {
 		panic("drvsim: NewSystem: negative trace limit")
 	}
 	var e *env.Env
@@ -92,10 +135,13 @@ func NewSystem(opts ...Option) *System {
 		}
 	} else {
 		on := cfg.lockdep == nil || *cfg.lockdep
-		e = env.New(env.WithLockdep(on))
+		e = env.New(append([]env.Option{env.WithLockdep(on)}, cfg.envOpts...)...)
+		if cfg.traceLimit == nil {
+			e.Log().SetLimit(DefaultTraceLimit)
+		}
 	}
-	if cfg.traceLimit > 0 {
-		e.Log().SetLimit(cfg.traceLimit)
+	if cfg.traceLimit != nil {
+		e.Log().SetLimit(*cfg.traceLimit)
 	}
 	c := bus.NewCore(e)
 	s := &System{Core: c, Platform: platform.NewBus()}
@@ -110,7 +156,8 @@ func NewSystem(opts ...Option) *System {
 // (env.Env.Close), where the kernel library drains and destroys the
 // workqueues left, system_wq included, and waits for interrupt threads.
 // No goroutine of the machine outlives it. Calling it again does nothing
-// more.
+// more. A System built with OnSim has nothing to stop once its run has
+// ended: Close is not needed there, and harmless.
 func (s *System) Close() {
 	s.Core.Close()
 	s.Env().Close()
@@ -141,6 +188,10 @@ var (
 	ErrTimedOut          = device.ErrTimedOut          // -ETIMEDOUT
 	ErrDeadlock          = device.ErrDeadlock          // -EDEADLK
 	ErrAgain             = device.ErrAgain             // -EAGAIN
+	ErrNameTooLong       = device.ErrNameTooLong       // -ENAMETOOLONG
+	// ErrOops is matched by the error a panicking driver callback becomes
+	// (env.ErrOops; see docs/lifecycle.md, "Oops").
+	ErrOops = env.ErrOops
 )
 
 var _ device.Driver = (*driver.Driver)(nil)

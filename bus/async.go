@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/internal/gid"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
@@ -48,6 +49,7 @@ func (c *Core) queueAsync(j asyncJob) bool {
 		return false
 	}
 	j.p.dev.Get()
+	c.startWorkerLocked()
 	c.queue = append(c.queue, j)
 	c.cond.Broadcast()
 	c.mu.Unlock()
@@ -70,6 +72,19 @@ func (c *Core) SetAsyncConcurrent(on bool) {
 	c.concurrent = on
 	c.cond.Broadcast()
 	c.mu.Unlock()
+}
+
+// startWorkerLocked starts the worker goroutine unless it runs already;
+// c.mu is held and c is not closed. Starting it with the first job, not
+// with the Core, leaves a Core whose probes never need it (one on a
+// simulator) without a goroutine to stop.
+func (c *Core) startWorkerLocked() {
+	if c.started {
+		return
+	}
+	c.started = true
+	c.wg.Add(1)
+	go c.worker()
 }
 
 // worker is the Core's async-probe goroutine (the kernel's async domain,
@@ -114,31 +129,47 @@ func (c *Core) worker() {
 // asynchronous driver of the bus) or __driver_attach_async_helper (one
 // driver), with the device lock taken through device_lock, so that under a
 // scheduler the wait is a schedule point. A device removed (dead) or bound
-// since the job was queued is left alone, with a trace note.
+// since the job was queued is left alone, with a trace note. The probe
+// callbacks run under recover (an oops is a failed probe); anything else
+// that panics in the job is an oops of the async helper, so that neither
+// the worker goroutine nor the process dies.
 func (c *Core) runJob(j asyncJob) {
-	c.enter()
 	dev := j.p.dev
-	fn, msg := "__device_attach_async_helper", ""
-	if j.drv != nil {
-		fn, msg = "__driver_attach_async_helper", "driver="+j.drv.drv.Name
-	}
-	c.emit(trace.ProbeAsync, dev.Path(), fn, msg)
-	if dev.Core().Lock() == nil {
-		c.asyncDriverDone(j)
-		switch {
-		case dev.IsDead():
-			c.emit(trace.ProbeAsync, dev.Path(), fn, "device removed before the asynchronous probe ran: skipped")
-		case dev.Driver() != nil:
-			c.emit(trace.ProbeAsync, dev.Path(), fn, "device already bound to "+dev.DriverName()+": skipped")
-		case j.drv == nil:
-			c.attachDrivers(j.p, true, true)
-		default:
-			_, _ = c.driverProbeDevice(j.drv, j.p)
+	defer func() { _ = dev.Put() }()
+	c.enter()
+	defer c.exit()
+	me := c.env.Self()
+	c.mu.Lock()
+	c.asyncRun[me]++
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		if c.asyncRun[me]--; c.asyncRun[me] == 0 {
+			delete(c.asyncRun, me)
 		}
-		dev.Unlock()
+		c.mu.Unlock()
+	}()
+	fn, msg, drvName := "__device_attach_async_helper", "", ""
+	if j.drv != nil {
+		fn, msg, drvName = "__driver_attach_async_helper", "driver="+j.drv.drv.Name, j.drv.drv.Name
 	}
-	c.exit()
-	_ = dev.Put()
+	defer c.recoverOops(nil, env.Watched{What: "async probe", Func: fn, Dev: dev.Path(), Driver: drvName})
+	c.emit(trace.ProbeAsync, dev.Path(), fn, msg)
+	if dev.Core().Lock() != nil {
+		return
+	}
+	defer dev.Unlock()
+	c.asyncDriverDone(j)
+	switch {
+	case dev.IsDead():
+		c.emit(trace.ProbeAsync, dev.Path(), fn, "device removed before the asynchronous probe ran: skipped")
+	case dev.Driver() != nil:
+		c.emit(trace.ProbeAsync, dev.Path(), fn, "device already bound to "+dev.DriverName()+": skipped")
+	case j.drv == nil:
+		c.attachDrivers(j.p, true, true)
+	default:
+		_, _ = c.driverProbeDevice(j.drv, j.p, true)
+	}
 }
 
 // WaitForProbes is wait_for_device_probe: it lets the async worker run and
@@ -171,8 +202,12 @@ func (c *Core) WaitForProbes() {
 	c.mu.Lock()
 	c.kick++
 	c.cond.Broadcast()
-	for !c.probesIdleLocked() {
-		c.cond.Wait()
+	if !c.probesIdleLocked() {
+		wt := c.env.Watch(env.Watched{What: "wait_for_device_probe", Holders: c.workerHolder})
+		for !c.probesIdleLocked() {
+			c.cond.Wait()
+		}
+		wt.Done()
 	}
 	c.kick--
 	c.mu.Unlock()
@@ -182,7 +217,7 @@ func (c *Core) WaitForProbes() {
 // queued or running, on the worker goroutine or as a scheduler task, and the
 // deferred-probe worker is idle.
 func (c *Core) probesIdleLocked() bool {
-	return (c.qhead == len(c.queue) || c.closed) && !c.asyncBusy && c.tasks.pending == 0 && !c.deferredRunning
+	return c.asyncIdleLocked() && !c.deferredRunning
 }
 
 // asyncTasks is the Core's part of the async domain that runs as scheduler
@@ -294,22 +329,55 @@ func (c *Core) inAsyncTask(s sched.Scheduler) bool {
 	return false
 }
 
-// asyncSynchronizeForDetach is the async_synchronize_full at the start of
-// driver_detach, for the async_probe tasks: a driver that allows
-// asynchronous probing waits until every asynchronous probe has finished,
-// so that none binds a device to the driver after driver_detach has looked
-// at its device list. (Probes on the worker goroutine are waited for in
-// UnregisterDriver.) An async_probe task unregistering a driver does not
-// wait for itself.
-func (c *Core) asyncSynchronizeForDetach(dp *drvPriv) {
+// asyncSynchronizeFull is async_synchronize_full, as driver_detach calls
+// it for a driver that allows asynchronous probing: it returns once no
+// asynchronous probe is queued or running, on the worker goroutine (which
+// it lets run) or as a scheduler task, so that none binds a device to the
+// driver after driver_detach has walked its device list, and one queued
+// for the driver binds first and is then unbound. The worker goroutine or
+// an async_probe task unregistering a driver does not wait for itself
+// (the kernel would deadlock). Called from a scheduler's task, or from
+// setup code with async_probe tasks pending, it waits through the
+// scheduler, as WaitForProbes does. drvPath names the driver in the
+// trace.
+func (c *Core) asyncSynchronizeFull(drvPath string) {
 	s := c.env.Scheduler()
-	if s == nil || !dp.drv.AllowsAsyncProbing() || !c.tasksPending() || c.inAsyncTask(s) {
+	c.mu.Lock()
+	idle := c.asyncIdleLocked()
+	self := gid.Get() == c.workerID
+	c.mu.Unlock()
+	if idle || self || (s != nil && c.inAsyncTask(s)) {
 		return
 	}
-	c.emit(trace.ProbeAsync, dp.drv.Path(), "async_synchronize_full", "waiting for asynchronous probes")
-	s.Block(sched.Wait{What: "async_synchronize_full", Holder: c.asyncHolder}, func() bool {
+	c.emit(trace.ProbeAsync, drvPath, "async_synchronize_full", "waiting for asynchronous probes")
+	c.mu.Lock()
+	c.kick++
+	c.cond.Broadcast()
+	c.mu.Unlock()
+	defer func() {
 		c.mu.Lock()
-		defer c.mu.Unlock()
-		return c.tasks.pending == 0
-	})
+		c.kick--
+		c.mu.Unlock()
+	}()
+	if _, ok := s.(sched.Spawner); ok && (s.Current() != "" || c.tasksPending()) {
+		s.Block(sched.Wait{What: "async_synchronize_full", Holder: c.asyncHolder}, func() bool {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return c.asyncIdleLocked()
+		})
+		return
+	}
+	wt := c.env.Watch(env.Watched{What: "async_synchronize_full", Func: "driver_detach", Holders: c.workerHolder})
+	defer wt.Done()
+	c.mu.Lock()
+	for !c.asyncIdleLocked() {
+		c.cond.Wait()
+	}
+	c.mu.Unlock()
+}
+
+// asyncIdleLocked reports, with c.mu held, that no asynchronous probe is
+// queued or running, on the worker goroutine or as a scheduler task.
+func (c *Core) asyncIdleLocked() bool {
+	return (c.qhead == len(c.queue) || c.closed) && !c.asyncBusy && c.tasks.pending == 0
 }

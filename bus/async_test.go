@@ -81,3 +81,48 @@ func TestCloseDropsQueuedAsyncProbes(t *testing.T) {
 	require.Equal(t, "slow", dev2.DriverName())
 	sys.Close()
 }
+
+// driver_unregister of an asynchronous driver whose probe is still queued
+// (driver_register's driver_attach queued __driver_attach_async_helper):
+// driver_detach runs async_synchronize_full first, so the queued probe
+// binds the device and driver_detach then unbinds it: probe, remove,
+// return. Nothing of the probe runs after driver_unregister returned.
+func TestUnregisterDriverRunsQueuedAsyncProbeFirst(t *testing.T) {
+	sys := newMachine(t)
+	dev := sys.NewPlatformDevice("nic")
+	require.NoError(t, sys.RegisterDevice(dev))
+	var calls []string
+	drv := platform.NewDriver("nic", func(*device.Device) error { calls = append(calls, "probe"); return nil },
+		func(*device.Device) { calls = append(calls, "remove") })
+	drv.ProbeType = driver.ProbePreferAsynchronous
+	require.NoError(t, sys.RegisterDriver(drv)) // queues the probe; the worker waits to be let run
+	require.Empty(t, calls)
+	seq := sys.Log().Seq()
+	require.NoError(t, sys.UnregisterDriver(drv))
+	calls = append(calls, "return")
+	returned := sys.Log().Seq()
+	assert.Equal(t, []string{"probe", "remove", "return"}, calls)
+	assert.Nil(t, dev.Driver())
+	assert.EqualValues(t, 1, dev.Refs(), "the queued probe's reference is dropped")
+	requireInOrder(t, funcs(sys.Log(), seq), "driver_unregister", "async_synchronize_full",
+		"__driver_attach_async_helper", "really_probe", "driver_bound", "__device_release_driver", "device_remove")
+
+	sys.WaitForProbes() // the worker has nothing left
+	for _, e := range sys.Log().Since(returned) {
+		assert.NotContains(t, []string{"__driver_attach_async_helper", "really_probe"}, e.Func,
+			"the queued probe ran after driver_unregister returned: %s", e.Short())
+	}
+}
+
+// requireInOrder requires want to appear in got in that order, other
+// entries between them allowed.
+func requireInOrder(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	i := 0
+	for _, g := range got {
+		if i < len(want) && g == want[i] {
+			i++
+		}
+	}
+	require.Equal(t, len(want), i, "%v not in order in %v (stopped at %q)", want, got, want[min(i, len(want)-1)])
+}

@@ -30,7 +30,8 @@ type Core struct {
 	cond     *sync.Cond // signalled on async-queue, depth and worker changes
 	buses    map[string]*Bus
 	busOrder []*Bus
-	devices  dlist[*devPriv] // devices_kset: registration order, reordered by links
+	devices  dlist[*devPriv]     // devices_kset: registration order, reordered by links
+	paths    map[string]struct{} // sysfs paths of the registered devices (kernfs's directory names)
 	devSeq   uint64
 	nodes    map[string]DevNode // devtmpfs: /dev (devtmpfs.go)
 
@@ -55,9 +56,12 @@ type Core struct {
 	closed     bool
 	wg         sync.WaitGroup
 	workerID   uint64
+	started    bool       // the worker goroutine was started (startWorkerLocked)
 	tasks      asyncTasks // async probes running as scheduler tasks (async.go)
 
 	attempts atomic.Uint64
+	probing  []inflight        // the probes in flight, in order of start
+	asyncRun map[env.Owner]int // tasks running an asynchronous probe job (runJob)
 }
 
 // devPriv is struct device_private: the core's per-device state (dev->p).
@@ -73,6 +77,11 @@ type devPriv struct {
 	deleted     bool
 	asyncQueued bool // an asynchronous driver attach is pending (dev->p->async_driver)
 	canMatch    bool // a driver matched once (dev->can_match)
+
+	// probe deferral loop detection (driverProbeDevice)
+	selfTriggered bool // the running probe's task triggered the deferred list
+	deferLoops    int  // self-triggered deferrals in a row
+	loopReported  bool
 }
 
 // drvPriv is struct driver_private.
@@ -82,13 +91,33 @@ type drvPriv struct {
 	bus        *Bus
 	devices    dlist[*devPriv] // klist_devices: bound devices
 	count      int
-	registered bool
+	registered bool     // on its bus's driver list (driver_register until bus_remove_driver)
+	detaching  bool     // driver_detach has waited for the async domain and walks the devices
+	probers    []prober // tasks with a probe of this driver in flight
+}
+
+// inflight is a probe in flight: the task running it and the device.
+type inflight struct {
+	owner env.Owner
+	p     *devPriv
+}
+
+// prober is a task with a probe in flight; async when it runs an
+// asynchronous probe job (driver_detach's async_synchronize_full waits for
+// those).
+type prober struct {
+	env.Holder
+	async bool
 }
 
 // NewCore returns an empty driver core in the environment e (nil: a fresh
 // plain one): devices it initializes live in e, and it traces into e's
-// log; CoreOf finds it from anything of e's machine. drvsim.NewSystem is the usual way to get one. Its async-probe worker
-// goroutine runs until Close.
+// log; CoreOf finds it from anything of e's machine. drvsim.NewSystem is
+// the usual way to get one. Its async-probe worker goroutine starts with
+// the first asynchronous probe queued for it and runs until Close; under
+// a simulator, where asynchronous probes are tasks, it never starts
+// (unless a probe is queued after the run), so a Core built there leaves
+// no goroutine behind.
 func NewCore(e *env.Env) *Core {
 	if e == nil {
 		e = env.New()
@@ -98,13 +127,13 @@ func NewCore(e *env.Env) *Core {
 		log:      e.Log(),
 		buses:    make(map[string]*Bus),
 		nodes:    make(map[string]DevNode),
+		paths:    make(map[string]struct{}),
+		asyncRun: make(map[env.Owner]int),
 		timeout:  DefaultDeferredProbeTimeout,
 		deadline: e.Now() + DefaultDeferredProbeTimeout,
 	}
 	c.cond = sync.NewCond(&c.mu)
 	machineCore(e).CompareAndSwap(nil, c)
-	c.wg.Add(1)
-	go c.worker()
 	return c
 }
 
@@ -174,32 +203,66 @@ func (c *Core) emit(kind trace.Kind, dev, fn, msg string) {
 // enter and exit bracket every top-level operation. The last operation to
 // leave runs the deferred-probe worker inline (deferred_probe_work_func), so
 // that in the synchronous default a trigger is served before the top-level
-// call returns, and never from inside a probe.
+// call returns, and never from inside a probe. The bracket is also a
+// postponed stretch of the environment (env.Env.PostponeBegin): an oops
+// inside the operation fails a simulated run only when exit is done.
+// exit is always deferred, and keeps the depth right even when a
+// simulated run unwinds the task through it.
 func (c *Core) enter() {
+	c.env.PostponeBegin()
 	c.mu.Lock()
 	c.depth++
 	c.mu.Unlock()
 }
 
 func (c *Core) exit() {
-	c.mu.Lock()
-	for c.depth == 1 && !c.deferredRunning && !c.active.empty() {
-		c.deferredRunning = true
-		c.mu.Unlock()
-		c.deferredProbeWork()
+	defer c.env.PostponeEnd() // last: under a simulator it may unwind the task
+	defer func() {
 		c.mu.Lock()
-		c.deferredRunning = false
+		c.depth--
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	}()
+	for c.claimDeferredWork() {
+		c.runDeferredWork()
 	}
-	c.depth--
-	c.cond.Broadcast()
-	c.mu.Unlock()
 }
 
-// RegisterBus is bus_register. A bus needs a name unique in the Core; a
+// claimDeferredWork reports whether the caller, the last top-level
+// operation, should run the deferred-probe worker, and marks it running.
+func (c *Core) claimDeferredWork() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.depth == 1 && !c.deferredRunning && !c.active.empty() {
+		c.deferredRunning = true
+		return true
+	}
+	return false
+}
+
+func (c *Core) runDeferredWork() {
+	defer func() {
+		c.mu.Lock()
+		c.deferredRunning = false
+		c.mu.Unlock()
+	}()
+	c.deferredProbeWork()
+}
+
+// RegisterBus is bus_register. A bus needs a name unique in the Core, and
+// its name and DevRoot must be valid sysfs names (device.ValidateName); a
 // *Bus can be registered in one Core only.
 func (c *Core) RegisterBus(b *Bus) error {
-	if b == nil || b.Name == "" {
-		return fmt.Errorf("bus_register: bus without a name: %w", device.ErrInvalid)
+	if b == nil {
+		return fmt.Errorf("bus_register: nil bus: %w", device.ErrInvalid)
+	}
+	if err := device.ValidateName("bus_register", b.Name); err != nil {
+		return err
+	}
+	if b.DevRoot != "" {
+		if err := device.ValidateName("bus_register "+b.Name+": DevRoot", b.DevRoot); err != nil {
+			return err
+		}
 	}
 	c.mu.Lock()
 	if b.p != nil {

@@ -184,6 +184,7 @@ func TestDeferredChain(t *testing.T) {
 }
 
 func registerChain(t testing.TB, c *bus.Core, b *bus.Bus, n int) {
+	t.Helper()
 	require.NoError(t, c.RegisterDriver(&driver.Driver{Name: "link", Bus: platform.Name, Probe: func(dev *device.Device) error {
 		var i int
 		_, _ = fmt.Sscanf(dev.Name(), "link.%d", &i)

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/drvsim/drvsim/device"
@@ -35,9 +36,17 @@ func (c *Core) deferredProbeDel(p *devPriv) {
 // deferredProbeTrigger is driver_deferred_probe_trigger: the trigger count
 // moves and the whole pending list is spliced onto the tail of the active
 // list (O(1)). The worker runs when the current top-level operation ends.
+// A trigger from the task of a running probe marks that probe (see
+// driverProbeDevice).
 func (c *Core) deferredProbeTrigger() {
+	me := c.env.Self()
 	c.mu.Lock()
 	c.triggerCount++
+	for _, f := range c.probing {
+		if f.owner == me {
+			f.p.selfTriggered = true // a probe triggering the list itself
+		}
+	}
 	moved := !c.pending.empty()
 	c.pending.spliceTo(&c.active)
 	c.mu.Unlock()
@@ -172,6 +181,9 @@ func (c *Core) TimeoutDeferred() {
 // without the dependency (or fails, its choice). dev names the device in
 // the trace.
 func (c *Core) DeferredProbeCheckState(dev *device.Device) error {
+	if dev == nil {
+		return fmt.Errorf("driver_deferred_probe_check_state: nil device: %w", device.ErrInvalid)
+	}
 	if !c.DeferredTimedOut() {
 		return device.ErrProbeDefer
 	}

@@ -22,6 +22,9 @@ func (c *Core) InitializeDevice(dev *device.Device) error {
 // failure the caller still owns the initial reference and drops it with
 // dev.Put, as in the kernel.
 func (c *Core) RegisterDevice(dev *device.Device) error {
+	if dev == nil {
+		return fmt.Errorf("device_register: nil device: %w", device.ErrInvalid)
+	}
 	if err := c.InitializeDevice(dev); err != nil {
 		if dev.IsRegistered() {
 			return fmt.Errorf("device_register %s: already registered: %w", dev.Path(), device.ErrExist)
@@ -60,8 +63,12 @@ func (c *Core) addDevice(dev *device.Device) error {
 	if dev == nil {
 		return fmt.Errorf("device_add: nil device: %w", device.ErrInvalid)
 	}
-	if dev.Name() == "" {
-		return fmt.Errorf("device_add: device without a name: %w", device.ErrInvalid)
+	if err := device.ValidateName("device_add", dev.Name()); err != nil {
+		c.emit(trace.Warn, dev.Path(), "device_add", "invalid name: "+err.Error())
+		return err
+	}
+	if len(dev.Path()) >= device.PathMax {
+		return fmt.Errorf("device_add %.64s...: sysfs path of %d bytes, longer than PATH_MAX: %w", dev.Path(), len(dev.Path()), device.ErrNameTooLong)
 	}
 	switch st := dev.State(); {
 	case st == device.StateNew:
@@ -98,6 +105,12 @@ func (c *Core) addDevice(dev *device.Device) error {
 		c.mu.Unlock()
 		return fmt.Errorf("device_add %s: already registered: %w", dev.Path(), device.ErrExist)
 	}
+	if _, dup := c.paths[dev.Path()]; dup {
+		c.mu.Unlock()
+		c.emit(trace.Warn, dev.Path(), "sysfs_create_dir", "sysfs: cannot create duplicate filename '"+strings.TrimPrefix(dev.Path(), "/sys")+"'")
+		return fmt.Errorf("device_add %s: another device has that sysfs path: %w", dev.Path(), device.ErrExist)
+	}
+	c.paths[dev.Path()] = struct{}{}
 	c.devSeq++
 	p := &devPriv{dev: dev, core: c, bus: b, seq: c.devSeq}
 	p.globalNode.v, p.busNode.v, p.drvNode.v, p.deferNode.v = p, p, p, p
@@ -209,6 +222,7 @@ func (c *Core) DeleteDevice(dev *device.Device) error {
 	c.uevent(dev, "remove")
 	c.mu.Lock()
 	p.globalNode.unlink()
+	delete(c.paths, dev.Path())
 	c.mu.Unlock()
 	dev.Core().SetState(device.StateRemoved)
 	if par := dev.Parent(); par != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/drvsim/drvsim/trace"
 )
 
 // DOT renders the device hierarchy as a Graphviz digraph, the picture of
@@ -11,7 +13,11 @@ import (
 // closest is walking /sys/devices with a tool). Every registered device is a
 // node whose ID is its sysfs path (quoted) and whose label is its name, its
 // bus and its driver; a device without a driver is drawn grey, a class
-// device (no driver binds it) dashed, with its class and number. Each
+// device (no driver binds it) dashed, with its class and number. Node IDs
+// are stable (the path, not an order number) and never collide: device_add
+// refuses a second device at a sysfs path, a '/' in a device name is '!'
+// (dev_set_name), and the quoting is injective (trace.Escape, then DOT's
+// own escapes). Each
 // parent->child relation is a solid edge; each device link is a dashed edge
 // from the consumer to the supplier (the direction of Tree's "links"
 // section), labelled with the link's flags. Nodes and edges come in
@@ -48,7 +54,7 @@ func (c *Core) DOT() string {
 			label = append(label, "no driver")
 			attrs = ", color=grey, fontcolor=grey"
 		}
-		fmt.Fprintf(&b, "\t%s [label=%s%s];\n", dotQuote(d.Path()), dotQuote(strings.Join(label, "\n")), attrs)
+		fmt.Fprintf(&b, "\t%s [label=%s%s];\n", dotQuote(d.Path()), dotLabel(label), attrs)
 	}
 	for _, p := range all {
 		d := p.dev
@@ -66,9 +72,21 @@ func (c *Core) DOT() string {
 	return b.String()
 }
 
-// dotQuote renders s as a DOT double-quoted string: quotes and backslashes
-// are escaped, and a newline becomes DOT's centred line break \n.
-func dotQuote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-	return `"` + r.Replace(s) + `"`
+// dotQuote renders s as a DOT double-quoted string on one line: control
+// characters and the rest are escaped by trace.Escape, then DOT's own
+// specials (the backslash, the quote) are escaped, so that the string shows
+// what trace.Escape shows.
+func dotQuote(s string) string { return `"` + dotEscape(s) + `"` }
+
+// dotLabel renders lines as one DOT label, one line each (DOT's centred
+// line break \n between them).
+func dotLabel(lines []string) string {
+	for i, l := range lines {
+		lines[i] = dotEscape(l)
+	}
+	return `"` + strings.Join(lines, `\n`) + `"`
 }
+
+var dotReplacer = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
+func dotEscape(s string) string { return dotReplacer.Replace(trace.Escape(s)) }

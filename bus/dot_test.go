@@ -43,7 +43,8 @@ func TestDOT(t *testing.T) {
 	require.NoError(t, c.UnregisterTree(soc))
 	odd := platform.NewDevice(b, `say"hi\`, release)
 	require.NoError(t, c.RegisterDevice(odd))
-	assert.Contains(t, c.DOT(), `"/sys/devices/platform/say\"hi\\" [label="say\"hi\\\nbus=platform\nno driver"`, "IDs and labels are escaped")
+	assert.Contains(t, c.DOT(), `"/sys/devices/platform/say\"hi\\\\" [label="say\"hi\\\\\nbus=platform\nno driver"`,
+		"IDs and labels are escaped: trace.Escape, then DOT's quote and backslash")
 	require.NoError(t, c.UnregisterDevice(odd))
 	assert.Equal(t, "digraph devices {\n\trankdir=TB;\n\tnode [shape=box, style=rounded, fontname=\"monospace\"];\n}\n", c.DOT(),
 		"an empty core is an empty graph")

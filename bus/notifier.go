@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -99,17 +100,30 @@ func (c *Core) RegisterNotifier(busName string, fn Notifier) (unregister func(),
 }
 
 // notify is bus_notify: one trace event, then every notifier in
-// registration order, each a schedule point.
+// registration order, each a schedule point. A notifier that panics is an
+// oops; the chain goes on with the next.
 func (c *Core) notify(b *Bus, dev *device.Device, a Action) {
 	c.log.Emit(trace.Event{Kind: trace.Notify, Dev: dev.Path(), Func: "bus_notify", Msg: a.String()})
 	c.mu.Lock()
 	ns := b.p.notifiers
 	c.mu.Unlock()
+	if len(ns) == 0 {
+		return
+	}
 	s := c.env.Scheduler()
+	w := env.Watched{What: "bus notifier " + a.String(), Func: "bus_notify", Dev: dev.Path(), Driver: dev.DriverName()}
 	for _, n := range ns {
 		if s != nil {
 			s.Yield(sched.Point{Kind: "notify", Func: "bus_notify", Obj: a.String()})
 		}
-		n.fn(a, dev)
+		c.callNotifier(w, n.fn, a, dev)
 	}
+}
+
+// callNotifier calls one notifier; one that panics is an oops.
+func (c *Core) callNotifier(w env.Watched, fn Notifier, a Action, dev *device.Device) {
+	wt := c.env.Watch(w)
+	defer wt.Done()
+	defer c.recoverOops(nil, w)
+	fn(a, dev)
 }

@@ -3,10 +3,12 @@ package bus
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/devres"
 	"github.com/drvsim/drvsim/driver"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -20,11 +22,19 @@ import (
 // device lock is dropped, as the kernel has done since commit b232b02bf3c2
 // ("driver core: fix deadlock in __device_attach").
 func (c *Core) deviceAttach(p *devPriv, allowAsync bool) {
+	if c.deviceAttachLocked(p, allowAsync) {
+		c.queueAsync(asyncJob{p: p})
+	}
+}
+
+// deviceAttachLocked is the part of __device_attach under the device lock;
+// it reports whether the device must be queued for an asynchronous probe.
+func (c *Core) deviceAttachLocked(p *devPriv, allowAsync bool) (async bool) {
 	dev := p.dev
 	if err := dev.Core().Lock(); err != nil {
-		return
+		return false
 	}
-	async := false
+	defer dev.Unlock()
 	if !dev.IsDead() && dev.Driver() == nil {
 		c.mu.Lock()
 		allowAsync = allowAsync && !c.closed
@@ -34,10 +44,7 @@ func (c *Core) deviceAttach(p *devPriv, allowAsync bool) {
 		// asynchronous ones included: nothing is left to queue.
 		async = allowAsync && haveAsync && dev.Driver() == nil
 	}
-	dev.Unlock()
-	if async {
-		c.queueAsync(asyncJob{p: p})
-	}
+	return async
 }
 
 // attachDrivers walks the bus's drivers for p (bus_for_each_drv with
@@ -59,7 +66,7 @@ func (c *Core) attachDrivers(p *devPriv, checkAsync, wantAsync bool) (haveAsync 
 		if checkAsync && async != wantAsync {
 			continue
 		}
-		err, ran := c.driverProbeDevice(dp, p)
+		err, ran := c.driverProbeDevice(dp, p, false)
 		if err == nil {
 			return haveAsync
 		}
@@ -75,28 +82,89 @@ func (c *Core) attachDrivers(p *devPriv, checkAsync, wantAsync bool) (haveAsync 
 // while the probe ran the list is triggered again so the device is not
 // stranded. ran reports whether a probe callback was reached (a failure
 // after it lets the next driver try). Called with the device lock held.
-func (c *Core) driverProbeDevice(dp *drvPriv, p *devPriv) (err error, ran bool) {
+//
+// The kernel's re-trigger turns a probe that registers a device which binds
+// (a child) and then returns -EPROBE_DEFER into an endless loop of probes:
+// Documentation/driver-api/driver-model/driver.rst forbids the pattern
+// (commit fbc35b45f9f6, "Add documentation on meaning of -EPROBE_DEFER")
+// and the kernel does not bound the loop. drvsim follows the kernel's
+// re-trigger for MaxDeferralLoop rounds in a row of such self-triggered
+// deferrals, then reports a probe deferral loop (env.BugLivelock) and stops
+// re-triggering for that device: it stays on the pending list, retried by
+// the next trigger that comes from elsewhere.
+func (c *Core) driverProbeDevice(dp *drvPriv, p *devPriv, queued bool) (err error, ran bool) {
 	c.mu.Lock()
 	trig := c.triggerCount
 	c.mu.Unlock()
-	err, ran = c.driverProbeDeviceLocked(dp, p)
-	if errors.Is(err, device.ErrProbeDefer) {
-		c.deferredProbeAdd(p)
-		c.mu.Lock()
-		again := trig != c.triggerCount && !c.deferAll
-		c.mu.Unlock()
-		if again {
-			c.deferredProbeTrigger()
-		}
+	err, ran = c.driverProbeDeviceLocked(dp, p, queued)
+	if !errors.Is(err, device.ErrProbeDefer) {
+		return err, ran
+	}
+	c.deferredProbeAdd(p)
+	c.mu.Lock()
+	again := trig != c.triggerCount && !c.deferAll
+	loop := false
+	if p.selfTriggered {
+		p.deferLoops++
+		loop = p.deferLoops >= MaxDeferralLoop
+	} else {
+		p.deferLoops = 0
+	}
+	report := loop && !p.loopReported
+	if report {
+		p.loopReported = true
+	}
+	c.mu.Unlock()
+	if report {
+		c.reportDeferralLoop(dp, p)
+	}
+	if again && !loop {
+		c.deferredProbeTrigger()
 	}
 	return err, ran
+}
+
+// MaxDeferralLoop is how many probes of one device in a row may defer after
+// triggering the deferred-probe list themselves (by registering a device
+// that bound) before drvsim reports a probe deferral loop and stops
+// re-triggering for the device. The kernel has no such bound: it loops
+// for ever (see driverProbeDevice). Up to the bound drvsim does exactly
+// what the kernel does, so the trace shows the loop as the kernel runs it;
+// ten rounds show it plainly and cost little. The bound cannot catch an
+// ordinary deferral: a probe waiting for a missing supplier does not
+// trigger the list itself, so its deferrals are never counted.
+const MaxDeferralLoop = 10
+
+// reportDeferralLoop files the probe deferral loop of p with driver dp.
+func (c *Core) reportDeferralLoop(dp *drvPriv, p *devPriv) {
+	path := p.dev.Path()
+	c.env.ReportPostponed("driver_deferred_probe_trigger", &env.Report{
+		Kind:  env.BugLivelock,
+		Title: "BUG: probe deferral loop: " + path + " (driver " + dp.drv.Name + ")",
+		Details: fmt.Sprintf("%s: the probe of driver %s returned -EPROBE_DEFER %d times in a row after registering a device\n"+
+			"that bound while it ran; each bind triggered the deferred list, which retried the probe at once.\n"+
+			"The kernel loops for ever here (Documentation/driver-api/driver-model/driver.rst: -EPROBE_DEFER\n"+
+			"must not be returned once probe() has created child devices). drvsim stopped re-triggering the device;\n"+
+			"it stays on the pending list. Probe attempts so far: %d.\n", path, dp.drv.Name, MaxDeferralLoop, c.attempts.Load()),
+	})
 }
 
 // driverProbeDeviceLocked is __driver_probe_device: a dead or unregistered
 // device gives ErrNoDevice, a bound one ErrBusy; otherwise the device is
 // marked as having matched a driver (dev->can_match, which lets it onto the
-// deferred list) and really_probe runs.
-func (c *Core) driverProbeDeviceLocked(dp *drvPriv, p *devPriv) (error, bool) {
+// deferred list) and really_probe runs. The probe counts as in flight on
+// the driver (UnregisterDriver waits for it) from the check that the
+// driver is registered until really_probe is done.
+//
+// A driver that driver_unregister has taken off its bus is not probed (a
+// walk of the bus's drivers no longer finds it), with one exception: the
+// probe __driver_attach_async_helper runs for the driver queued on the
+// device (queued), which the kernel runs from dev->p->async_driver, bus
+// or no bus. driver_detach waits for it (async_synchronize_full) and then
+// unbinds what it bound; only once driver_detach has begun is it refused
+// too (a probe queued by an async_probe task that unregisters the driver
+// itself, which does not wait for itself).
+func (c *Core) driverProbeDeviceLocked(dp *drvPriv, p *devPriv, queued bool) (error, bool) {
 	dev := p.dev
 	if dev.IsDead() || !dev.IsRegistered() {
 		return fmt.Errorf("probe %s: device is dead or not registered: %w", dev.Path(), device.ErrNoDevice), false
@@ -104,14 +172,40 @@ func (c *Core) driverProbeDeviceLocked(dp *drvPriv, p *devPriv) (error, bool) {
 	if dev.Driver() != nil {
 		return fmt.Errorf("probe %s: already bound to %s: %w", dev.Path(), dev.DriverName(), device.ErrBusy), false
 	}
+	me := c.env.Holder()
 	c.mu.Lock()
-	registered := dp.registered
+	registered := dp.registered || (queued && !dp.detaching)
 	p.canMatch = true // dev->can_match
+	if registered {
+		dp.probers = append(dp.probers, prober{Holder: me, async: c.asyncRun[me.Owner] > 0})
+		c.probing = append(c.probing, inflight{owner: me.Owner, p: p})
+		p.selfTriggered = false
+	}
 	c.mu.Unlock()
 	if !registered {
 		return fmt.Errorf("probe %s: driver %s is being unregistered: %w", dev.Path(), dp.drv.Name, device.ErrNoDevice), false
 	}
+	defer c.probeDone(dp, p, me)
 	return c.reallyProbe(dp, p)
+}
+
+// probeDone ends a probe in flight of p by dp on task me.
+func (c *Core) probeDone(dp *drvPriv, p *devPriv, me env.Holder) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, h := range dp.probers {
+		if h.Owner == me.Owner {
+			dp.probers = slices.Delete(dp.probers, i, i+1)
+			break
+		}
+	}
+	for i := len(c.probing) - 1; i >= 0; i-- {
+		if f := c.probing[i]; f.owner == me.Owner && f.p == p {
+			c.probing = slices.Delete(c.probing, i, i+1)
+			break
+		}
+	}
+	c.cond.Broadcast()
 }
 
 // reallyProbe is really_probe.
@@ -154,12 +248,12 @@ func (c *Core) reallyProbe(dp *drvPriv, p *devPriv) (error, bool) {
 }
 
 // callDriverProbe is call_driver_probe: the bus's probe if it has one,
-// else the driver's, with the result classified as the kernel logs it.
-func (c *Core) callDriverProbe(dp *drvPriv, p *devPriv) error {
+// else the driver's, with the result classified as the kernel logs it. A
+// probe that panics is an oops: its error matches env.ErrOops and the
+// probe counts as failed.
+func (c *Core) callDriverProbe(dp *drvPriv, p *devPriv) (err error) {
 	dev, drv := p.dev, dp.drv
-	var err error
-	s := c.env.Scheduler()
-	if s != nil {
+	if s := c.env.Scheduler(); s != nil {
 		s.Yield(sched.Point{Kind: "probe", Func: "call_driver_probe", Obj: dev.Path()})
 		if ferr := s.Fault(sched.Probe(drv.Name)); ferr != nil {
 			c.emit(trace.Fault, dev.Path(), "call_driver_probe", sched.Probe(drv.Name)+": "+ferr.Error())
@@ -167,16 +261,28 @@ func (c *Core) callDriverProbe(dp *drvPriv, p *devPriv) error {
 		}
 	}
 	c.attempts.Add(1)
-	if err == nil {
-		if dp.bus.Probe != nil {
-			err = dp.bus.Probe(dev, drv)
-		} else {
-			err = drv.CallProbe(dev)
-		}
+	defer func() { c.probeResult(drv, dev, err) }()
+	if err != nil {
+		return err
 	}
+	w := env.Watched{What: "probe", Func: "call_driver_probe", Dev: dev.Path(), Driver: drv.Name}
+	wt := c.env.Watch(w)
+	defer wt.Done()
+	defer c.recoverOops(&err, w)
+	if dp.bus.Probe != nil {
+		return dp.bus.Probe(dev, drv)
+	}
+	return drv.CallProbe(dev)
+}
+
+// probeResult traces the probe's return value as call_driver_probe
+// classifies it.
+func (c *Core) probeResult(drv *driver.Driver, dev *device.Device, err error) {
 	msg := "driver=" + drv.Name + " ret=" + device.ErrnoName(err)
 	switch {
 	case err == nil:
+	case errors.Is(err, env.ErrOops):
+		msg += ": probe failed (it oopsed)"
 	case errors.Is(err, device.ErrProbeDefer):
 		msg += ": deferred"
 	case driver.IsQuiet(err):
@@ -185,7 +291,6 @@ func (c *Core) callDriverProbe(dp *drvPriv, p *devPriv) error {
 		msg += ": probe failed"
 	}
 	c.emit(trace.ProbeResult, dev.Path(), "call_driver_probe", msg)
-	return err
 }
 
 // driverBound is driver_bound: the device joins the driver's list, device
@@ -196,6 +301,7 @@ func (c *Core) driverBound(dp *drvPriv, p *devPriv) {
 	c.mu.Lock()
 	dp.devices.pushBack(&p.drvNode)
 	dp.count++
+	p.deferLoops, p.loopReported = 0, false
 	c.mu.Unlock()
 	p.dev.Core().SetState(device.StateBound)
 	c.linksDriverBound(p)

@@ -41,3 +41,38 @@ func TestNotMineTriesNextDriver(t *testing.T) {
 	require.Equal(t, 2, data)
 	require.Contains(t, sys.Log().String(), "driver=first ret=-ENODEV: rejects match (not mine)")
 }
+
+// driver_attach offers the devices without a driver to the one driver it
+// is called for: another driver that matches is not tried.
+func TestAttachDriverTriesOnlyThatDriver(t *testing.T) {
+	sys := newMachine(t)
+	c := sys.DriverCore()
+	var probes []string
+	refuse := true
+	probe := func(name string) func(*device.Device) error {
+		return func(*device.Device) error {
+			probes = append(probes, name)
+			if refuse {
+				return device.ErrNoDevice
+			}
+			return nil
+		}
+	}
+	first := platform.NewDriver("chip", probe("first"), nil)
+	second := platform.NewDriver("chip-alt", probe("second"), nil)
+	second.IDTable = []driver.ID{{Name: "chip"}}
+	require.NoError(t, sys.RegisterDriver(first))
+	require.NoError(t, sys.RegisterDriver(second))
+	dev := sys.NewPlatformDevice("chip")
+	require.NoError(t, sys.RegisterDevice(dev))
+	require.Equal(t, []string{"first", "second"}, probes)
+	require.Empty(t, dev.DriverName())
+
+	refuse = false
+	require.NoError(t, c.AttachDriver(second))
+	assert.Equal(t, "chip-alt", dev.DriverName())
+	assert.Equal(t, []string{"first", "second", "second"}, probes)
+
+	require.NoError(t, sys.UnregisterDriver(second))
+	assert.ErrorIs(t, c.AttachDriver(second), device.ErrNoEntry)
+}

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -25,33 +26,40 @@ func (c *Core) Shutdown() {
 	c.mu.Lock()
 	devs := c.devices.values()
 	c.mu.Unlock()
-	s := c.env.Scheduler()
 	for i := len(devs) - 1; i >= 0; i-- {
-		p := devs[i]
-		dev := p.dev
-		if err := dev.Core().Lock(); err != nil {
-			continue
-		}
-		drv := boundDriver(dev)
-		busShutdown := p.bus != nil && p.bus.Shutdown != nil
-		if !dev.IsDead() && (busShutdown || drv != nil) {
-			var msg string
-			if drv != nil {
-				msg = "driver=" + drv.Name
-			} else {
-				msg = "bus=" + p.bus.Name // busShutdown: p.bus is set
-			}
-			c.emit(trace.Shutdown, dev.Path(), "device_shutdown", msg)
-			if s != nil {
-				s.Yield(sched.Point{Kind: "shutdown", Func: "device_shutdown", Obj: dev.Path()})
-			}
-			if busShutdown {
-				p.bus.Shutdown(dev, drv)
-			} else {
-				drv.CallShutdown(dev)
-			}
-		}
-		dev.Unlock()
+		c.shutdownDevice(devs[i])
+	}
+}
+
+// shutdownDevice runs the shutdown callback of one device under its lock.
+// A shutdown that panics is an oops; the walk goes on.
+func (c *Core) shutdownDevice(p *devPriv) {
+	dev := p.dev
+	if err := dev.Core().Lock(); err != nil {
+		return
+	}
+	defer dev.Unlock()
+	drv := boundDriver(dev)
+	busShutdown := p.bus != nil && p.bus.Shutdown != nil
+	if dev.IsDead() || (!busShutdown && drv == nil) {
+		return
+	}
+	var msg, drvName string
+	if drv != nil {
+		msg, drvName = "driver="+drv.Name, drv.Name
+	} else {
+		msg = "bus=" + p.bus.Name // busShutdown: p.bus is set
+	}
+	c.emit(trace.Shutdown, dev.Path(), "device_shutdown", msg)
+	c.env.Yield(sched.Point{Kind: "shutdown", Func: "device_shutdown", Obj: dev.Path()})
+	w := env.Watched{What: "shutdown", Func: "device_shutdown", Dev: dev.Path(), Driver: drvName}
+	wt := c.env.Watch(w)
+	defer wt.Done()
+	defer c.recoverOops(nil, w)
+	if busShutdown {
+		p.bus.Shutdown(dev, drv)
+	} else {
+		drv.CallShutdown(dev)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -22,10 +23,17 @@ func (c *Core) uevent(dev *device.Device, action string) {
 		b.WriteString(name)
 	}
 	if bus, ok := dev.Bus().(*Bus); ok && bus.Uevent != nil {
-		for _, kv := range bus.Uevent(dev) {
+		for _, kv := range c.busUevent(bus, dev) {
 			b.WriteByte(' ')
 			b.WriteString(kv)
 		}
 	}
 	c.emit(trace.Uevent, dev.Path(), "kobject_uevent", b.String())
+}
+
+// busUevent calls the bus's uevent callback; one that panics is an oops
+// and adds no variables.
+func (c *Core) busUevent(b *Bus, dev *device.Device) []string {
+	defer c.recoverOops(nil, env.Watched{What: "uevent", Func: "dev_uevent", Dev: dev.Path()})
+	return b.Uevent(dev)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/driver"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/trace"
 )
@@ -28,28 +29,36 @@ func (c *Core) ReleaseDriver(dev *device.Device) error {
 // consumers of managed device links are unbound first, with the lock
 // dropped, as device_links_unbind_consumers does.
 func (c *Core) releaseDriver(p *devPriv, want *driver.Driver) error {
-	dev := p.dev
 	for {
-		if err := dev.Core().Lock(); err != nil {
+		again, err := c.releaseDriverOnce(p, want)
+		if !again {
 			return err
 		}
-		drv := boundDriver(dev)
-		if drv == nil || (want != nil && drv != want) {
-			dev.Unlock()
-			return nil
+		if err := c.linksUnbindConsumers(p); err != nil {
+			return err
 		}
-		if c.linksBusy(p) {
-			dev.Core().SetState(device.StateUnbinding) // DL_STATE_SUPPLIER_UNBIND
-			dev.Unlock()
-			if err := c.linksUnbindConsumers(p); err != nil {
-				return err
-			}
-			continue
-		}
-		c.deviceReleaseDriverLocked(p, drv)
-		dev.Unlock()
-		return nil
 	}
+}
+
+// releaseDriverOnce is one pass of releaseDriver under the device lock: it
+// releases the driver, or reports that bound consumers must be unbound
+// first (again).
+func (c *Core) releaseDriverOnce(p *devPriv, want *driver.Driver) (again bool, err error) {
+	dev := p.dev
+	if err := dev.Core().Lock(); err != nil {
+		return false, err
+	}
+	defer dev.Unlock()
+	drv := boundDriver(dev)
+	if drv == nil || (want != nil && drv != want) {
+		return false, nil
+	}
+	if c.linksBusy(p) {
+		dev.Core().SetState(device.StateUnbinding) // DL_STATE_SUPPLIER_UNBIND
+		return true, nil
+	}
+	c.deviceReleaseDriverLocked(p, drv)
+	return false, nil
 }
 
 // deviceReleaseDriverLocked is __device_release_driver with the device lock
@@ -64,16 +73,7 @@ func (c *Core) deviceReleaseDriverLocked(p *devPriv, drv *driver.Driver) {
 	c.emit(trace.Unbind, dev.Path(), "__device_release_driver", "driver="+drv.Name)
 	c.notify(b, dev, NotifyUnbindDriver)
 
-	// device_remove
-	c.emit(trace.Remove, dev.Path(), "device_remove", "driver="+drv.Name)
-	if s := c.env.Scheduler(); s != nil {
-		s.Yield(sched.Point{Kind: "remove", Func: "device_remove", Obj: dev.Path()})
-	}
-	if b.Remove != nil {
-		b.Remove(dev, drv)
-	} else {
-		drv.CallRemove(dev)
-	}
+	c.deviceRemove(p, drv)
 
 	c.unbindCleanup(dev)
 	c.linksDriverCleanup(p)
@@ -94,13 +94,31 @@ func (c *Core) deviceReleaseDriverLocked(p *devPriv, drv *driver.Driver) {
 	c.uevent(dev, "unbind")
 }
 
+// deviceRemove is device_remove: the bus's remove if it has one, else the
+// driver's. A remove that panics is an oops, reported; the unbind goes on.
+func (c *Core) deviceRemove(p *devPriv, drv *driver.Driver) {
+	dev, b := p.dev, p.bus
+	c.emit(trace.Remove, dev.Path(), "device_remove", "driver="+drv.Name)
+	c.env.Yield(sched.Point{Kind: "remove", Func: "device_remove", Obj: dev.Path()})
+	w := env.Watched{What: "remove", Func: "device_remove", Dev: dev.Path(), Driver: drv.Name}
+	wt := c.env.Watch(w)
+	defer wt.Done()
+	defer c.recoverOops(nil, w)
+	if b.Remove != nil {
+		b.Remove(dev, drv)
+	} else {
+		drv.CallRemove(dev)
+	}
+}
+
 // Bind models writing a device name to /sys/bus/<bus>/drivers/<drv>/bind
 // (bind_store -> device_driver_attach): bind dev to the named driver of its
 // bus now, synchronously. Errors: ErrNoDevice for an unknown device or a
 // driver that does not match it; ErrNoEntry for an unknown driver, or one
 // whose bind attributes are suppressed (the bind file does not exist);
 // ErrBusy if dev already has a driver; ErrDeadlock if the caller holds dev's
-// lock; the probe's own error if it failed (a deferral gives ErrAgain, as
+// lock; the probe's own error if it failed (a probe that panicked gives its
+// oops, matching env.ErrOops; a deferral gives ErrAgain, as
 // device_driver_attach turns -EPROBE_DEFER into -EAGAIN; it also matches
 // ErrProbeDefer).
 func (c *Core) Bind(dev *device.Device, driverName string) error {
@@ -123,14 +141,21 @@ func (c *Core) Bind(dev *device.Device, driverName string) error {
 	c.enter()
 	defer c.exit()
 	c.emit(trace.Note, dev.Path(), "bind_store", "driver="+driverName)
-	if err := dev.Core().Lock(); err != nil {
-		return err
-	}
-	err, _ := c.driverProbeDeviceLocked(dp, p)
-	dev.Unlock()
+	err := c.bindLocked(dp, p)
 	if err != nil && errorsIsDefer(err) {
 		return fmt.Errorf("bind %s: %w (%w)", dev.Path(), device.ErrAgain, err)
 	}
+	return err
+}
+
+// bindLocked is device_driver_attach: __driver_probe_device under the
+// device lock.
+func (c *Core) bindLocked(dp *drvPriv, p *devPriv) error {
+	if err := p.dev.Core().Lock(); err != nil {
+		return err
+	}
+	defer p.dev.Unlock()
+	err, _ := c.driverProbeDeviceLocked(dp, p, false)
 	return err
 }
 
@@ -169,10 +194,9 @@ func (c *Core) Attach(dev *device.Device) (bool, error) {
 	if err := dev.Core().Lock(); err != nil {
 		return false, err
 	}
+	defer dev.Unlock()
 	if !dev.IsDead() && dev.Driver() == nil {
 		c.attachDrivers(p, false, false)
 	}
-	bound := dev.Driver() != nil
-	dev.Unlock()
-	return bound, nil
+	return dev.Driver() != nil, nil
 }

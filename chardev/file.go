@@ -30,6 +30,9 @@ type File struct {
 	path string
 	devt device.DevT
 	cdev *Cdev // the reference chrdev_open took (inode->i_cdev)
+	// opened is where the file was opened, for the files leak check
+	// (under a simulator only).
+	opened env.Origin
 
 	mu       sync.Mutex
 	ops      *FileOperations

@@ -1,6 +1,7 @@
 package chardev
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/drvsim/drvsim/env"
@@ -21,6 +22,7 @@ type machine struct {
 	regions []*region  // chrdevs[]: sorted by major, then first minor
 	cdevMap []*probe   // cdev_map: newest first within a range size, smallest ranges first
 	classes []*Class   // class_kset, in registration order
+	files   []*File    // files open, under a simulator (the files leak check)
 }
 
 // machineKey is the env.Env.Local key of a machine's tables.
@@ -29,8 +31,42 @@ type machineKey struct{}
 // machineOf returns the tables of e's machine.
 func machineOf(e *env.Env) *machine {
 	return e.Local(machineKey{}, func() any {
-		return &machine{e: e, chrdevsLock: kernel.NewQuietMutex(e, "chrdevs_lock")}
+		m := &machine{e: e, chrdevsLock: kernel.NewQuietMutex(e, "chrdevs_lock")}
+		if e.Simulated() {
+			e.AddLeakCheck(env.LeakFiles, m.fileLeaks)
+		}
+		return m
 	}).(*machine)
+}
+
+// track records an open file, under a simulator, for the files leak check.
+func (m *machine) track(f *File) {
+	if !m.e.Simulated() {
+		return
+	}
+	m.mu.Lock()
+	m.files = append(m.files, f)
+	m.mu.Unlock()
+}
+
+// fileLeaks is the files leak check: every file opened and never released
+// (its last fput never came), with where it was opened. A process that
+// exits closes its files in the kernel; a run that ends with one open is a
+// test that forgot release().
+func (m *machine) fileLeaks() []string {
+	m.mu.Lock()
+	files := append([]*File(nil), m.files...)
+	m.mu.Unlock()
+	var out []string
+	for _, f := range files {
+		f.mu.Lock()
+		released, refs := f.released, f.refs
+		f.mu.Unlock()
+		if !released {
+			out = append(out, fmt.Sprintf("file %s never released (f_count=%d), opened %s", f.path, refs, f.opened))
+		}
+	}
+	return out
 }
 
 func (m *machine) emit(kind trace.Kind, dev, fn, msg string) {

@@ -67,5 +67,9 @@ func chrdevOpen(e *env.Env, devt device.DevT, path string) (*File, error) {
 		}
 	}
 	e.Log().Emit(trace.Event{Kind: Kind, Dev: path, Func: "chrdev_open", Msg: "0"})
+	if e.Simulated() {
+		f.opened = e.Origin(1)
+		machineOf(e).track(f)
+	}
 	return f, nil
 }

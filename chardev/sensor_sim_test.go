@@ -62,6 +62,7 @@ func (sc *readVsUnbind) scenario(s *sim.Sim) {
 }
 
 func (sc *readVsUnbind) explore(t *testing.T) *sim.ExploreResult {
+	t.Helper()
 	defer sc.close()
 	return sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 200000, MaxPreemptions: 3, Config: sim.EnvConfig(t.Name(), 0)}, sc.scenario)
 }

@@ -25,7 +25,7 @@ const (
 	refcounted sensorVariant = iota
 	// revocableFops: a cdev_alloc'ed cdev with its own lifetime; the
 	// hardware behind a devm revocable provider, every file operation
-	// inside Consumer.With.
+	// inside Consumer.OrReturn.
 	revocableFops
 	// devmCdev is the classic bug: the struct embedding the cdev is
 	// devm-allocated, so it is freed at unbind while a file still holds
@@ -203,7 +203,7 @@ func (s *sensor) revocableFops() *chardev.FileOperations {
 			return nil
 		},
 		Read: func(f *chardev.File, n int) ([]byte, error) {
-			err := f.Private.(*revocable.Consumer[sensorHW]).With(func(h *sensorHW) error {
+			err := f.Private.(*revocable.Consumer[sensorHW]).OrReturn(func(h *sensorHW) error {
 				kernel.CondResched(f, "sensor_read: between register reads")
 				h.regs.Access("sensor_read: readl")
 				return nil

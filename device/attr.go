@@ -1,17 +1,33 @@
 package device
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+)
 
 // SetAttr creates or changes a sysfs attribute of the device
-// (device_create_file plus its store).
-func (d *Device) SetAttr(name, value string) {
+// (device_create_file plus its store). The name must be a valid sysfs name
+// (ValidateName), and the value at most PAGE_SIZE bytes (what a sysfs show
+// may return); otherwise ErrInvalid or ErrNameTooLong, and nothing
+// changes.
+func (d *Device) SetAttr(name, value string) error {
+	if err := ValidateName("device_create_file "+d.path+": attribute", name); err != nil {
+		return err
+	}
+	if len(value) > attrMax {
+		return fmt.Errorf("device_create_file %s: attribute %s: value of %d bytes, more than PAGE_SIZE: %w", d.path, name, len(value), ErrInvalid)
+	}
 	d.mu.Lock()
 	if d.attrs == nil {
 		d.attrs = make(map[string]string)
 	}
 	d.attrs[name] = value
 	d.mu.Unlock()
+	return nil
 }
+
+// attrMax is the most a sysfs attribute holds: PAGE_SIZE.
+const attrMax = 4096
 
 // Attr reads an attribute (the show callback); ok is false when absent.
 func (d *Device) Attr(name string) (value string, ok bool) {

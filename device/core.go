@@ -21,9 +21,13 @@ func (d *Device) Core() CoreAccess { return CoreAccess{d} }
 // Initialize is device_initialize: one reference, StateInitialized, and the
 // device placed in its machine's environment e (its trace log, scheduler,
 // memory and lockdep), which its devres list and everything created for it
-// use from then on. Initializing twice gives ErrExist and changes nothing.
+// use from then on. Initializing twice gives ErrExist and changes nothing;
+// a nil environment gives ErrInvalid.
 func (c CoreAccess) Initialize(e *env.Env) error {
 	d := c.d
+	if e == nil {
+		return fmt.Errorf("device_initialize %s: no environment: %w", d.path, ErrInvalid)
+	}
 	d.mu.Lock()
 	if d.state != StateNew {
 		st := d.state
@@ -33,8 +37,15 @@ func (c CoreAccess) Initialize(e *env.Env) error {
 	d.env = e
 	d.refs = 1
 	d.state = StateInitialized
+	if e.Simulated() {
+		d.refs2 = &refTrack{}
+	}
 	d.mu.Unlock()
 	d.devres.Attach(e)
+	if e.Simulated() {
+		e.AddLeakCheck(env.LeakDeviceRefs, d.refLeaks)
+		e.AddLeakCheck(env.LeakDevres, d.devresLeaks)
+	}
 	d.emit(trace.DeviceInit, "device_initialize", "")
 	return nil
 }

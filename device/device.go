@@ -2,12 +2,13 @@ package device
 
 import (
 	"container/list"
+	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/drvsim/drvsim/devres"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
-	"github.com/google/uuid"
 )
 
 // Bus is what a device knows of its bus (dev->bus); *bus.Bus implements it.
@@ -31,7 +32,6 @@ type Driver interface {
 // initializes, adds and deletes it. All methods are safe for concurrent use.
 type Device struct {
 	name    string
-	id      uuid.UUID
 	parent  *Device
 	bus     Bus
 	class   Class
@@ -39,6 +39,8 @@ type Device struct {
 	path    string
 	release func(*Device)
 	devres  *devres.List
+	// platdata is dev->platform_data: set at New, never changed.
+	platdata any
 
 	mu        sync.Mutex
 	env       *env.Env
@@ -57,6 +59,8 @@ type Device struct {
 	consumers []*Link
 
 	lk lockState
+
+	refs2 *refTrack // where references were taken and dropped (under a simulator)
 }
 
 // Option configures a Device at New.
@@ -67,27 +71,37 @@ type Option func(*Device)
 // device_del drops it.
 func WithParent(p *Device) Option { return func(d *Device) { d.parent = p } }
 
-// WithBus sets the bus the device belongs to (dev->bus).
-func WithBus(b Bus) Option { return func(d *Device) { d.bus = b } }
+// WithBus sets the bus the device belongs to (dev->bus). A nil bus, typed
+// (a nil *bus.Bus) or not, leaves the device without one.
+func WithBus(b Bus) Option {
+	return func(d *Device) {
+		if isNil(b) {
+			b = nil
+		}
+		d.bus = b
+	}
+}
 
 // WithRelease sets the release callback (dev->release), run exactly once
 // when the last reference is dropped by put_device. A device without one
 // draws the kernel's warning at release time.
 func WithRelease(fn func(*Device)) Option { return func(d *Device) { d.release = fn } }
 
-// WithUUID sets the device's UUID instead of a random one.
-func WithUUID(u uuid.UUID) Option { return func(d *Device) { d.id = u } }
-
 // New allocates a device named name (the kzalloc of a struct device plus
-// dev_set_name). The name must be unique on its bus; the driver core checks
-// at device_add. The device is in StateNew until the core initializes it.
+// dev_set_name). As kobject_set_name does, every '/' in the name becomes
+// '!' (Name returns the result), so that a device named "a/b" is
+// /sys/devices/a!b, never the child b of a. The name must be unique on its
+// bus and its sysfs path unique in the system, and it must be a valid
+// sysfs name (ValidateName); the driver core checks at device_add. nil
+// options are ignored. The device is in StateNew until the core
+// initializes it.
 func New(name string, opts ...Option) *Device {
+	name = kobjectName(name)
 	d := &Device{name: name}
 	for _, o := range opts {
-		o(d)
-	}
-	if d.id == uuid.Nil {
-		d.id = uuid.New()
+		if o != nil {
+			o(d)
+		}
 	}
 	switch {
 	case d.parent != nil && d.class != nil && d.parent.class == nil:
@@ -109,9 +123,6 @@ func New(name string, opts ...Option) *Device {
 
 // Name returns the device's name (dev_name).
 func (d *Device) Name() string { return d.name }
-
-// UUID returns the device's unique identity.
-func (d *Device) UUID() uuid.UUID { return d.id }
 
 // Parent returns the parent device or nil (dev->parent).
 func (d *Device) Parent() *Device { return d.parent }
@@ -208,15 +219,33 @@ func (d *Device) DriverOverride() string {
 	return d.override
 }
 
-// SetDriverOverride sets driver_override (driver_set_override): when it is
-// not empty only the driver of that name may bind. It does not rebind a
-// bound device.
-func (d *Device) SetDriverOverride(name string) {
+// SetDriverOverride sets driver_override with the kernel's rules
+// (driver_set_override): only the driver named s may bind the device.
+// s ends at its first NUL and at its first newline (what a write to the
+// sysfs file leaves: "vfio-pci\n" sets "vfio-pci"); an empty result
+// clears the override. A string of PAGE_SIZE-1 bytes or more is refused
+// with ErrInvalid (the stored value must fit sysfs_emit with its newline).
+// It does not rebind a bound device.
+func (d *Device) SetDriverOverride(s string) error {
+	if len(s) >= overrideMax {
+		d.emit(trace.Warn, "driver_set_override", fmt.Sprintf("driver_override of %d bytes refused (limit %d)", len(s), overrideMax-1))
+		return fmt.Errorf("driver_set_override %s: %d bytes, at most %d: %w", d.path, len(s), overrideMax-1, ErrInvalid)
+	}
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
 	d.mu.Lock()
-	d.override = name
+	d.override = s
 	d.mu.Unlock()
-	d.emit(trace.Note, "driver_set_override", "driver_override="+name)
+	d.emit(trace.Note, "driver_set_override", "driver_override="+s)
+	return nil
 }
+
+// overrideMax is driver_set_override's bound: PAGE_SIZE - 1.
+const overrideMax = 4096 - 1
 
 // Env returns the environment of the machine the device lives in: its
 // trace log, scheduler, memory arena and lockdep (nil before

@@ -40,7 +40,6 @@ func TestPathsAndIdentity(t *testing.T) {
 	child := device.New("i2c-0", device.WithParent(onBus))
 	assert.Equal(t, "/sys/devices/fake/foo/i2c-0", child.Path())
 	assert.Same(t, onBus, child.Parent())
-	assert.NotEqual(t, root.UUID(), onBus.UUID())
 	assert.Equal(t, device.StateNew, root.State())
 	assert.NotNil(t, root.Devres())
 }
@@ -243,4 +242,14 @@ func TestReleaseRunsLeftoverDevresFirst(t *testing.T) {
 		"devm_action_release /sys/devices/r: a",
 		"device_release /sys/devices/r",
 	}, trace.Shorts(h.Log().Events()))
+}
+
+// Platform data is set at New and read back as given; a device created
+// without it has none.
+func TestPlatformData(t *testing.T) {
+	type board struct{ irq int }
+	pdata := &board{irq: 17}
+	d := device.New("ec.0", device.WithPlatformData(pdata))
+	assert.Same(t, pdata, d.PlatformData())
+	assert.Nil(t, device.New("ec.1").PlatformData())
 }

@@ -3,6 +3,8 @@ package device
 import (
 	"errors"
 	"fmt"
+
+	"github.com/drvsim/drvsim/env"
 )
 
 // Errno is an error that stands for a kernel errno value. The sentinels
@@ -43,10 +45,12 @@ var (
 	ErrInvalid = &Errno{"EINVAL", "invalid argument"}
 	// ErrExist is -EEXIST: registering something twice, or a duplicate name.
 	ErrExist = &Errno{"EEXIST", "already exists"}
-	// ErrTimedOut is -ETIMEDOUT: what driver_deferred_probe_check_state
+	// ErrTimedOut is -ETIMEDOUT: a wait that ran out of time (a driver's
+	// wait_for_completion_timeout, a transfer that did not complete in
+	// time: usb_start_wait_urb), and what driver_deferred_probe_check_state
 	// answers for a missing optional dependency once the deferred-probe
 	// timeout has fired.
-	ErrTimedOut = &Errno{"ETIMEDOUT", "deferred probe timed out"}
+	ErrTimedOut = &Errno{"ETIMEDOUT", "timed out"}
 	// ErrDeadlock is -EDEADLK: a task tried to take a device lock it holds
 	// already (what lockdep reports as a recursive locking deadlock).
 	ErrDeadlock = &Errno{"EDEADLK", "resource deadlock avoided"}
@@ -56,6 +60,9 @@ var (
 	ErrNoMemory = &Errno{"ENOMEM", "out of memory"}
 	// ErrAgain is -EAGAIN: a manual bind that deferred (device_driver_attach).
 	ErrAgain = &Errno{"EAGAIN", "try again"}
+	// ErrNameTooLong is -ENAMETOOLONG: a name longer than NAME_MAX or a
+	// sysfs path longer than PATH_MAX.
+	ErrNameTooLong = &Errno{"ENAMETOOLONG", "file name too long"}
 )
 
 // Errnos of the file layer (fs/, package chardev) and of the subsystems
@@ -95,6 +102,9 @@ var (
 	ErrPipe = &Errno{"EPIPE", "broken pipe (endpoint stalled)"}
 	// ErrInProgress is -EINPROGRESS: operation now in progress.
 	ErrInProgress = &Errno{"EINPROGRESS", "operation now in progress"}
+	// ErrHostUnreach is -EHOSTUNREACH: no route to host (for USB: the
+	// device is suspended and takes no URBs).
+	ErrHostUnreach = &Errno{"EHOSTUNREACH", "no route to host"}
 	// ErrIdentifierRemoved is -EIDRM: identifier removed.
 	ErrIdentifierRemoved = &Errno{"EIDRM", "identifier removed (URB not linked)"}
 	// ErrNoData is -ENODATA: no data available (a property a power supply
@@ -103,11 +113,15 @@ var (
 )
 
 // ErrnoName renders err the way the kernel's dev_err messages print a return
-// value: "0" for nil, "-EPROBE_DEFER" for a sentinel (wrapped or not), and
-// the error text for anything else.
+// value: "0" for nil, "-EPROBE_DEFER" for a sentinel (wrapped or not),
+// "Oops" for a callback that panicked (env.ErrOops), and the error text for
+// anything else.
 func ErrnoName(err error) string {
 	if err == nil {
 		return "0"
+	}
+	if errors.Is(err, env.ErrOops) {
+		return "Oops"
 	}
 	var e *Errno
 	if errors.As(err, &e) {

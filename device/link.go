@@ -66,8 +66,12 @@ func (d *Device) Consumers() []*Link {
 	return append([]*Link(nil), d.consumers...)
 }
 
-// AddLink records l on its consumer's and supplier's lists.
+// AddLink records l on its consumer's and supplier's lists. A nil link, or
+// one without both devices, is a bug of the driver core: it panics.
 func (c CoreAccess) AddLink(l *Link) {
+	if l == nil || l.Consumer == nil || l.Supplier == nil {
+		panic("device: CoreAccess.AddLink: a link needs a consumer and a supplier")
+	}
 	l.Consumer.mu.Lock()
 	l.Consumer.suppliers = append(l.Consumer.suppliers, l)
 	l.Consumer.mu.Unlock()
@@ -77,8 +81,11 @@ func (c CoreAccess) AddLink(l *Link) {
 }
 
 // RemoveLink removes l from its consumer's and supplier's lists; it reports
-// whether l was there.
+// whether l was there (never for a nil link or one without both devices).
 func (c CoreAccess) RemoveLink(l *Link) bool {
+	if l == nil || l.Consumer == nil || l.Supplier == nil {
+		return false
+	}
 	l.Consumer.mu.Lock()
 	found := removeLink(&l.Consumer.suppliers, l)
 	l.Consumer.mu.Unlock()

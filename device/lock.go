@@ -31,6 +31,8 @@ func (d *Device) Lock() error {
 	e.MightSleep("device_lock " + d.path)
 	e.Yield(sched.Point{Kind: "device_lock", Func: "device_lock", Obj: d.path})
 	me := e.Holder()
+	var wt *env.Watch // the hung-task detector's, while waiting
+	watched := false
 	d.mu.Lock()
 	for d.lk.held {
 		if e.Lockdep() && d.lk.holder.Owner == me.Owner {
@@ -53,11 +55,27 @@ func (d *Device) Lock() error {
 		if d.lk.cond == nil {
 			d.lk.cond = sync.NewCond(&d.mu)
 		}
+		if !watched {
+			watched = true
+			wt = e.Watch(env.Watched{What: "device_lock", Dev: d.path, Holders: d.lockHolders})
+		}
 		d.lk.cond.Wait()
 	}
+	wt.Done()
 	d.lk.held, d.lk.holder = true, me
 	d.mu.Unlock()
 	return nil
+}
+
+// lockHolders names the task holding the lock, for the hung-task
+// detector's wait-for chain.
+func (d *Device) lockHolders() ([]env.Owner, string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.lk.held {
+		return nil, ""
+	}
+	return []env.Owner{d.lk.holder.Owner}, ""
 }
 
 // Lock is device_lock for the driver core's own use: the same as

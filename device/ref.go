@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/drvsim/drvsim/devres"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -14,6 +15,7 @@ func (d *Device) Get() *Device {
 	if d == nil {
 		return nil
 	}
+	d.track(true)
 	d.mu.Lock()
 	if d.refs <= 0 {
 		d.mu.Unlock()
@@ -34,6 +36,7 @@ func (d *Device) Put() error {
 	if d == nil {
 		return nil
 	}
+	d.track(false)
 	d.mu.Lock()
 	if d.refs <= 0 {
 		d.mu.Unlock()
@@ -80,5 +83,13 @@ func (d *Device) doRelease() {
 		return
 	}
 	d.emit(trace.DeviceRelease, "device_release", "")
+	e := d.Env()
+	wt := e.Watch(env.Watched{What: "release", Func: "device_release", Dev: d.path})
+	defer wt.Done()
+	defer func() {
+		if v := recover(); v != nil {
+			env.Of(e).Oops(v, env.OopsSite{Func: "device_release", Callback: "release", Dev: d.path})
+		}
+	}() // a release callback that panics is an oops; put_device returns
 	d.release(d)
 }

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/drvsim/drvsim/env"
@@ -61,6 +62,7 @@ type node struct {
 	name       string
 	fn         Action
 	group      *Group
+	origin     *env.Origin // where it was added (under a simulator)
 }
 
 // Handle identifies one action on a List, as returned by Add. The kernel
@@ -204,6 +206,10 @@ func (l *List) Add(name string, fn Action) (Handle, error) {
 		return Handle{}, err
 	}
 	n := &node{kind: kindAction, name: name, fn: fn}
+	if e := l.env(); e.Simulated() {
+		o := e.Origin(0)
+		n.origin = &o
+	}
 	l.mu.Lock()
 	l.linkTail(n)
 	l.mu.Unlock()
@@ -222,11 +228,23 @@ func (l *List) AddOrReset(name string, fn Action) (Handle, error) {
 	return h, err
 }
 
+// runAction runs one action. An action that panics is an oops
+// (env.Env.Oops: a trace.Oops event and a report); runAction returns as if
+// the action had, so that the actions after it still run.
 func (l *List) runAction(caller, name string, fn Action) {
-	if e := l.env(); e != nil {
-		e.Yield(sched.Point{Kind: "devres", Func: caller, Obj: name})
-	}
+	e := l.env()
+	e.Yield(sched.Point{Kind: "devres", Func: caller, Obj: name})
 	l.emit(trace.DevresRelease, "devm_action_release", name)
+	l.mu.Lock()
+	owner := l.owner
+	l.mu.Unlock()
+	wt := e.Watch(env.Watched{What: "devres action", Obj: name, Func: "devm_action_release", Dev: owner})
+	defer wt.Done()
+	defer func() {
+		if v := recover(); v != nil {
+			env.Of(e).Oops(v, env.OopsSite{Func: "devm_action_release", Callback: "devres action " + name, Dev: owner})
+		}
+	}()
 	fn()
 }
 
@@ -279,6 +297,26 @@ func (l *List) Empty() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.head.next == &l.head
+}
+
+// Pending describes the registered actions, oldest first, one string each:
+// the name and, under a simulator, where it was added. Leak reports print
+// them.
+func (l *List) Pending() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for n := l.head.next; n != &l.head; n = n.next {
+		if n.kind != kindAction {
+			continue
+		}
+		s := "  action " + n.name
+		if n.origin != nil {
+			s += ", added " + strings.ReplaceAll(n.origin.String(), "\n", "\n  ")
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // Names returns the names of the registered actions, oldest first.
@@ -352,7 +390,14 @@ func (l *List) detach(first, end *node) []*node {
 	return todo
 }
 
+// runTodo runs the detached actions newest first. It is a postponed
+// stretch of the environment (env.Env.PostponeBegin): an oops in one
+// action fails a simulated run only after every action has run.
 func (l *List) runTodo(caller string, todo []*node) int {
+	if e := l.env(); e != nil {
+		e.PostponeBegin()
+		defer e.PostponeEnd()
+	}
 	for i := len(todo) - 1; i >= 0; i-- {
 		l.runAction(caller, todo[i].name, todo[i].fn)
 	}

@@ -211,36 +211,3 @@ func TestAsyncExcerptReplays(t *testing.T) {
 		}
 	}
 }
-
-// asyncExcerptSources are the files the Go excerpts of testing.md's
-// section on asynchronous probe quote: the scenario and the test that
-// explores it.
-var asyncExcerptSources = []string{"../lifecycle/lifecycle.go", "../lifecycle/async.go", "async_test.go"}
-
-// TestAsyncCodeExcerpt checks that the Go excerpts of testing.md's section
-// on asynchronous probe are still in the code: every line of its ```go
-// blocks, apart from "..." elisions, must be a line of one of
-// asyncExcerptSources (compared without leading and trailing blanks).
-func TestAsyncCodeExcerpt(t *testing.T) {
-	page, err := os.ReadFile("testing.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const heading = "## Asynchronous probe under the explorer"
-	_, section, ok := strings.Cut(string(page), "\n"+heading+"\n")
-	if !ok {
-		t.Fatalf("testing.md has no %q section", heading)
-	}
-	section, _, _ = strings.Cut(section, "\n## ")
-	lines := goExcerptLines(section, 1)
-	if len(lines) == 0 {
-		t.Errorf("testing.md, %s: no ```go excerpt", heading)
-	}
-	bad, err := missingFromSources("testing.md, "+heading+", excerpt line", lines, asyncExcerptSources...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range bad {
-		t.Error(b)
-	}
-}

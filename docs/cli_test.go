@@ -52,17 +52,18 @@ func cliUsage() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return newExcerpt(out).span("usage:", "drvsim help [COMMAND]").text()
+	return newExcerpt(out).span("usage:", "drvsim version").text()
 }
 
-// cliDefaultDemo: the default demo's title, the start of phase 1, phases
-// 5 and 8 and the replay commands of phase 11.
+// cliDefaultDemo: the default demo's title and legend, the start of phase
+// 1, phases 5 and 8 and the replay command of phase 11.
 func cliDefaultDemo() (string, error) {
 	out, err := cliOutput()
 	if err != nil {
 		return "", err
 	}
-	return newExcerpt(out).head(1).from("== 1.", 2).section("5.").section("8.").section("11.").text()
+	return newExcerpt(out).span("drvsim demo usb-unplug:", "bus notifier calls and uevents.").
+		from("== 1.", 2).section("5.").section("8.").section("11.").text()
 }
 
 // cliDemoList: drvsim demo, the list of demos.
@@ -88,6 +89,16 @@ func cliDeviceLinks() (string, error) {
 		return "", err
 	}
 	return newExcerpt(out).from("== 6.", 3).line("__device_release_driver /sys/devices/platform/pwm").text()
+}
+
+// cliUSBRmmod: the revocable skeleton's disconnect in drvsim demo
+// usb-rmmod, from its revoke to devres.
+func cliUSBRmmod() (string, error) {
+	out, err := cliOutput("demo", "usb-rmmod")
+	if err != nil {
+		return "", err
+	}
+	return newExcerpt(out).section("8.").section("9.").text()
 }
 
 // cliJSONHead: drvsim --format json 2>/dev/null | head -2, with the command.

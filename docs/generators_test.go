@@ -28,15 +28,19 @@ type generator func() (string, error)
 // generators maps a marker name (<!-- trace: NAME -->) to its generator.
 // The page each one is quoted on is in the comment.
 var generators = map[string]generator{
-	// tutorial.md (examples/firstdriver)
 	// shell.md: the unplug lesson's transcript, as its golden file holds it
 	// (cmd/drvsim's TestShellGolden keeps the golden file current)
 	"shell-unplug-lesson": fileText("../cmd/drvsim/testdata/shell-unplug-lesson.golden"),
 
-	"tutorial-step1": tutorialStep("1"),
-	"tutorial-step2": tutorialStep("2"),
-	"tutorial-step3": tutorialStep("3"),
-	"tutorial-step4": tutorialStep4,
+	// tutorial.md (examples/firstdriver, tutorial_test.go)
+
+	"tutorial-insmod":        tutorialInsmod,
+	"tutorial-probe-failure": tutorialProbeFailure,
+	"tutorial-read":          tutorialRead,
+	"tutorial-unbind":        tutorialUnbind,
+	"tutorial-explore":       tutorialExplore,
+	"tutorial-unbind-waits":  tutorialUnbindWaits,
+	"tutorial-raw":           tutorialRaw,
 	// lifecycle.md
 	"lifecycle-probe-failure": lifecycleProbeFailure,
 	"lifecycle-unbind-revoke": lifecycleUnbindRevoke,
@@ -60,6 +64,12 @@ var generators = map[string]generator{
 	"testing-fault-sweep":     testingFaultSweep,
 	"testing-replay-seed":     testingReplaySeed,
 	"testing-replay-schedule": testingReplaySchedule,
+	"testing-ec-fault-sweep":  testingECFaultSweep,
+	"testing-minimal":         testingMinimal,
+	"testing-nondeterminism":  testingNondeterminism,
+	"testing-stuck":           testingStuck,
+	"testing-shards":          testingShards,
+	"testing-leak":            testingLeak,
 	// testing.md, "Asynchronous probe under the explorer" (async_test.go)
 	"testing-async-unregister":        asyncTrace("driver_unregister"),
 	"testing-async-unregister-replay": asyncReplay("driver_unregister"),
@@ -76,6 +86,7 @@ var generators = map[string]generator{
 	"cli-demo-list":     cliDemoList,
 	"cli-probe-failure": cliProbeFailure,
 	"cli-device-links":  cliDeviceLinks,
+	"cli-usb-rmmod":     cliUSBRmmod,
 	"cli-json-head":     cliJSONHead,
 	"cli-mermaid-phase": cliMermaidPhase,
 	"cli-explore":       cliExplore,
@@ -318,25 +329,25 @@ func reportExcerpt(text string, header bool, access, alloc, free int) string {
 
 // design-lab.md: the v3 shared handle, exhaustive (TestSharedHandleExhaustiveExplorationHangsRevoke).
 func labV3SharedHandle() (string, error) {
-	return labExplore("v3-shared-handle", sim.Exhaustive, 5000, true, "TestSharedHandleExhaustiveExplorationHangsRevoke/v3-shared-handle")
+	return labExplore("v3-shared-handle", sim.Exhaustive, 5000, "TestSharedHandleExhaustiveExplorationHangsRevoke/v3-shared-handle")
 }
 
 func labMergedSharedHandle() (string, error) {
-	return labExplore("merged-shared-handle", sim.Random, 500, false, "TestSharedHandleRandomExplorationHangsRevoke/merged-shared-handle")
+	return labExplore("merged-shared-handle", sim.Random, 500, "TestSharedHandleRandomExplorationHangsRevoke/merged-shared-handle")
 }
 
 func labMergedCopiedProvider() (string, error) {
-	return labExplore("merged-copied-provider", sim.Exhaustive, 1000, false, "TestCopiedProviderExhaustiveFindsUseAfterFree")
+	return labExplore("merged-copied-provider", sim.Exhaustive, 1000, "TestCopiedProviderExhaustiveFindsUseAfterFree")
 }
 
 // labExplore explores the registered scenario name as the test named test
 // does, and gives the report of the failure it must find.
-func labExplore(name string, mode sim.Mode, schedules int, shrink bool, test string) (string, error) {
+func labExplore(name string, mode sim.Mode, schedules int, test string) (string, error) {
 	sc, ok := scenarios.Lookup(name)
 	if !ok {
 		return "", fmt.Errorf("no scenario %q", name)
 	}
-	res := sc.Explore(sim.ExploreConfig{Mode: mode, Schedules: schedules, Shrink: shrink,
+	res := sc.Explore(sim.ExploreConfig{Mode: mode, Schedules: schedules,
 		Config: sim.Config{Seed: 1, Test: test, Pkg: "./revocable/kernelmodel"}})
 	if !res.Failed() {
 		return "", fmt.Errorf("%s: no failure: %s", name, res)

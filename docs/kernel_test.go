@@ -2,7 +2,6 @@ package docs_test
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -97,26 +96,6 @@ func kernelSensorExplore() (string, error) {
 	}
 	return "cancel_work_sync: " + good.String() + "cancel_work: " +
 		reportExcerpt(bad.String(), true, 3, 1, 2), nil
-}
-
-// TestKernelCodeExcerpt checks that kernel.md's Go excerpts quote the
-// scenario above.
-func TestKernelCodeExcerpt(t *testing.T) {
-	page, err := os.ReadFile("kernel.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := goExcerptLines(string(page), 1)
-	if len(lines) == 0 {
-		t.Error("kernel.md: no ```go excerpt")
-	}
-	bad, err := missingFromSources("kernel.md, excerpt line", lines, "kernel_test.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range bad {
-		t.Error(b)
-	}
 }
 
 // TestKernelSensorTeardown explores the wrong teardown of kernel.md (the

@@ -12,13 +12,13 @@ import (
 )
 
 // TestLinks checks the relative links of the Markdown pages a reader
-// follows: README.md, docs/*.md and examples/*/README.md. Every link that
+// follows: README.md, CHANGELOG.md, docs/*.md and examples/*/README.md. Every link that
 // is not a URL must name an existing file or directory, and every #anchor
 // (on a link to a page, or alone, into the same page) a heading of that
 // page, by GitHub's rules (see slug).
 func TestLinks(t *testing.T) {
 	var pages []string
-	for _, pattern := range []string{"../README.md", "*.md", "../examples/*/README.md"} {
+	for _, pattern := range []string{"../README.md", "../CHANGELOG.md", "*.md", "../examples/*/README.md"} {
 		m, err := filepath.Glob(pattern)
 		if err != nil {
 			t.Fatal(err)

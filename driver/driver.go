@@ -91,11 +91,19 @@ func (d *Driver) Path() string { return "/sys/bus/" + d.Bus + "/drivers/" + d.Na
 func (d *Driver) AllowsAsyncProbing() bool { return d.ProbeType == ProbePreferAsynchronous }
 
 // Validate checks what driver_register requires: a name and a bus. It
-// returns an ErrInvalid error naming the missing field.
+// returns an ErrInvalid error naming the missing field, or the error of
+// device.ValidateName for a name that cannot be a sysfs directory (too
+// long, a '/' or a control character).
 func (d *Driver) Validate() error {
 	var missing []string
 	if d == nil {
 		return fmt.Errorf("driver_register: nil driver: %w", ErrInvalid)
+	}
+	if d.Name != "" && d.Bus != "" {
+		if err := device.ValidateName("driver_register", d.Name); err != nil {
+			return err
+		}
+		return device.ValidateName("driver_register "+d.Name+": bus", d.Bus)
 	}
 	if d.Name == "" {
 		missing = append(missing, "name")
@@ -137,24 +145,29 @@ func BaseName(name string) string {
 }
 
 // CallProbe runs d.Probe (nil Probe succeeds); a bus probe callback that
-// wraps the driver's uses it.
+// wraps the driver's uses it. A nil device gives ErrInvalid.
 func (d *Driver) CallProbe(dev *device.Device) error {
+	if dev == nil {
+		return fmt.Errorf("probe %s: nil device: %w", d.Name, ErrInvalid)
+	}
 	if d.Probe == nil {
 		return nil
 	}
 	return d.Probe(dev)
 }
 
-// CallRemove runs d.Remove if set.
+// CallRemove runs d.Remove if set. A nil device is not removed: nothing
+// runs.
 func (d *Driver) CallRemove(dev *device.Device) {
-	if d.Remove != nil {
+	if d.Remove != nil && dev != nil {
 		d.Remove(dev)
 	}
 }
 
-// CallShutdown runs d.Shutdown if set.
+// CallShutdown runs d.Shutdown if set. A nil device is not shut down:
+// nothing runs.
 func (d *Driver) CallShutdown(dev *device.Device) {
-	if d.Shutdown != nil {
+	if d.Shutdown != nil && dev != nil {
 		d.Shutdown(dev)
 	}
 }

@@ -19,6 +19,7 @@ var (
 	ErrTimedOut          = device.ErrTimedOut          // -ETIMEDOUT
 	ErrDeadlock          = device.ErrDeadlock          // -EDEADLK
 	ErrIO                = device.ErrIO                // -EIO
+	ErrNameTooLong       = device.ErrNameTooLong       // -ENAMETOOLONG
 )
 
 // IsQuiet reports whether a probe result means "not my device", which the

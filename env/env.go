@@ -34,7 +34,9 @@ type Host interface {
 
 // Bugger is implemented by a simulator that turns a Report into a failed
 // run: Bug records r as the run's failure and, when the caller is one of
-// the run's tasks, unwinds it (it does not return).
+// the run's tasks, unwinds it (it does not return). It unwinds with a
+// panic whose value has a method EnvUnwind(), so that code recovering
+// panics can tell it from an oops and let it through (Unwinding).
 type Bugger interface {
 	Bug(r *Report)
 }
@@ -55,9 +57,14 @@ type Env struct {
 	ld    lockdepState
 	loc   locals
 
-	mu       sync.Mutex
-	reports  []*Report
-	nreports atomic.Int64
+	mu         sync.Mutex
+	reports    []*Report
+	nreports   atomic.Int64
+	leakChecks []LeakCheck
+
+	oops oopsState
+	post postponed
+	hung hungTask
 }
 
 // Option configures New.
@@ -99,6 +106,7 @@ func New(opts ...Option) *Env {
 		e.log.SetTaskFunc(e.sch.Current)
 	}
 	e.mem.env = e
+	e.hung.init()
 	return e
 }
 
@@ -208,6 +216,11 @@ func (e *Env) Report(fn string, r *Report) {
 	}
 	ev := e.log.Emit(trace.Event{Kind: trace.Warn, Func: fn, Msg: r.Title})
 	r.Seq = ev.Seq
+	e.keep(r)
+}
+
+// keep records r among the plain environment's reports.
+func (e *Env) keep(r *Report) {
 	e.nreports.Add(1)
 	e.mu.Lock()
 	if len(e.reports) < maxReports {

@@ -2,7 +2,6 @@ package env
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/drvsim/drvsim/trace"
@@ -47,19 +46,8 @@ type Object struct {
 	id    int
 	name  string
 	freed bool
-	alloc origin
-	free  origin
-}
-
-// origin records where an object was allocated or freed.
-type origin struct {
-	task   string
-	seq    uint64
-	frames []string
-}
-
-func (o origin) String() string {
-	return fmt.Sprintf("by task %s at trace seq %d:\n%s", OrSetup(o.task), o.seq, strings.Join(o.frames, "\n"))
+	alloc Origin
+	free  Origin
 }
 
 // Alloc allocates a simulated object named name (kmalloc), recording the
@@ -75,15 +63,13 @@ func (m *Memory) alloc(name string) *Object {
 	m.live++
 	m.mu.Unlock()
 	e := m.env.log.Emit(trace.Event{Kind: Mem, Func: "kmalloc", Msg: o.label()})
-	o.alloc.seq = e.Seq
+	o.alloc.Seq = e.Seq
 	return o
 }
 
 // origin records the caller: the call sites beyond package env (and the
 // simulator) that led here.
-func (m *Memory) origin() origin {
-	return origin{task: m.env.Current(), seq: m.env.log.Seq() + 1, frames: Callers(0)}
-}
+func (m *Memory) origin() Origin { return m.env.Origin(1) }
 
 func (o *Object) label() string { return fmt.Sprintf("%s (object #%d)", o.name, o.id) }
 
@@ -112,7 +98,7 @@ func (o *Object) Access(what string) {
 	o.m.report(&Report{
 		Kind:  BugUseAfterFree,
 		Title: "BUG: KASAN: use-after-free in " + what,
-		Task:  at.task,
+		Task:  at.Task,
 		Details: fmt.Sprintf("Access (%s) to freed object %s %s\n\nAllocated %s\n\nFreed %s\n",
 			what, o.label(), at, o.alloc, o.free),
 	})
@@ -134,7 +120,7 @@ func (o *Object) Free() {
 		o.m.report(&Report{
 			Kind:  BugDoubleFree,
 			Title: "BUG: KASAN: double-free in kfree " + o.name,
-			Task:  at.task,
+			Task:  at.Task,
 			Details: fmt.Sprintf("Second free of object %s %s\n\nAllocated %s\n\nFirst freed %s\n",
 				o.label(), at, o.alloc, o.free),
 		})
@@ -142,7 +128,7 @@ func (o *Object) Free() {
 	}
 	e := o.m.env.log.Emit(trace.Event{Kind: Mem, Func: "kfree", Msg: o.label()})
 	o.m.mu.Lock()
-	o.free.seq = e.Seq
+	o.free.Seq = e.Seq
 	o.m.mu.Unlock()
 }
 

@@ -21,6 +21,7 @@ const (
 	BugLeak         BugKind = "leak"           // kmemleak and registered leak checks
 	BugReplay       BugKind = "replay"         // a replayed schedule diverged
 	BugHung         BugKind = "hung-task"      // a task blocked longer than the hung-task limit
+	BugLivelock     BugKind = "livelock"       // work that retries itself for ever (a probe deferral loop)
 )
 
 // Report is one bug the simulated kernel found, printed like the kernel's
@@ -41,10 +42,17 @@ type Report struct {
 	// simulator); Seq the trace sequence number at the bug.
 	Step int
 	Seq  uint64
+	// Err is the error the bug stands for, when there is one: the *Oops
+	// of a BugPanic report filed by Env.Oops. errors.Is and errors.As on
+	// the Report see it.
+	Err error
 }
 
 // Error returns the report's title.
 func (r *Report) Error() string { return r.Title }
+
+// Unwrap returns Err.
+func (r *Report) Unwrap() error { return r.Err }
 
 const ruler = "=================================================================="
 
@@ -111,7 +119,21 @@ func internalFrame(fn string) bool {
 func Callers(skip int) []string {
 	var pcs [32]uintptr
 	n := runtime.Callers(skip+3, pcs[:])
-	frames := runtime.CallersFrames(pcs[:n])
+	return frames(pcs[:n])
+}
+
+// callerPCs records the program counters of its caller's callers (skip
+// more with skip > 0), for frames to resolve only if a report needs them:
+// the cheap half of Callers.
+func callerPCs(skip int) []uintptr {
+	var pcs [16]uintptr
+	n := runtime.Callers(skip+3, pcs[:])
+	return append([]uintptr(nil), pcs[:n]...)
+}
+
+// frames resolves pcs to the call sites Callers returns.
+func frames(pcs []uintptr) []string {
+	frames := runtime.CallersFrames(pcs)
 	var out []string
 	for {
 		f, more := frames.Next()

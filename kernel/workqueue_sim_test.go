@@ -1,3 +1,5 @@
+//lint:file-ignore SA2001 the tests take locks with empty critical sections on purpose: the lock itself is under test
+
 package kernel_test
 
 import (

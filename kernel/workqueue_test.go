@@ -96,8 +96,7 @@ func TestWorkIsNotReentrant(t *testing.T) {
 	wq, err := kernel.AllocWorkqueue(e, "par", kernel.WQUnbound, 8)
 	require.NoError(t, err)
 	var cur, peak, runs atomic.Int32
-	var w *kernel.Work
-	w = kernel.NewWork(e, "w", func(*kernel.Work) {
+	w := kernel.NewWork(e, "w", func(*kernel.Work) {
 		n := cur.Add(1)
 		if n > peak.Load() {
 			peak.Store(n)

@@ -17,8 +17,10 @@ const (
 	// ProbedThenDetached: the probe bound the device, then
 	// driver_unregister's driver_detach unbound it.
 	ProbedThenDetached Ending = "probed, then detached by driver_unregister"
-	// NotProbedDriverGone: the probe never ran the driver's probe; the
-	// driver was unregistered first.
+	// NotProbedDriverGone: the probe never ran the driver's probe:
+	// __device_attach_async_helper walked the bus's drivers after
+	// driver_unregister had taken the driver off the bus. (The helper of
+	// driver_attach, __driver_attach_async_helper, always probes.)
 	NotProbedDriverGone Ending = "not probed: driver gone"
 	// ProbedThenDeleted: the probe bound the device, then device_del
 	// unbound it.
@@ -38,16 +40,22 @@ const (
 // driver that is gone.
 //
 // Every run must end with the device unbound, still registered, holding
-// only device_initialize's reference, and the driver's probe undone
-// (remove called, devres released): ProbedThenDetached or
-// NotProbedDriverGone.
+// only device_initialize's reference, the driver's probe undone (remove
+// called, devres released) and no asynchronous probe run after
+// driver_unregister returned: ProbedThenDetached or NotProbedDriverGone
+// (the helper walks the bus's drivers, and the driver may be gone from
+// the bus already).
 func AsyncProbeVsUnregister(o *Outcomes) func(*sim.Sim) {
 	return asyncVsUnregister(o, false)
 }
 
 // AsyncAttachVsUnregister is AsyncProbeVsUnregister with the device added
 // first: driver_register queues the probe (driver_attach: an async_probe
-// task running __driver_attach_async_helper). The same endings.
+// task running __driver_attach_async_helper, which probes the driver
+// queued on the device, dev->p->async_driver, on the bus or not). The
+// same checks; the only ending is ProbedThenDetached: driver_detach waits
+// for the queued probe (async_synchronize_full), which binds, and then
+// unbinds the device.
 func AsyncAttachVsUnregister(o *Outcomes) func(*sim.Sim) {
 	return asyncVsUnregister(o, true)
 }
@@ -67,15 +75,16 @@ func asyncVsUnregister(o *Outcomes, deviceFirst bool) func(*sim.Sim) {
 		if !deviceFirst {
 			dev = addDevice(sys)
 		}
+		r := &asyncRun{sys: sys, w: w, drv: drv, dev: dev}
 		s.Go("rmmod", func() {
 			if err := sys.UnregisterDriver(drv); err != nil {
 				panic(err)
 			}
+			r.returned = s.Log().Seq()
 		})
-		r := &asyncRun{sys: sys, w: w, drv: drv, dev: dev}
 		s.AddLeakCheck("wifi after rmmod", func() []string { // checked when the run ends
 			defer o.closeSystem(sys)
-			return o.check(r.afterUnregister())
+			return o.check(r.afterUnregister(s.Log().Events()))
 		})
 	}
 }
@@ -154,12 +163,20 @@ type asyncRun struct {
 	w   *wifi
 	drv *driver.Driver // the unregistered driver (rmmod scenarios)
 	dev *device.Device
+	// returned is the trace's last sequence number when driver_unregister
+	// returned (rmmod scenarios).
+	returned uint64
 }
 
-// afterUnregister is the ending of a run of the rmmod scenarios and what
-// is wrong with it.
-func (r *asyncRun) afterUnregister() (Ending, []string) {
+// afterUnregister is the ending of a run of the rmmod scenarios, given its
+// trace, and what is wrong with it.
+func (r *asyncRun) afterUnregister(events []trace.Event) (Ending, []string) {
 	bad := r.w.unbalanced()
+	for _, e := range events {
+		if e.Seq > r.returned && (e.Func == "__device_attach_async_helper" || e.Func == "__driver_attach_async_helper" || e.Func == "really_probe") {
+			bad = append(bad, "an asynchronous probe ran after driver_unregister returned: "+e.Short())
+		}
+	}
 	if r.dev.Driver() != nil {
 		bad = append(bad, "device still bound to "+r.dev.DriverName()+" after driver_unregister")
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/trace"
 )
 
 // The end-of-run checks report a system left inconsistent, and Outcomes
@@ -22,10 +23,10 @@ func TestChecksReportInconsistentEndings(t *testing.T) {
 	dev := addDevice(sys)
 	sys.WaitForProbes() // the probe ran on the worker goroutine
 	require.Equal(t, "wifi", dev.DriverName())
-	r := &asyncRun{sys: sys, w: w, drv: drv, dev: dev}
+	r := &asyncRun{sys: sys, w: w, drv: drv, dev: dev, returned: sys.Log().Seq()}
 	o := &Outcomes{}
 
-	e, bad := r.afterUnregister()
+	e, bad := r.afterUnregister(sys.Events())
 	assert.Equal(t, ProbedThenDetached, e)
 	assert.Equal(t, []string{
 		"wifi: 1 probes, 0 removes, 0 devres releases",
@@ -47,7 +48,7 @@ func TestChecksReportInconsistentEndings(t *testing.T) {
 	assert.Empty(t, o.Counts(), "an inconsistent run counts no ending")
 
 	w.probes = 2
-	_, bad = r.afterUnregister()
+	_, bad = r.afterUnregister(nil)
 	assert.Contains(t, bad, "unexpected outcome: 2 probes")
 	_, bad = r.afterRemoval(nil)
 	assert.Contains(t, bad, "unexpected outcome: 2 probes, skipped=false")
@@ -55,11 +56,16 @@ func TestChecksReportInconsistentEndings(t *testing.T) {
 
 	// rmmod: consistent again.
 	require.NoError(t, sys.UnregisterDriver(drv))
-	e, bad = r.afterUnregister()
+	e, bad = r.afterUnregister(sys.Events())
 	assert.Equal(t, ProbedThenDetached, e)
 	assert.Empty(t, bad)
 	assert.Empty(t, o.check(e, bad))
 	assert.Equal(t, 1, o.Count(ProbedThenDetached))
+
+	// An asynchronous probe traced after driver_unregister returned.
+	late := trace.Event{Seq: r.returned + 1000, Func: "__driver_attach_async_helper", Dev: dev.Path(), Msg: "driver=wifi"}
+	_, bad = r.afterUnregister(append(sys.Events(), late))
+	assert.Equal(t, []string{"an asynchronous probe ran after driver_unregister returned: " + late.Short()}, bad)
 
 	// A removed device the driver never probed, without the helper's
 	// "skipped" line in the trace: neither ending.

@@ -174,9 +174,10 @@ func Scenarios() []sim.Scenario {
 			0, AsyncProbeVsUnregister, ProbedThenDetached, NotProbedDriverGone),
 		scenario("async-attach-vs-rmmod",
 			"The same race with the device added first: driver_register's driver_attach queues the "+
-				"asynchronous probe (__driver_attach_async_helper); every schedule ends with the device "+
-				"unbound and the probe undone, or never run.",
-			0, AsyncAttachVsUnregister, ProbedThenDetached, NotProbedDriverGone),
+				"asynchronous probe (__driver_attach_async_helper), which probes the driver queued on the "+
+				"device, on the bus or not; driver_detach waits for it, so every schedule ends with the "+
+				"device probed, then unbound.",
+			0, AsyncAttachVsUnregister, ProbedThenDetached),
 		scenario("async-probe-vs-unplug",
 			"An asynchronous probe races device_del; every schedule ends with the device unbound, "+
 				"removed and released: probed then unbound, or skipped by __device_attach_async_helper as dead.",

@@ -39,7 +39,7 @@ func ExampleScenarios() {
 	}
 	// Output:
 	// async-probe-vs-rmmod [probed, then detached by driver_unregister not probed: driver gone]
-	// async-attach-vs-rmmod [probed, then detached by driver_unregister not probed: driver gone]
+	// async-attach-vs-rmmod [probed, then detached by driver_unregister]
 	// async-probe-vs-unplug [probed, then unbound by device_del skipped: device dead]
 	// revocable-readers-vs-unregister [both readers read the registers one reader read the registers, the other got -ENODEV both readers got -ENODEV]
 }

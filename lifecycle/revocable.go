@@ -119,7 +119,7 @@ type readersRun struct {
 // read is one reader: a read section around two accesses to the
 // registers with a sleep between them, then the file's release.
 func (r *readersRun) read(c *revocable.Consumer[sensorRegs]) error {
-	err := c.With(func(regs *sensorRegs) error {
+	err := c.OrReturn(func(regs *sensorRegs) error {
 		regs.mem.Access("sensor_read")
 		kernel.CondResched(r.sys, "sensor_read")
 		regs.mem.Access("sensor_read")

@@ -51,15 +51,16 @@ func BenchmarkTryAccessReleaseShared(b *testing.B) {
 	p.Revoke()
 }
 
-// BenchmarkWith measures the scoped form.
-func BenchmarkWith(b *testing.B) {
+// BenchmarkOrReturn measures a scoped form (OrReturn; Scoped and OrSkip
+// cost the same).
+func BenchmarkOrReturn(b *testing.B) {
 	p := revocable.NewProvider(env.New(env.WithLockdep(false)), &regs{val: 1})
 	fn := func(r *regs) error { return nil }
 	b.RunParallel(func(pb *testing.PB) {
 		c, _ := revocable.New(p)
 		defer c.Close()
 		for pb.Next() {
-			_ = c.With(fn)
+			_ = c.OrReturn(fn)
 		}
 	})
 	b.StopTimer()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/drvsim/drvsim/devres"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/revocable/srcu"
 	"github.com/drvsim/drvsim/trace"
@@ -45,6 +46,9 @@ func New[T any](p *Provider[T]) (*Consumer[T], error) {
 		return nil, fmt.Errorf("revocable_init %s: provider revoked: %w", p.name, ErrRevoked)
 	}
 	c := &Consumer[T]{res: &p.res, slot: p.dom.NewSlot(), p: p}
+	if p.open != nil {
+		p.open.add(c, p.e.Origin(0))
+	}
 	c.slot.SetClosedPanic("revocable: TryAccess on a closed Consumer of provider " + p.name)
 	p.emit(trace.Revocable, "revocable_init", fmt.Sprintf("refs=%d", p.refs.Load()))
 	return c, nil
@@ -61,19 +65,68 @@ func (c *Consumer[T]) Provider() *Provider[T] { return c.p }
 // nothing (unless WithLockdep is on).
 //
 // TryAccess on a closed Consumer panics (a use-after-free in the kernel);
-// use With to get ErrClosed instead.
+// the scoped forms (Scoped, OrSkip, OrReturn) return ErrClosed instead.
 func (c *Consumer[T]) TryAccess() (*T, Access) {
 	g := c.slot.Lock() // panics on a closed Consumer: see New
 	return c.res.Load(), Access{g}
 }
 
-// With runs fn on the resource inside a read section and leaves the section
-// on every exit path, a panic in fn included (the panic continues after the
-// release): the kernel's REVOCABLE(), REVOCABLE_TRY_ACCESS_WITH() and
-// REVOCABLE_TRY_ACCESS_SCOPED(). When the resource is revoked it returns an
-// error wrapping ErrRevoked without calling fn; on a closed Consumer, one
-// wrapping ErrClosed. Otherwise it returns fn's error.
-func (c *Consumer[T]) With(fn func(res *T) error) error {
+// The scoped forms below run fn inside a read section and leave it on
+// every exit path, a panic in fn included (the panic continues after the
+// release): the kernel's cleanup-based macros, each of which builds the
+// access, runs a block and withdraws the access when the block is left.
+// They differ in what happens once the provider is revoked. On a closed
+// Consumer none of them calls fn: they return an error wrapping
+// ErrClosed; for a nil fn, one wrapping devres.ErrInvalid, without
+// entering a section.
+
+// Scoped runs fn with the resource, or with nil once the provider has been
+// revoked: the merged form's REVOCABLE_TRY_ACCESS_SCOPED() (and
+// REVOCABLE_TRY_ACCESS_WITH(), the same without the explicit block;
+// revocable_try_access_with_scoped() in v8). fn always runs and must check
+// the resource for nil before using it. It returns fn's error.
+func (c *Consumer[T]) Scoped(fn func(res *T) error) error {
+	if fn == nil {
+		return fmt.Errorf("revocable_try_access %s: nil function: %w", c.p.name, devres.ErrInvalid)
+	}
+	g, ok := c.slot.TryLock()
+	if !ok {
+		return fmt.Errorf("revocable_try_access %s: %w", c.p.name, ErrClosed)
+	}
+	defer g.Unlock()
+	return fn(c.res.Load())
+}
+
+// OrSkip runs fn with the resource, and skips it once the provider has
+// been revoked: v8's revocable_try_access_or_skip_scoped(), the form the
+// kernel's chardev conversions use for a best-effort step. It returns
+// fn's error, or nil when fn was skipped (the macro has no result: the
+// block simply does not run).
+func (c *Consumer[T]) OrSkip(fn func(res *T) error) error {
+	if fn == nil {
+		return fmt.Errorf("revocable_try_access %s: nil function: %w", c.p.name, devres.ErrInvalid)
+	}
+	g, ok := c.slot.TryLock()
+	if !ok {
+		return fmt.Errorf("revocable_try_access %s: %w", c.p.name, ErrClosed)
+	}
+	defer g.Unlock()
+	res := c.res.Load()
+	if res == nil {
+		return nil
+	}
+	return fn(res)
+}
+
+// OrReturn runs fn with the resource, and once the provider has been
+// revoked returns an error wrapping ErrRevoked (the kernel's -ENODEV)
+// without calling fn: v8's revocable_try_access_or_return() and
+// revocable_try_access_or_return_scoped(). Otherwise it returns fn's
+// error.
+func (c *Consumer[T]) OrReturn(fn func(res *T) error) error {
+	if fn == nil {
+		return fmt.Errorf("revocable_try_access %s: nil function: %w", c.p.name, devres.ErrInvalid)
+	}
 	g, ok := c.slot.TryLock()
 	if !ok {
 		return fmt.Errorf("revocable_try_access %s: %w", c.p.name, ErrClosed)
@@ -97,6 +150,9 @@ func (c *Consumer[T]) Close() error {
 	}
 	if c.slot.Close() {
 		c.p.emit(trace.Warn, "revocable_deinit", "consumer closed inside a read section")
+	}
+	if c.p.open != nil {
+		c.p.open.remove(c)
 	}
 	c.p.put("revocable_deinit")
 	return nil

@@ -13,9 +13,13 @@
 // Consumer.TryAccess (revocable_try_access) enters a read section and
 // returns the resource, or nil once revoked; Access.Release
 // (revocable_release, later revocable_withdraw_access) leaves it.
-// Consumer.With is the REVOCABLE() / REVOCABLE_TRY_ACCESS_WITH() /
-// REVOCABLE_TRY_ACCESS_SCOPED() pattern: the section is left on every exit
-// path. Provider.Revoke (revocable_provider_free in the v3 seed,
+// The scoped forms leave the section on every exit path and differ in
+// what a revoked resource does to their block: Consumer.Scoped runs it
+// with nil (REVOCABLE_TRY_ACCESS_SCOPED() and ..._WITH() when merged,
+// revocable_try_access_with_scoped() in v8), Consumer.OrSkip skips it
+// (v8's revocable_try_access_or_skip_scoped()), Consumer.OrReturn skips
+// it and returns ErrRevoked, the kernel's -ENODEV (v8's
+// revocable_try_access_or_return()). Provider.Revoke (revocable_provider_free in the v3 seed,
 // revocable_provider_revoke when merged) publishes nil, waits for a grace
 // period so that no reader still uses the old pointer, and drops the
 // provider's own reference. DevmProvider (devm_revocable_provider_alloc)
@@ -58,9 +62,10 @@
 // Consumer, and, with WithLockdep or under a scheduler, Revoke from inside
 // the calling goroutine's (or simulated task's) own read section, which
 // would otherwise deadlock exactly as synchronize_srcu inside
-// srcu_read_lock does. With on a closed Consumer returns ErrClosed instead
-// of panicking, because With already returns an error; TryAccess has no
-// error to return and a closed handle is a programming error, so it panics.
+// srcu_read_lock does. The scoped forms on a closed Consumer return
+// ErrClosed instead of panicking, because they return an error already;
+// TryAccess has no error to return and a closed handle is a programming
+// error, so it panics.
 // Closing a Consumer twice returns ErrClosed.
 //
 // # Tracing and deterministic runs
@@ -82,12 +87,12 @@ import "errors"
 // Sentinel errors; test with errors.Is.
 var (
 	// ErrRevoked reports a provider that is revoked or released: New fails
-	// with it (revocable_init's -ENODEV) and With returns it without calling
-	// its function when the resource is gone (the kernel's NULL from
-	// revocable_try_access).
+	// with it (revocable_init's -ENODEV) and OrReturn returns it without
+	// calling its function when the resource is gone (the kernel's NULL
+	// from revocable_try_access).
 	ErrRevoked = errors.New("revocable: resource revoked (-ENODEV)")
 	// ErrClosed reports use of a Consumer after Close: a second Close, or
-	// With on a closed Consumer. In the kernel this is a use-after-free of
+	// a scoped form (Scoped, OrSkip, OrReturn) on a closed Consumer. In the kernel this is a use-after-free of
 	// struct revocable.
 	ErrClosed = errors.New("revocable: consumer closed")
 )

@@ -48,20 +48,19 @@ func ExampleProvider() {
 	//    8 revocable_provider_release ec0: released
 }
 
-// With is the scoped form: the read section is left on every exit path.
-func ExampleConsumer_With() {
+// OrReturn is the scoped form that returns an error once the resource is
+// revoked (revocable_try_access_or_return): the block does not run.
+func ExampleConsumer_OrReturn() {
 	p := revocable.NewProvider(nil, &ecDevice{name: "cros-ec"})
 	c, _ := revocable.New(p)
 	defer c.Close()
-
-	err := c.With(func(ec *ecDevice) error {
+	err := c.OrReturn(func(ec *ecDevice) error {
 		fmt.Println("ioctl on", ec.name)
 		return nil
 	})
 	fmt.Println("err:", err)
-
 	p.Revoke()
-	err = c.With(func(ec *ecDevice) error {
+	err = c.OrReturn(func(ec *ecDevice) error {
 		fmt.Println("not reached")
 		return nil
 	})
@@ -70,6 +69,48 @@ func ExampleConsumer_With() {
 	// ioctl on cros-ec
 	// err: <nil>
 	// revoked: true
+}
+
+// Scoped is REVOCABLE_TRY_ACCESS_SCOPED: the block always runs, with nil
+// once the resource is revoked, and decides itself what that means.
+func ExampleConsumer_Scoped() {
+	p := revocable.NewProvider(nil, &ecDevice{name: "cros-ec"})
+	c, _ := revocable.New(p)
+	defer c.Close()
+	status := func(ec *ecDevice) error {
+		if ec == nil {
+			fmt.Println("status: gone")
+			return nil
+		}
+		fmt.Println("status: present,", ec.name)
+		return nil
+	}
+	_ = c.Scoped(status)
+	p.Revoke()
+	_ = c.Scoped(status)
+	// Output:
+	// status: present, cros-ec
+	// status: gone
+}
+
+// OrSkip is revocable_try_access_or_skip_scoped: a best-effort step, such
+// as unregistering a notifier from the device at release, is skipped once
+// the device is gone.
+func ExampleConsumer_OrSkip() {
+	p := revocable.NewProvider(nil, &ecDevice{name: "cros-ec"})
+	c, _ := revocable.New(p)
+	defer c.Close()
+	unregister := func(ec *ecDevice) error {
+		fmt.Println("notifier unregistered from", ec.name)
+		return nil
+	}
+	fmt.Println(c.OrSkip(unregister))
+	p.Revoke()
+	fmt.Println(c.OrSkip(unregister))
+	// Output:
+	// notifier unregistered from cros-ec
+	// <nil>
+	// <nil>
 }
 
 // platformDev stands for a device: a devres list in a machine's
@@ -96,7 +137,7 @@ func ExampleDevmProvider() {
 
 	dev.res.ReleaseAll() // driver unbound
 
-	err = c.With(func(*ecDevice) error { return nil })
+	err = c.OrReturn(func(*ecDevice) error { return nil })
 	fmt.Println(err)
 	_ = c.Close()
 	fmt.Println("released:", p.Released())

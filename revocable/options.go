@@ -8,5 +8,11 @@ type options struct {
 }
 
 // WithName names the provider in trace events, schedule points and panic
-// messages. The default is "revocable".
-func WithName(name string) Option { return func(o *options) { o.name = name } }
+// messages. The default is "revocable", which an empty name keeps.
+func WithName(name string) Option {
+	return func(o *options) {
+		if name != "" {
+			o.name = name
+		}
+	}
+}

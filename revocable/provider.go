@@ -24,10 +24,13 @@ type Provider[T any] struct {
 	sch  sched.Scheduler
 
 	refs     atomic.Int64
+	revoker  atomic.Uint64 // the env.Owner of the task running the first Revoke
 	revoked  atomic.Bool   // Revoke has begun: the resource is unpublished
 	finished atomic.Bool   // Revoke has completed
 	done     chan struct{} // closed when Revoke completes
 	released atomic.Bool
+
+	open *openConsumers // under a simulator: the consumers not closed
 }
 
 // NewProvider returns a provider of res holding its own reference:
@@ -36,11 +39,13 @@ type Provider[T any] struct {
 // into that environment's log; under a simulator its read sections, revoke
 // and grace period are schedule points; with lockdep on, a Revoke from
 // inside one of its own read sections panics instead of deadlocking. res
-// may be nil (a provider of nothing).
+// may be nil (a provider of nothing); nil options are ignored.
 func NewProvider[T any](h env.Host, res *T, opts ...Option) *Provider[T] {
 	o := options{name: "revocable"}
 	for _, opt := range opts {
-		opt(&o)
+		if opt != nil {
+			opt(&o)
+		}
 	}
 	e := env.Of(h)
 	p := &Provider[T]{
@@ -53,6 +58,10 @@ func NewProvider[T any](h env.Host, res *T, opts ...Option) *Provider[T] {
 	}
 	p.res.Store(res)
 	p.refs.Store(1)
+	if e.Simulated() {
+		p.open = &openConsumers{}
+		e.AddLeakCheck(env.LeakRevocable, p.leaks)
+	}
 	p.emit(trace.Revocable, "revocable_provider_alloc", "refs=1")
 	return p
 }
@@ -105,6 +114,7 @@ func (p *Provider[T]) Revoke() {
 		p.waitRevoked()
 		return
 	}
+	p.revoker.Store(uint64(p.e.Self()))
 	// The start event marks the publication: nothing may run between
 	// them, so that a reader traced after "start" always sees nil (a
 	// caller such as drm_dev_unplug traces "unplugged" just before).
@@ -131,6 +141,14 @@ func (p *Provider[T]) waitRevoked() {
 		p.sch.Block(sched.Wait{What: "revocable_provider_revoke " + p.name}, p.finished.Load)
 		return
 	}
+	wt := p.e.Watch(env.Watched{What: "revocable_provider_revoke", Obj: p.name + " (waiting for the first revoke)",
+		Holders: func() ([]env.Owner, string) {
+			if o := p.revoker.Load(); o != 0 {
+				return []env.Owner{env.Owner(o)}, ""
+			}
+			return nil, ""
+		}})
+	defer wt.Done()
 	<-p.done
 }
 

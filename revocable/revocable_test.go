@@ -114,7 +114,73 @@ func TestNewFails(t *testing.T) {
 	assert.Equal(t, 0, p.Refs())
 }
 
-func TestWith(t *testing.T) {
+// REVOCABLE_TRY_ACCESS_SCOPED: the block always runs, with the resource
+// or, once revoked, with nil; the section is left on every path.
+func TestScoped(t *testing.T) {
+	r := &regs{val: 7}
+	p := revocable.NewProvider(nil, r)
+	c, err := revocable.New(p)
+	require.NoError(t, err)
+
+	var seen []*regs
+	body := func(res *regs) error {
+		seen = append(seen, res)
+		assert.Equal(t, 1, p.Readers(), "inside the section, revoked or not")
+		return nil
+	}
+	require.NoError(t, c.Scoped(body))
+	boom := errors.New("boom")
+	require.ErrorIs(t, c.Scoped(func(*regs) error { return boom }), boom)
+	require.PanicsWithValue(t, "in fn", func() {
+		_ = c.Scoped(func(*regs) error { panic("in fn") })
+	})
+	assert.Equal(t, 0, p.Readers())
+
+	p.Revoke()
+	require.NoError(t, c.Scoped(body), "no error of its own: the block decides")
+	assert.Equal(t, []*regs{r, nil}, seen, "the block ran with the resource, then with nil")
+	assert.Equal(t, 0, p.Readers())
+
+	require.NoError(t, c.Close())
+	require.ErrorIs(t, c.Scoped(body), revocable.ErrClosed)
+	assert.Len(t, seen, 2, "not run on a closed consumer")
+}
+
+// revocable_try_access_or_skip_scoped: the block runs with the resource,
+// and is skipped once revoked, without an error.
+func TestOrSkip(t *testing.T) {
+	r := &regs{val: 7}
+	p := revocable.NewProvider(nil, r)
+	c, err := revocable.New(p)
+	require.NoError(t, err)
+
+	runs := 0
+	body := func(res *regs) error {
+		require.NotNil(t, res)
+		runs++
+		return nil
+	}
+	require.NoError(t, c.OrSkip(body))
+	boom := errors.New("boom")
+	require.ErrorIs(t, c.OrSkip(func(*regs) error { return boom }), boom)
+	require.PanicsWithValue(t, "in fn", func() {
+		_ = c.OrSkip(func(*regs) error { panic("in fn") })
+	})
+	assert.Equal(t, 0, p.Readers())
+
+	p.Revoke()
+	require.NoError(t, c.OrSkip(body), "skipped, not an error")
+	assert.Equal(t, 1, runs)
+	assert.Equal(t, 0, p.Readers())
+
+	require.NoError(t, c.Close())
+	require.ErrorIs(t, c.OrSkip(body), revocable.ErrClosed)
+	assert.Equal(t, 1, runs)
+}
+
+// revocable_try_access_or_return: fn runs with the resource; once revoked
+// it is not called and the result wraps ErrRevoked (-ENODEV).
+func TestOrReturn(t *testing.T) {
 	r := &regs{val: 7}
 	p := revocable.NewProvider(nil, r)
 	c, err := revocable.New(p)
@@ -122,7 +188,7 @@ func TestWith(t *testing.T) {
 	defer func() { require.NoError(t, c.Close()) }()
 
 	var got int
-	require.NoError(t, c.With(func(res *regs) error {
+	require.NoError(t, c.OrReturn(func(res *regs) error {
 		got = res.val
 		assert.Equal(t, 1, p.Readers())
 		return nil
@@ -131,18 +197,18 @@ func TestWith(t *testing.T) {
 	assert.Equal(t, 0, p.Readers())
 
 	boom := errors.New("boom")
-	require.ErrorIs(t, c.With(func(*regs) error { return boom }), boom)
+	require.ErrorIs(t, c.OrReturn(func(*regs) error { return boom }), boom)
 	assert.Equal(t, 0, p.Readers())
 
 	// a panic in fn releases the section and continues
 	require.PanicsWithValue(t, "in fn", func() {
-		_ = c.With(func(*regs) error { panic("in fn") })
+		_ = c.OrReturn(func(*regs) error { panic("in fn") })
 	})
 	assert.Equal(t, 0, p.Readers())
 
 	p.Revoke()
 	called := false
-	err = c.With(func(*regs) error { called = true; return nil })
+	err = c.OrReturn(func(*regs) error { called = true; return nil })
 	require.ErrorIs(t, err, revocable.ErrRevoked)
 	assert.False(t, called)
 	assert.Equal(t, 0, p.Readers())
@@ -226,7 +292,7 @@ func TestRevokeWaitsForReaders(t *testing.T) {
 		res, a := c.TryAccess()
 		assert.Nil(t, res)
 		a.Release()
-		require.ErrorIs(t, c.With(func(*regs) error { return nil }), revocable.ErrRevoked)
+		require.ErrorIs(t, c.OrReturn(func(*regs) error { return nil }), revocable.ErrRevoked)
 		require.NoError(t, c.Close())
 	}
 	assert.True(t, p.Released())
@@ -261,6 +327,7 @@ func TestConcurrentRevokeCallersAllWait(t *testing.T) {
 // returns the resource is poisoned; a reader must never see a poisoned
 // resource through a non-nil pointer.
 func stress(t *testing.T, shared, lockdep bool) {
+	t.Helper()
 	const readers = 8
 	r := &regs{val: 3}
 	p := revocable.NewProvider(env.New(env.WithLockdep(lockdep)), r)
@@ -284,7 +351,7 @@ func stress(t *testing.T, shared, lockdep bool) {
 			started.Add(1)
 			for n := 0; !stop.Load(); n++ {
 				if (n+i)%3 == 0 {
-					_ = c.With(func(res *regs) error {
+					_ = c.OrReturn(func(res *regs) error {
 						if res.poisoned.Load() || res.val != 3 {
 							bad.Add(1)
 						}
@@ -381,7 +448,7 @@ func TestMisusePanics(t *testing.T) {
 	require.ErrorIs(t, err, revocable.ErrClosed)
 	require.PanicsWithValue(t, "revocable: TryAccess on a closed Consumer of provider m",
 		func() { c.TryAccess() })
-	require.ErrorIs(t, c.With(func(*regs) error { return nil }), revocable.ErrClosed)
+	require.ErrorIs(t, c.OrReturn(func(*regs) error { return nil }), revocable.ErrClosed)
 
 	p.Revoke() // still balanced: the grace period completes
 	assert.True(t, p.Released())
@@ -398,9 +465,9 @@ func TestRevokeInsideOwnSectionLockdep(t *testing.T) {
 		p.Revoke)
 	assert.False(t, p.Revoked(), "the refused Revoke changed nothing")
 	assert.Panics(t, func() {
-		_ = c.With(func(*regs) error { p.Revoke(); return nil })
+		_ = c.OrReturn(func(*regs) error { p.Revoke(); return nil })
 	})
-	assert.Equal(t, 1, p.Readers(), "With released its section on the panic")
+	assert.Equal(t, 1, p.Readers(), "OrReturn released its section on the panic")
 
 	// Another goroutine's section is not ours: Revoke waits for it.
 	done := revokeAsync(p)
@@ -539,7 +606,7 @@ func TestZeroAllocs(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 	allocs = testing.AllocsPerRun(1000, func() {
-		_ = c.With(func(*regs) error { return nil })
+		_ = c.OrReturn(func(*regs) error { return nil })
 	})
 	assert.Zero(t, allocs)
 	require.NoError(t, c.Close())
@@ -565,7 +632,7 @@ func TestDevmProviderRevokedOnRelease(t *testing.T) {
 
 	c, err := revocable.New(p)
 	require.NoError(t, err)
-	require.NoError(t, c.With(func(r *regs) error {
+	require.NoError(t, c.OrReturn(func(r *regs) error {
 		assert.Equal(t, 5, r.val)
 		return nil
 	}))
@@ -573,7 +640,7 @@ func TestDevmProviderRevokedOnRelease(t *testing.T) {
 	assert.Equal(t, 1, dev.l.ReleaseAll())
 	assert.True(t, p.Revoked())
 	assert.False(t, p.Released())
-	require.ErrorIs(t, c.With(func(*regs) error { return nil }), revocable.ErrRevoked)
+	require.ErrorIs(t, c.OrReturn(func(*regs) error { return nil }), revocable.ErrRevoked)
 	res, a := c.TryAccess()
 	assert.Nil(t, res)
 	a.Release()

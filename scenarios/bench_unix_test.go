@@ -3,6 +3,8 @@
 package scenarios_test
 
 import (
+	"fmt"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 // cpuTime returns the CPU time the process has used so far, user and
 // system, every thread included (getrusage RUSAGE_SELF).
 func cpuTime(b *testing.B) time.Duration {
+	b.Helper()
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		b.Fatalf("getrusage: %v", err)
@@ -32,25 +35,45 @@ func cpuTime(b *testing.B) time.Duration {
 //	go test -run x -bench Explore -benchtime 20x ./scenarios
 func BenchmarkExplore(b *testing.B) {
 	for _, name := range []string{"drvsim-shared-handle", "revocable-readers-vs-unregister"} {
-		b.Run(name, func(b *testing.B) {
-			sc, ok := scenarios.Lookup(name)
-			if !ok {
-				b.Fatalf("no scenario %s", name)
-			}
-			cfg := sc.Config()
-			schedules := 0
-			cpu := cpuTime(b)
-			for b.Loop() {
-				res := sc.Explore(cfg)
-				if err := sc.Check(res); err != nil || !res.Exhausted {
-					b.Fatalf("%s: %v: %s", name, err, res)
-				}
-				schedules += res.Schedules
-			}
-			cpu = cpuTime(b) - cpu
-			b.ReportMetric(float64(schedules)/float64(b.N), "schedules/op")
-			b.ReportMetric(float64(schedules)/cpu.Seconds(), "schedules/cpu-s")
-			b.ReportMetric(float64(schedules)/b.Elapsed().Seconds(), "schedules/s")
+		b.Run(name, func(b *testing.B) { benchExplore(b, name, 1) })
+	}
+}
+
+// BenchmarkExploreWorkers explores revocable-readers-vs-unregister with
+// one worker (the baseline) and with one per CPU, in the same run: the
+// ratio of their schedules/s is the parallel speed-up (issue 13's target:
+// 1.7x on 2 idle cores).
+func BenchmarkExploreWorkers(b *testing.B) {
+	for _, w := range []int{1, runtime.GOMAXPROCS(0)} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+			benchExplore(b, "revocable-readers-vs-unregister", w)
 		})
 	}
+}
+
+// benchExplore explores the registered scenario name exhaustively with
+// its defaults on workers workers, and reports schedules per operation,
+// per CPU-second and per wall-clock second.
+func benchExplore(b *testing.B, name string, workers int) {
+	b.Helper()
+	sc, ok := scenarios.Lookup(name)
+	if !ok {
+		b.Fatalf("no scenario %s", name)
+	}
+	cfg := sc.Config()
+	cfg.Workers = workers
+	cfg.NoMinimize = true
+	schedules := 0
+	cpu := cpuTime(b)
+	for b.Loop() {
+		res := sc.Explore(cfg)
+		if err := sc.Check(res); err != nil || !res.Exhausted {
+			b.Fatalf("%s: %v: %s", name, err, res)
+		}
+		schedules += res.Schedules
+	}
+	cpu = cpuTime(b) - cpu
+	b.ReportMetric(float64(schedules)/float64(b.N), "schedules/op")
+	b.ReportMetric(float64(schedules)/cpu.Seconds(), "schedules/cpu-s")
+	b.ReportMetric(float64(schedules)/b.Elapsed().Seconds(), "schedules/s")
 }

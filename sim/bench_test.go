@@ -1,7 +1,9 @@
 package sim_test
 
 import (
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/drvsim/drvsim/kernel"
 	"github.com/drvsim/drvsim/sim"
@@ -33,14 +35,37 @@ func twoReadersOneUnplug(s *sim.Sim) {
 	})
 }
 
-func BenchmarkExploreTwoReadersOneUnplug(b *testing.B) {
+// cpuTime returns the process's user and system CPU time.
+func cpuTime(b *testing.B) time.Duration {
+	b.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchExplore explores scenario exhaustively per iteration and reports
+// schedules per wall-clock second and per CPU-second (all threads of the
+// process, the collector included).
+func benchExplore(b *testing.B, cfg sim.ExploreConfig, scenario func(*sim.Sim)) {
+	b.Helper()
+	cfg.Mode, cfg.Schedules, cfg.NoMinimize = sim.Exhaustive, 1<<30, true
 	schedules := 0
+	cpu0 := cpuTime(b)
 	for b.Loop() {
-		r := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 100000}, twoReadersOneUnplug)
+		r := sim.Explore(cfg, scenario)
 		if r.Failed() || !r.Exhausted {
 			b.Fatalf("unexpected: %v", r)
 		}
 		schedules += r.Schedules
 	}
+	cpu := cpuTime(b) - cpu0
 	b.ReportMetric(float64(schedules)/b.Elapsed().Seconds(), "schedules/s")
+	b.ReportMetric(float64(schedules)/cpu.Seconds(), "schedules/cpu-s")
+	b.ReportMetric(float64(schedules)/float64(b.N), "schedules/op")
+}
+
+func BenchmarkExploreTwoReadersOneUnplug(b *testing.B) {
+	benchExplore(b, sim.ExploreConfig{}, twoReadersOneUnplug)
 }

@@ -10,35 +10,42 @@ import (
 
 // Environment variables a replay hint sets.
 const (
-	// EnvSeed overrides the seed of a test that uses SeedFromEnv.
+	// EnvSeed overrides the seed of a test that uses EnvConfig or
+	// SeedFromEnv: a decimal number.
 	EnvSeed = "DRVSIM_SEED"
-	// EnvSchedule forces the schedule of a test that uses ScheduleFromEnv:
-	// task names separated by commas, "name*N" for N in a row.
+	// EnvSchedule forces the schedule of a test that uses EnvConfig or
+	// ScheduleFromEnv: task names separated by commas, "name*N" for N in a
+	// row (FormatSchedule).
 	EnvSchedule = "DRVSIM_SCHEDULE"
 )
 
-// SeedFromEnv returns the seed in DRVSIM_SEED, or def when it is unset or
-// not a number.
-func SeedFromEnv(def uint64) uint64 {
-	if v, ok := os.LookupEnv(EnvSeed); ok {
-		if n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err == nil {
-			return n
-		}
+// SeedFromEnv returns the seed in DRVSIM_SEED, or def when it is unset.
+// A value that is not a decimal uint64 is an error, never a silent
+// default.
+func SeedFromEnv(def uint64) (uint64, error) {
+	v, ok := os.LookupEnv(EnvSeed)
+	if !ok {
+		return def, nil
 	}
-	return def
+	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return def, fmt.Errorf("bad %s=%q: want a decimal number from 0 to %d", EnvSeed, v, uint64(1<<64-1))
+	}
+	return n, nil
 }
 
-// ScheduleFromEnv returns the schedule in DRVSIM_SCHEDULE, nil when unset.
-func ScheduleFromEnv() []string {
+// ScheduleFromEnv returns the schedule in DRVSIM_SCHEDULE, nil when it is
+// unset or blank. A value ParseSchedule refuses is an error.
+func ScheduleFromEnv() ([]string, error) {
 	v, ok := os.LookupEnv(EnvSchedule)
 	if !ok || strings.TrimSpace(v) == "" {
-		return nil
+		return nil, nil
 	}
 	sch, err := ParseSchedule(v)
 	if err != nil {
-		panic(fmt.Sprintf("sim: %s: %v", EnvSchedule, err))
+		return nil, fmt.Errorf("bad %s: %w", EnvSchedule, err)
 	}
-	return sch
+	return sch, nil
 }
 
 // EnvConfig returns a Config for the named test with the seed from
@@ -46,50 +53,21 @@ func ScheduleFromEnv() []string {
 // replay hint of a failure reproduces it:
 //
 //	cfg := sim.ExploreConfig{Config: sim.EnvConfig(t.Name(), 1), Mode: sim.Random}
+//
+// A bad value in either variable is kept in the Config: Run and Explore
+// then run nothing and fail at once with a BugBadInput report naming the
+// variable and what is wrong with it.
 func EnvConfig(test string, def uint64) Config {
-	return Config{Seed: SeedFromEnv(def), Replay: ScheduleFromEnv(), Test: test}
-}
-
-// FormatSchedule renders a schedule as DRVSIM_SCHEDULE expects it,
-// collapsing runs: "reader*3,unplug".
-func FormatSchedule(sch []string) string {
-	var parts []string
-	for i := 0; i < len(sch); {
-		j := i + 1
-		for j < len(sch) && sch[j] == sch[i] {
-			j++
-		}
-		if j-i > 1 {
-			parts = append(parts, fmt.Sprintf("%s*%d", sch[i], j-i))
-		} else {
-			parts = append(parts, sch[i])
-		}
-		i = j
+	cfg := Config{Test: test}
+	var err error
+	if cfg.Seed, err = SeedFromEnv(def); err != nil {
+		cfg.envErr = err
+		return cfg
 	}
-	return strings.Join(parts, ",")
-}
-
-// ParseSchedule is the inverse of FormatSchedule.
-func ParseSchedule(text string) ([]string, error) {
-	var out []string
-	for _, p := range strings.Split(text, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
-		n := 1
-		if i := strings.LastIndex(p, "*"); i >= 0 {
-			c, err := strconv.Atoi(p[i+1:])
-			if err != nil || c < 1 {
-				return nil, fmt.Errorf("bad repeat count in %q", p)
-			}
-			p, n = p[:i], c
-		}
-		for ; n > 0; n-- {
-			out = append(out, p)
-		}
+	if cfg.Replay, err = ScheduleFromEnv(); err != nil {
+		cfg.envErr = err
 	}
-	return out, nil
+	return cfg
 }
 
 // packageDir returns the working directory relative to the module root

@@ -52,31 +52,20 @@ func TestPCTFindsUseAfterFree(t *testing.T) {
 	assert.Equal(t, sim.PCT, res.Failure.Mode)
 }
 
-func TestShrinkRemovesNeedlessPreemptions(t *testing.T) {
-	// The bug needs one preemption (reader preempted after its check); the
-	// noise task's schedule points add needless ones to random schedules.
-	scenario := func(s *sim.Sim) {
-		toy.RacyDriver(s)
-		s.Go("noise", func() {
-			for i := 0; i < 5; i++ {
-				s.CondResched("noise")
-			}
-		})
+// PCT measures the length of a run first (schedule 1) unless PCTSteps is
+// given; then every schedule is a seed.
+func TestPCTSchedulesCount(t *testing.T) {
+	var seeds []uint64
+	count := func(s *sim.Sim) {
+		seeds = append(seeds, s.Seed())
+		twoSegments(s)
 	}
-	var res *sim.ExploreResult
-	for seed := uint64(0); seed < 50; seed++ {
-		res = sim.Explore(sim.ExploreConfig{Mode: sim.Random, Shrink: true, Schedules: 1, Config: sim.Config{Seed: seed}}, scenario)
-		if res.Failed() && res.Failure.Preemptions > 2 {
-			break
-		}
-	}
-	require.True(t, res.Failed())
-	require.NotNil(t, res.Shrunk, res.String())
-	assert.Less(t, res.Shrunk.Preemptions, res.Failure.Preemptions)
-	assert.Equal(t, sim.BugUseAfterFree, res.Shrunk.Failure.Kind)
-	assert.Contains(t, res.String(), "shrunk to ")
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.PCT, Schedules: 4, Config: sim.Config{Seed: 10}}, count)
+	assert.Equal(t, 4, res.Schedules)
+	assert.Equal(t, []uint64{10, 10, 10, 11, 12}, seeds, "the measure, seed 10 and its determinism replay, 11, 12")
 
-	// The shrunk schedule replays exactly.
-	again := sim.Run(sim.Config{Replay: res.Shrunk.Schedule()}, scenario)
-	assert.Equal(t, res.Shrunk.String(), again.String())
+	seeds = nil
+	res = sim.Explore(sim.ExploreConfig{Mode: sim.PCT, Schedules: 4, Config: sim.Config{Seed: 10, PCTSteps: 8}}, count)
+	assert.Equal(t, 4, res.Schedules)
+	assert.Equal(t, []uint64{10, 10, 11, 12, 13}, seeds)
 }

@@ -34,6 +34,9 @@ func (r FaultRule) matches(point string) bool { return r.Point == "*" || r.Point
 // setup code as well as from tasks.
 func (s *Sim) Fault(point string) error {
 	s.mu.Lock()
+	if s.hits == nil {
+		s.hits = map[string]int{}
+	}
 	h := s.hits[point] + 1
 	if h == 1 {
 		s.hitOrder = append(s.hitOrder, point)
@@ -47,7 +50,7 @@ func (s *Sim) Fault(point string) error {
 		if r.Nth == h {
 			fire = true
 		}
-		if r.Probability > 0 && s.frng.Float64() < r.Probability {
+		if r.Probability > 0 && s.faultRandom().Float64() < r.Probability {
 			fire = true
 		}
 	}

@@ -2,40 +2,37 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/drvsim/drvsim/env"
 )
 
-// leakCheck is one registered end-of-run check.
-type leakCheck struct {
-	name string
-	fn   func() []string
-}
-
 // AddLeakCheck registers a check run when a run ends without failure, in
-// registration order, after the built-in checks. fn returns one
-// description per leaked thing (devres actions never released, provider
-// handles never closed, references never put); any description fails the
-// run with a leak report, as kmemleak or the driver core's "resources
-// present before probing" warning would. name prefixes its lines.
-func (s *Sim) AddLeakCheck(name string, fn func() []string) {
-	s.mu.Lock()
-	s.leaks = append(s.leaks, leakCheck{name: name, fn: fn})
-	s.mu.Unlock()
-}
+// registration order with the checks the components registered with the
+// run's environment (env.Env.AddLeakCheck: devres actions on an unbound
+// device, device references, consumers of a revoked provider, URBs left
+// in flight), after the built-in memory check. fn returns one description
+// per leaked thing; any description fails the run with a leak report, as
+// kmemleak or the driver core's "resources present before probing"
+// warning would. name prefixes its lines; Config.NoLeakChecks turns off
+// the checks of a name.
+func (s *Sim) AddLeakCheck(name string, fn func() []string) { s.env.AddLeakCheck(name, fn) }
 
 // checkLeaks runs at the end of a successful run, with no task running.
 func (s *Sim) checkLeaks() {
-	checks := []leakCheck{}
+	var checks []env.LeakCheck
 	if !s.cfg.NoMemoryLeakCheck {
-		checks = append(checks, leakCheck{name: "memory", fn: s.env.Memory().Leaks})
+		checks = append(checks, env.LeakCheck{Name: env.LeakMemory, Check: s.env.Memory().Leaks})
 	}
-	s.mu.Lock()
-	checks = append(checks, s.leaks...)
-	s.mu.Unlock()
+	checks = append(checks, s.env.LeakChecks()...)
 	var lines []string
 	for _, c := range checks {
-		for _, l := range c.fn() {
-			lines = append(lines, c.name+": "+strings.ReplaceAll(l, "\n", "\n  "))
+		if slices.Contains(s.cfg.NoLeakChecks, c.Name) {
+			continue
+		}
+		for _, l := range c.Check() {
+			lines = append(lines, c.Name+": "+strings.ReplaceAll(l, "\n", "\n  "))
 		}
 	}
 	if len(lines) == 0 {

@@ -25,7 +25,29 @@ const (
 	BugPanic        = env.BugPanic        // Oops: a task panicked
 	BugLeak         = env.BugLeak         // kmemleak and registered leak checks
 	BugReplay       = env.BugReplay       // a replayed schedule diverged
+	BugHung         = env.BugHung         // hung_task: a task blocked outside the scheduler
 )
+
+// Failure kinds only the simulator reports: they say the exploration itself
+// could not be trusted or carried out, not that the scenario has a bug.
+const (
+	// BugSoftLockup is a task that ran for Config.Watchdog without a
+	// schedule point (the kernel's soft-lockup watchdog).
+	BugSoftLockup BugKind = "soft-lockup"
+	// BugNondeterminism is a scenario that did not repeat itself when a
+	// search re-ran it with the same choices: the search stops without a
+	// verdict.
+	BugNondeterminism BugKind = "nondeterminism"
+	// BugBadInput is a bad DRVSIM_SEED or DRVSIM_SCHEDULE value: nothing
+	// ran.
+	BugBadInput BugKind = "bad-input"
+)
+
+// harness reports whether k says the run's outcome cannot be replayed as
+// found: a replay that diverged, a nondeterministic scenario, bad input.
+func harness(k BugKind) bool {
+	return k == BugReplay || k == BugNondeterminism || k == BugBadInput
+}
 
 // Report is a failure of a run, printed like the kernel's splat for it; it
 // is env.Report.
@@ -47,9 +69,11 @@ type Step struct {
 	// Preempt is true when Task could have continued but Next was chosen.
 	Preempt bool
 
-	alt         int  // alternative number of Next (0: the default choice)
-	curRunnable bool // Task could continue
-	pre         int  // preemptions before this step
+	alt         int    // alternative number of Next (0: the default choice)
+	curRunnable bool   // Task could continue
+	pre         int    // preemptions before this step
+	taskID      int32  // Task's creation index, -1 for the start
+	enabled     uint64 // the runnable tasks (addToSet)
 }
 
 // String renders the step as one line:
@@ -98,6 +122,16 @@ type Result struct {
 	Now time.Duration
 	// Test and Pkg complete the replay hint.
 	Test, Pkg string
+
+	taskNames []string // the run's tasks in creation order
+	hash      uint64   // of its schedule (Sim.hash)
+	choices   int      // steps that chose a task
+	// unknownTask is the task a replayed schedule asked for that the run
+	// never had.
+	unknownTask string
+	// abandoned is true when the watchdog ended the run (a stuck task).
+	abandoned bool
+	sizes     sizes
 }
 
 // Failed reports whether the run failed.
@@ -153,6 +187,9 @@ func (r *Result) String() string {
 		return b.String()
 	}
 	b.WriteString(r.Failure.String())
+	if r.Failure.Kind == BugBadInput {
+		return b.String()
+	}
 	steps := r.Steps
 	fmt.Fprintf(&b, "schedule (last %d of %d steps):\n", min(len(steps), reportSteps), len(steps))
 	for _, st := range steps[max(0, len(steps)-reportSteps):] {
@@ -161,7 +198,9 @@ func (r *Result) String() string {
 	ev := r.Events
 	fmt.Fprintf(&b, "trace (last %d of %d events):\n", min(len(ev), reportEvents), len(ev))
 	b.WriteString(trace.Text(ev[max(0, len(ev)-reportEvents):]))
-	b.WriteString("replay: " + r.ReplayHint() + "\n")
+	if !harness(r.Failure.Kind) {
+		b.WriteString("replay: " + r.ReplayHint() + "\n")
+	}
 	return b.String()
 }
 
@@ -174,7 +213,7 @@ func (r *Result) String() string {
 func (r *Result) ReplayHint() string {
 	env := fmt.Sprintf("%s=%d", EnvSeed, r.Seed)
 	if r.Replayed {
-		env = fmt.Sprintf("%s=%s", EnvSchedule, FormatSchedule(r.Schedule()))
+		env = fmt.Sprintf("%s=%s", EnvSchedule, shellQuote(FormatSchedule(r.Schedule())))
 	}
 	run := ""
 	if r.Test != "" {
@@ -198,13 +237,25 @@ func (s *Sim) result() *Result {
 		Replayed:    s.cfg.Replay != nil || s.cfg.prefix != nil || s.cfg.Mode == Exhaustive,
 		Steps:       s.steps,
 		Preemptions: s.preemptions,
-		Events:      s.log.Events(),
+		Events:      nil,
 		Now:         s.now,
 		Test:        s.cfg.Test,
 		Pkg:         s.cfg.Pkg,
 	}
+	r.hash, r.choices, r.unknownTask = s.hash, s.choices, s.unknownTask
+	r.sizes = sizes{steps: len(s.steps), tasks: len(s.tasks), events: s.log.Len()}
+	r.abandoned = s.abandoned.Load()
+	if len(s.tasks) > 0 {
+		r.taskNames = make([]string, len(s.tasks))
+		for i, t := range s.tasks {
+			r.taskNames[i] = t.name
+		}
+	}
 	s.mu.Lock()
 	r.Failure = s.failure
+	if r.Failure != nil || !s.cfg.noEvents {
+		r.Events = s.log.Events()
+	}
 	for _, p := range s.hitOrder {
 		r.FaultHits = append(r.FaultHits, FaultHit{Point: p, Hits: s.hits[p]})
 	}
@@ -316,6 +367,12 @@ func baseFile(file string) string {
 		return file[i+1:]
 	}
 	return file
+}
+
+// badInputReport describes a bad DRVSIM_SEED or DRVSIM_SCHEDULE value.
+func badInputReport(err error) *Report {
+	return &Report{Kind: BugBadInput, Title: "drvsim: " + err.Error(),
+		Details: "Nothing ran. Fix or unset the variable; the replay hint of a failure report gives a\nvalid one.\n"}
 }
 
 func init() {

@@ -56,9 +56,12 @@ func (s *Sim) block(t *task, w sched.Wait, ready func() bool, timed bool, deadli
 	return timedOut
 }
 
-// collect fills s.runnable with the tasks that can run, in creation order.
-func (s *Sim) collect() []*task {
+// collect fills s.runnable with the tasks that can run, in creation order,
+// and returns them with the set as a bit mask of task ids (a hash of them
+// past 64 tasks), which a re-run must reproduce.
+func (s *Sim) collect() ([]*task, uint64) {
 	r := s.runnable[:0]
+	var set uint64
 	for _, u := range s.alive {
 		if u.blocked {
 			u.woke = u.ready != nil && u.ready()
@@ -67,29 +70,46 @@ func (s *Sim) collect() []*task {
 			}
 		}
 		r = append(r, u)
+		set = addToSet(set, u.id)
 	}
 	s.runnable = r
-	return r
+	return r, set
+}
+
+// addToSet adds task id to an enabled set: a bit per task for the first
+// 64 tasks, an FNV-style mix beyond.
+func addToSet(set uint64, id int) uint64 {
+	if id < 64 {
+		return set | 1<<uint(id)
+	}
+	return (set ^ uint64(id)) * 1099511628211
 }
 
 // pick is the scheduler proper (__schedule): called by the task t (nil for
 // the start of the run) at point p, it chooses the next task and records the
 // step. It returns nil when the run is over: every task has finished, or the
-// run failed (step bound, deadlock, an earlier failure).
+// run failed (step bound, deadlock, nondeterminism, an earlier failure).
 func (s *Sim) pick(t *task, p sched.Point) *task {
-	if s.failed.Load() {
+	s.progress.Add(1)
+	s.sched.Lock()
+	defer s.sched.Unlock()
+	if s.failed.Load() || s.abandoned.Load() {
 		return nil
 	}
 	step := Step{N: len(s.steps) + 1, Point: p}
 	if t != nil {
 		step.Task = t.name
+		step.taskID = int32(t.id)
+		t.lastPoint, t.lastStep = p, step.N
+	} else {
+		step.taskID = -1
 	}
 	if step.N > s.cfg.MaxSteps {
 		s.steps = append(s.steps, step)
 		s.fail(s.stepBoundReport(step))
 		return nil
 	}
-	runnable := s.collect()
+	runnable, set := s.collect()
 	for len(runnable) == 0 {
 		if len(s.alive) == 0 {
 			if t != nil {
@@ -102,7 +122,7 @@ func (s *Sim) pick(t *task, p sched.Point) *task {
 			s.fail(s.deadlockReport(step))
 			return nil
 		}
-		runnable = s.collect()
+		runnable, set = s.collect()
 	}
 	cur := -1
 	for i, u := range runnable {
@@ -112,8 +132,13 @@ func (s *Sim) pick(t *task, p sched.Point) *task {
 		}
 	}
 	step.Runnable = len(runnable)
+	step.enabled = set
 	step.curRunnable = cur >= 0
 	step.pre = s.preemptions
+	if !s.checkStep(&step) {
+		s.steps = append(s.steps, step)
+		return nil
+	}
 	idx, ok := s.choose(t, runnable, cur, &step)
 	if !ok {
 		s.steps = append(s.steps, step)
@@ -126,6 +151,8 @@ func (s *Sim) pick(t *task, p sched.Point) *task {
 		step.Preempt = true
 		s.preemptions++
 	}
+	s.choices++
+	s.hash = (s.hash ^ uint64(next.id+1)) * 1099511628211
 	s.steps = append(s.steps, step)
 	if next.blocked {
 		next.blocked = false
@@ -178,10 +205,8 @@ func (s *Sim) choose(t *task, runnable []*task, cur int, step *Step) (idx int, o
 					return i, true
 				}
 			}
-			if !s.cfg.lenient {
-				s.fail(s.divergeReport(*step, "task "+want, runnable))
-				return 0, false
-			}
+			s.fail(s.divergeReport(*step, want, runnable))
+			return 0, false
 		}
 		return altToIdx(0, cur), true
 	case s.cfg.prefix != nil || s.cfg.Mode == Exhaustive:
@@ -190,7 +215,9 @@ func (s *Sim) choose(t *task, runnable []*task, cur int, step *Step) (idx int, o
 			alt = s.cfg.prefix[d]
 		}
 		if alt >= n {
-			s.fail(s.divergeReport(*step, fmt.Sprintf("alternative %d of %d", alt, n), runnable))
+			// checkStep compares the step with the run the prefix comes
+			// from; a prefix without one (a bad shard or unit) lands here.
+			s.fail(s.nondeterminismReport(step, fmt.Sprintf("the search asks for alternative %d of %d", alt, n)))
 			return 0, false
 		}
 		return altToIdx(alt, cur), true
@@ -211,7 +238,7 @@ func (s *Sim) choose(t *task, runnable []*task, cur int, step *Step) (idx int, o
 	if n == 1 {
 		return 0, true
 	}
-	return s.rng.IntN(n), true
+	return s.random().IntN(n), true
 }
 
 func (s *Sim) stepBoundReport(step Step) *Report {
@@ -226,15 +253,37 @@ func (s *Sim) stepBoundReport(step Step) *Report {
 		Details: b.String(), Step: step.N, Seq: s.log.Seq() + 1}
 }
 
+// divergeReport describes a replayed schedule that asks for a task that
+// cannot run: "replay diverged at step N: wanted X, enabled {a, b}".
 func (s *Sim) divergeReport(step Step, want string, runnable []*task) *Report {
 	names := make([]string, len(runnable))
 	for i, u := range runnable {
 		names[i] = u.name
 	}
-	return &Report{Kind: BugReplay, Title: "BUG: replay diverged",
-		Details: fmt.Sprintf("at step %d (%s in %s) the schedule asks for %s, but the runnable tasks are: %s\n",
-			step.N, step.Point, orSetup(step.Task), want, strings.Join(names, ", ")),
-		Step: step.N, Seq: s.log.Seq() + 1}
+	known := false
+	for _, u := range s.tasks {
+		if u.name == want {
+			known = true
+			break
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "at step %d (%s in %s) the schedule asks for task %s, but the runnable tasks are: %s.\n",
+		step.N, step.Point, orSetup(step.Task), want, strings.Join(names, ", "))
+	if !known {
+		all := make([]string, len(s.tasks))
+		for i, u := range s.tasks {
+			all[i] = u.name
+		}
+		fmt.Fprintf(&b, "No task named %s exists in this run (its tasks so far: %s).\n", want, strings.Join(all, ", "))
+	}
+	b.WriteString("The schedule does not fit this scenario: it was recorded on another scenario or an earlier\nversion of it. Nothing was found; there is nothing to replay.\n")
+	r := &Report{Kind: BugReplay, Title: fmt.Sprintf("replay diverged at step %d: wanted %s, enabled {%s}", step.N, want, strings.Join(names, ", ")),
+		Task: step.Task, Details: b.String(), Step: step.N, Seq: s.log.Seq() + 1}
+	if !known {
+		s.unknownTask = want
+	}
+	return r
 }
 
 // state describes what an unfinished task is doing, for reports.

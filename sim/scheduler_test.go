@@ -3,6 +3,7 @@ package sim_test
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/drvsim/drvsim/kernel"
@@ -78,7 +79,9 @@ func TestEnvConfigAndHint(t *testing.T) {
 	cfg := sim.EnvConfig(t.Name(), 1)
 	assert.Equal(t, uint64(42), cfg.Seed)
 	assert.Equal(t, []string{"a", "a", "b"}, cfg.Replay)
-	assert.Equal(t, uint64(42), sim.SeedFromEnv(1))
+	seed, err := sim.SeedFromEnv(1)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(42), seed)
 
 	r := &sim.Result{Seed: 42, Test: "TestX/sub"}
 	assert.Equal(t, "DRVSIM_SEED=42 go test -run '^TestX$/^sub$' ./sim", r.ReplayHint())
@@ -150,6 +153,7 @@ func TestPanicInTaskIsAFailure(t *testing.T) {
 		})
 		s.Go("crasher", func() {
 			var m map[string]int
+			//lint:ignore SA5000 the write must panic: that is the test
 			m["boom"]++ // nil map write
 		})
 	})
@@ -198,4 +202,30 @@ func TestStrayGoroutineCannotTakeTheToken(t *testing.T) {
 		})
 	})
 	require.False(t, r.Failed(), r.String())
+}
+
+// Every task of a run has an identity of its own (env.Self, what locks
+// record as their owner), also a task started after another one ended.
+func TestTaskIdentitiesAreUniqueInARun(t *testing.T) {
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive}, func(s *sim.Sim) {
+		seen := map[uint64]string{}
+		var mu sync.Mutex
+		note := func() {
+			mu.Lock()
+			defer mu.Unlock()
+			id := uint64(s.Env().Self())
+			if other, ok := seen[id]; ok {
+				panic(fmt.Sprintf("%s has the identity of %s", s.Current(), other))
+			}
+			seen[id] = s.Current()
+		}
+		s.Go("first", func() {
+			note()
+			s.Go("second", func() {
+				note()
+				s.Go("third", note)
+			})
+		})
+	})
+	require.False(t, res.Failed(), res.String())
 }

@@ -1,6 +1,10 @@
 package sim
 
-import "github.com/drvsim/drvsim/sched"
+import (
+	"fmt"
+
+	"github.com/drvsim/drvsim/sched"
+)
 
 var _ sched.Spawner = (*Sim)(nil)
 
@@ -14,8 +18,12 @@ var _ sched.Spawner = (*Sim)(nil)
 // If the run fails before the task first runs, fn is never called; abandon,
 // when non-nil, is called instead at the end of Run, after the other tasks
 // have unwound, with no task running (Current is ""), in the order the
-// tasks were created.
+// tasks were created. name must be a task name Go accepts; Spawn panics on
+// any other.
 func (s *Sim) Spawn(name string, fn func(), abandon func()) bool {
+	if why := checkTaskName(name); why != "" {
+		panic(fmt.Sprintf("sim: Spawn(%q): not a task name: %s", name, why))
+	}
 	switch phase(s.phase.Load()) {
 	case phaseDone:
 		return false

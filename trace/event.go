@@ -49,6 +49,7 @@ const (
 	SRCU          Kind = "srcu"             // grace periods
 	Lock          Kind = "lock"             // device_lock / device_unlock
 	Warn          Kind = "warn"             // misuse the kernel would WARN on
+	Oops          Kind = "oops"             // a callback panicked (the kernel's Oops / BUG)
 	Sched         Kind = "sched"            // schedule points of a controlled run
 	Fault         Kind = "fault"            // an injected fault fired
 	Note          Kind = "note"             // free text a test or demo adds
@@ -75,32 +76,39 @@ type Event struct {
 // String renders the event as one line of text. The format is stable:
 //
 //	7 really_probe /sys/devices/platform/foo: probe driver=bar
+//
+// Every field goes through Escape, so that an event is always one line,
+// whatever bytes a driver or a user put in a name or a message.
 func (e Event) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%4d ", e.Seq)
 	if e.Task != "" {
-		fmt.Fprintf(&b, "[%s] ", e.Task)
+		b.WriteByte('[')
+		b.WriteString(Escape(e.Task))
+		b.WriteString("] ")
 	}
-	e.body(&b)
+	e.body(&b, Escape)
 	return b.String()
 }
 
-func (e Event) body(b *strings.Builder) {
-	b.WriteString(e.Func)
+// body writes "func dev: msg", each field through esc.
+func (e Event) body(b *strings.Builder, esc func(string) string) {
+	b.WriteString(esc(e.Func))
 	if e.Dev != "" {
 		b.WriteByte(' ')
-		b.WriteString(e.Dev)
+		b.WriteString(esc(e.Dev))
 	}
 	if e.Msg != "" {
 		b.WriteString(": ")
-		b.WriteString(e.Msg)
+		b.WriteString(esc(e.Msg))
 	}
 }
 
 // Short renders the event without its sequence number and task, the form
-// tests use to assert on an exact order: "really_probe /sys/...: msg".
+// tests use to assert on an exact order: "really_probe /sys/...: msg". Its
+// fields are escaped as String's are.
 func (e Event) Short() string {
 	var b strings.Builder
-	e.body(&b)
+	e.body(&b, Escape)
 	return b.String()
 }

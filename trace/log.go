@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -51,6 +52,28 @@ func (l *Log) SetLimit(n int) {
 	l.mu.Lock()
 	l.limit = n
 	l.mu.Unlock()
+}
+
+// Grow makes room for n more events without reallocating: a hint from a
+// caller that knows about how many are coming (the simulator, which runs
+// the same scenario many times, sizes each run's log from the last).
+func (l *Log) Grow(n int) {
+	if l == nil || n <= 0 {
+		return
+	}
+	l.mu.Lock()
+	l.events = slices.Grow(l.events, n)
+	l.mu.Unlock()
+}
+
+// Len returns the number of events the log holds.
+func (l *Log) Len() int {
+	if l == nil {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.kept())
 }
 
 // Emit records an event, assigning its sequence number (and task, when a

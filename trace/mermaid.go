@@ -52,7 +52,9 @@ func WriteMermaid(w io.Writer, events []Event) error {
 			fmt.Fprintf(bw, "    %s->>%s: %d %s\n", from, participant(to), e.Seq, mermaidText(e.Msg))
 			continue
 		}
-		fmt.Fprintf(bw, "    Note over %s: %d %s\n", from, e.Seq, mermaidText(e.Short()))
+		var note strings.Builder
+		e.body(&note, mermaidText)
+		fmt.Fprintf(bw, "    Note over %s: %d %s\n", from, e.Seq, note.String())
 	}
 	return bw.Flush()
 }
@@ -70,17 +72,18 @@ func switchTarget(e Event) (string, bool) {
 	return to, to != ""
 }
 
-// mermaidText escapes the characters Mermaid gives a meaning to in message
-// text (';' ends a statement, '#' starts an entity code, '%%' a comment,
-// '<' '>' may be read as HTML) with Mermaid's #code; entities.
+// mermaidText makes s one line of Mermaid text: control characters and
+// the rest are escaped first (Escape: a newline or a carriage return would
+// end the statement), then the characters Mermaid gives a meaning to in
+// message text (';' ends a statement, '#' starts an entity code, '%%' a
+// comment, '<' '>' may be read as HTML) become Mermaid's #code; entities.
 func mermaidText(s string) string {
+	s = Escape(s)
 	var b strings.Builder
 	for _, r := range s {
 		switch r {
 		case '#', ';', '%', '<', '>', '"', '{', '}':
 			fmt.Fprintf(&b, "#%d;", r)
-		case '\n':
-			b.WriteByte(' ')
 		default:
 			b.WriteRune(r)
 		}

@@ -16,8 +16,9 @@ type Hunt struct {
 	// Found is the "before" exploration; its failure is the first failing
 	// schedule the search met.
 	Found *sim.ScenarioResult
-	// Minimal is the failing run with the fewest preemptions: Found's
-	// failure shrunk (sim.ExploreConfig.Shrink), or the failure itself.
+	// Minimal is the failing run with the fewest preemptions the
+	// explorer's minimization found (sim.ExploreResult.Minimal,
+	// MinimalProven), or the failure itself.
 	Minimal *sim.Result
 	// Fixed is the "after" exploration.
 	Fixed *sim.ScenarioResult
@@ -28,8 +29,8 @@ type Hunt struct {
 // ErrNotReproduced is Hunt's error for a bug without its scenario pair.
 var ErrNotReproduced = errors.New("zoo: bug not reproduced")
 
-// Hunt explores the bug's "before" scenario with its defaults, shrinking
-// the failure it finds, then its "after" scenario with its defaults. The
+// Hunt explores the bug's "before" scenario with its defaults (the
+// explorer minimizes the failure it finds), then its "after" scenario with its defaults. The
 // error says how an outcome differs from its prediction (the Hunt is
 // returned all the same), or that the bug is not reproduced.
 func (b *Bug) Hunt() (*Hunt, error) {
@@ -38,16 +39,12 @@ func (b *Bug) Hunt() (*Hunt, error) {
 	}
 	h := &Hunt{Bug: b}
 	cfg := b.Before.Config()
-	cfg.Shrink = true
 	cfg.Config.Pkg = "./zoo"
 	t0 := time.Now()
 	h.Found = b.Before.Explore(cfg)
 	h.FoundIn = time.Since(t0)
 	if h.Found.Failure != nil {
-		h.Minimal = h.Found.Failure
-		if h.Found.Shrunk != nil {
-			h.Minimal = h.Found.Shrunk
-		}
+		h.Minimal = h.Found.Reported()
 	}
 	t0 = time.Now()
 	h.Fixed = b.After.Explore(b.After.Config())
@@ -119,8 +116,11 @@ func (h *Hunt) Story() string {
 	section("the race")
 	s.WriteString(Wrap(b.Race, 76))
 	section("the bug found: " + b.Before.Name)
-	first, _, _ := strings.Cut(h.Found.String(), "\n")
-	s.WriteString(first + "\n")
+	lines := strings.SplitN(h.Found.String(), "\n", 3)
+	s.WriteString(lines[0] + "\n")
+	if len(lines) > 1 && strings.HasPrefix(lines[1], "minimal:") {
+		s.WriteString(lines[1] + "\n") // how few preemptions the failure needs
+	}
 	if r := h.Minimal; r != nil {
 		fmt.Fprintf(&s, "the minimal failing schedule: %d steps, %d preemption(s)\n", len(r.Steps), r.Preemptions)
 		s.WriteString(r.Failure.String())
@@ -138,7 +138,7 @@ func (h *Hunt) Story() string {
 		s.WriteString(Wrap(b.Notes, 76))
 	}
 	section("the fixed driver: " + b.After.Name)
-	first, _, _ = strings.Cut(h.Fixed.String(), "\n")
+	first, _, _ := strings.Cut(h.Fixed.String(), "\n")
 	s.WriteString(first + "\n")
 	return s.String()
 }

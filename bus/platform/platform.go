@@ -23,8 +23,11 @@ func NewBus() *bus.Bus {
 // through the table only; a driver without one matches by its name, equal
 // to the device's name without its ".N" instance suffix. (driver_override
 // is handled by the core before Match; OF and ACPI matching are not
-// modelled.)
+// modelled.) A nil device or driver matches nothing.
 func Match(dev *device.Device, drv *driver.Driver) bool {
+	if dev == nil || drv == nil {
+		return false
+	}
 	if len(drv.IDTable) > 0 {
 		_, ok := drv.MatchID(dev.Name())
 		return ok
@@ -32,8 +35,12 @@ func Match(dev *device.Device, drv *driver.Driver) bool {
 	return drv.Name == driver.BaseName(dev.Name())
 }
 
-// Uevent is platform_uevent: MODALIAS=platform:<name>.
+// Uevent is platform_uevent: MODALIAS=platform:<name> (nothing for a nil
+// device).
 func Uevent(dev *device.Device) []string {
+	if dev == nil {
+		return nil
+	}
 	return []string{"MODALIAS=platform:" + driver.BaseName(dev.Name())}
 }
 
@@ -52,7 +59,10 @@ func NewDriver(name string, probe func(*device.Device) error, remove func(*devic
 }
 
 // ID returns the id-table entry dev matched in drv (platform_get_device_id),
-// if any.
+// if any (none for a nil device or driver).
 func ID(dev *device.Device, drv *driver.Driver) (driver.ID, bool) {
+	if dev == nil || drv == nil {
+		return driver.ID{}, false
+	}
 	return drv.MatchID(dev.Name())
 }

@@ -37,6 +37,7 @@ var cliGoldens = []struct {
 	{args: []string{"demo"}},
 	{args: []string{"demo", "probe-failure"}},
 	{args: []string{"demo", "device-links"}},
+	{args: []string{"demo", "usb-rmmod"}},
 	{args: []string{"--format", "json"}},
 	{args: []string{"-format", "mermaid"}},
 	{args: []string{"explore", "merged-copied-provider"}, transcript: true},

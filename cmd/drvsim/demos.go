@@ -28,6 +28,7 @@ const defaultDemo = "usb-unplug"
 // demos is the registry of `drvsim demo`, in the order the list shows.
 var demos = []demo{
 	{"usb-unplug", "a USB device unplugged mid-read: the revocable skeleton, then the broken one and its use-after-free", demoUSB},
+	{"usb-rmmod", "a USB driver removed with a read and a write in flight: the classic and revocable skeletons, then the broken one", demoUSBRmmod},
 	{"probe-failure", "a probe takes three devm resources and fails: really_probe's error path releases them newest first", demoProbeFailure},
 	{"deferred-probe", "a consumer defers until its supplier binds and is retried; at the timeout, optional dependencies are given up", demoDeferredProbe},
 	{"device-links", "a device link: the consumer waits for its supplier, and unbinding the supplier unbinds the consumer first", demoDeviceLinks},
@@ -68,11 +69,37 @@ func runDemo(d demo, f trace.Format, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// demoUSB is the default demo: scenario.RunDemo, with the command that
-// replays the broken driver's failure (drvsim explore on the registered
-// scenario the demo hunted) added to its last phase.
+// usbLegend opens the default demo: how to read its trace lines, every
+// part of them.
+var usbLegend = []string{
+	"Each trace line: sequence number, [task], kernel function, object, what happened.",
+	"Tasks are simulated threads: reader is the process that has the file open,",
+	"unplug the hub's thread that handles the pulled cable and, from step 8 on,",
+	"hardware the USB device sending data; a line without a task is set-up, run",
+	"before they start. \"schedule: ... -> T\" is the simulator handing the CPU",
+	"to task T: when the tasks start, at a lock or another point where the kernel",
+	"may switch tasks, when a task must wait (\"block\", and what for) or when it",
+	"ends (\"exit\", after do_exit). The numbers skip what is left out here: the",
+	"machine's boot, bus notifier calls and uevents.",
+}
+
+// demoUSB is the default demo: how to read it, scenario.RunDemo's phases,
+// then the drvsim command that replays the broken driver's failure.
 func demoUSB(s *story) error {
 	st, err := scenario.RunDemo(demoSeed)
+	if err != nil {
+		return err
+	}
+	s.legend(usbLegend...)
+	s.phases(st.Phases)
+	s.replay(st.HuntScenario, st.Hunt.Failure)
+	return nil
+}
+
+// demoUSBRmmod is scenario.RunRmmodDemo, with the command that replays the
+// broken driver's failure added to its last phase.
+func demoUSBRmmod(s *story) error {
+	st, err := scenario.RunRmmodDemo(demoSeed)
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/drvsim/drvsim/scenarios"
 	"github.com/drvsim/drvsim/sim"
@@ -15,11 +18,17 @@ import (
 // exploreUsage is the usage text of `drvsim explore`; the flag defaults
 // and the scenario list follow it.
 const exploreUsage = `usage: drvsim explore [flags] SCENARIO
+       drvsim explore -merge FILE,FILE,... SCENARIO
 
 Runs SCENARIO under many schedules of the deterministic scheduler and stops
 at the first failing one, which it reports with the command that replays
 it. The status is 0 when the outcome is the one the scenario predicts (a
-bug where one is expected, none where none is), 1 otherwise, 2 on bad usage.
+bug where one is expected, none where none is), 1 otherwise (and when the
+scenario proved nondeterministic or a replay diverged), 2 on bad usage.
+
+-shard K/N runs the K-th of N shares of the exploration (for N processes or
+machines) and -summary FILE writes its result as JSON; -merge combines the
+N summaries into the verdict of the whole exploration.
 
 flags:
 `
@@ -45,43 +54,71 @@ func settings(d sim.Settings) string {
 	return strings.Join(parts, ", ")
 }
 
+// exploreFlags are the flags of `drvsim explore`.
+type exploreFlags struct {
+	seed     *uint64
+	mode     *string
+	n        *int
+	preempt  *int
+	schedule *string
+	workers  *int
+	shard    *string
+	budget   *time.Duration
+	summary  *string
+	merge    *string
+	format   *string
+	fs       *flag.FlagSet
+}
+
 // runExplore is `drvsim explore`: one scenario under the explorer. The run
 // fails (status 1) when the outcome differs from what the scenario
 // predicts: a bug where none is expected, or none where one is.
 func runExplore(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("explore", flag.ContinueOnError)
-	seed := fs.Uint64("seed", 1, "first seed (random and pct modes)")
-	mode := fs.String("mode", "", "random, pct or exhaustive (default: the scenario's, listed below)")
-	n := fs.Int("schedules", 0, "bound on the number of schedules (default: the scenario's, listed below)")
-	preempt := fs.Int("preemptions", 0, "preemption bound in exhaustive mode, 0 for none (default: the scenario's, listed below)")
-	schedule := fs.String("schedule", "", "replay this one schedule (task names, as a failure report's replay command gives it)")
-	format := formatFlag(fs)
+	fl := exploreFlags{
+		seed:     fs.Uint64("seed", 1, "first seed (random and pct modes)"),
+		mode:     fs.String("mode", "", "random, pct or exhaustive (default: the scenario's, listed below)"),
+		n:        fs.Int("schedules", 0, "bound on the number of schedules (default: the scenario's, listed below)"),
+		preempt:  fs.Int("preemptions", 0, "preemption bound in exhaustive mode, 0 for none (default: the scenario's, listed below)"),
+		schedule: fs.String("schedule", "", "replay this one schedule (task names, as a failure report's replay command gives it)"),
+		workers:  fs.Int("workers", 0, "schedules run in parallel (0: one per CPU); the counts and the failure found do not depend on it"),
+		shard:    fs.String("shard", "", "run only share `K/N` of the exploration (the K-th of N, for N processes or machines)"),
+		budget:   fs.Duration("time", 0, "stop after this much time (e.g. 30s) with a coverage summary (0: no limit)"),
+		summary:  fs.String("summary", "", "write the exploration's summary as JSON to `FILE` (for -merge)"),
+		merge:    fs.String("merge", "", "merge the summaries in `FILES` (comma-separated) of every shard instead of exploring"),
+		format:   formatFlag(fs),
+		fs:       fs,
+	}
 	pos, status := parseFlags(fs, args, stdout, stderr, exploreHelp)
 	if status >= 0 {
 		return status
 	}
-	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "drvsim: explore needs one scenario name")
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "drvsim: "+format+"\n", a...)
 		exploreHelp(stderr, fs)
 		return 2
+	}
+	if len(pos) != 1 {
+		return usage("explore needs one scenario name")
 	}
 	sc, ok := scenarios.Lookup(pos[0])
 	if !ok {
-		fmt.Fprintf(stderr, "drvsim: no scenario %q\n", pos[0])
-		exploreHelp(stderr, fs)
-		return 2
+		return usage("no scenario %q", pos[0])
 	}
-	f, err := trace.ParseFormat(*format)
+	f, err := trace.ParseFormat(*fl.format)
 	if err != nil {
-		fmt.Fprintf(stderr, "drvsim: %v\n", err)
-		exploreHelp(stderr, fs)
-		return 2
+		return usage("%v", err)
 	}
 	// The scenario's defaults, unless a flag says otherwise.
 	cfg := sc.Config()
-	cfg.Seed = *seed
+	cfg.Seed = *fl.seed
+	cfg.Workers = *fl.workers
+	cfg.Time = *fl.budget
+	if cfg.Workers == 0 {
+		cfg.Workers = sim.AllCPUs
+	}
 	if flagSet(fs, "mode") {
-		switch *mode {
+		switch *fl.mode {
 		case "random":
 			cfg.Mode = sim.Random
 		case "pct":
@@ -89,26 +126,36 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 		case "exhaustive":
 			cfg.Mode = sim.Exhaustive
 		default:
-			fmt.Fprintf(stderr, "drvsim: unknown mode %q (random, pct, exhaustive)\n", *mode)
-			exploreHelp(stderr, fs)
-			return 2
+			return usage("unknown mode %q (random, pct, exhaustive)", *fl.mode)
 		}
 	}
 	if flagSet(fs, "schedules") {
-		cfg.Schedules = *n
+		if *fl.n < 1 {
+			return usage("-schedules %d: want at least 1", *fl.n)
+		}
+		cfg.Schedules = *fl.n
 	}
 	if flagSet(fs, "preemptions") {
-		cfg.MaxPreemptions = *preempt
+		cfg.MaxPreemptions = *fl.preempt
 	}
-	if *schedule != "" {
-		if cfg.Replay, err = sim.ParseSchedule(*schedule); err == nil && len(cfg.Replay) == 0 {
-			err = errors.New("no task names")
+	switch {
+	case *fl.preempt < 0:
+		return usage("-preemptions %d: want 0 (none) or more", *fl.preempt)
+	case *fl.budget < 0:
+		return usage("-time %v: want a positive duration", *fl.budget)
+	}
+	if *fl.shard != "" {
+		if cfg.Shard, err = sim.ParseShard(*fl.shard); err != nil {
+			return usage("-shard: %v", err)
 		}
-		if err != nil {
-			fmt.Fprintf(stderr, "drvsim: bad -schedule %q: %v\n", *schedule, err)
-			exploreHelp(stderr, fs)
-			return 2
+	}
+	if flagSet(fs, "schedule") {
+		if cfg.Replay, err = sim.ParseSchedule(*fl.schedule); err != nil {
+			return usage("bad -schedule %q: %v", *fl.schedule, err)
 		}
+	}
+	if *fl.merge != "" {
+		return mergeExplore(sc, cfg, strings.Split(*fl.merge, ","), stdout, stderr)
 	}
 	// A progress line on stderr, when stdout is a terminal (and stderr
 	// too: it writes there), erased before the report.
@@ -118,7 +165,78 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 	}
 	res := sc.Explore(cfg)
 	progress.clear()
+	if *fl.summary != "" {
+		if err := writeSummary(*fl.summary, res.Summary(cfg)); err != nil {
+			fmt.Fprintf(stderr, "drvsim: -summary: %v\n", err)
+			return 1
+		}
+	}
+	if errors.Is(res.Err, sim.ErrUnknownTask) {
+		fmt.Fprintf(stderr, "drvsim: -schedule: %v\n", res.Err)
+		return 2
+	}
 	return reportExplore(sc, res, f, stdout, stderr)
+}
+
+// writeSummary writes a shard's summary as indented JSON.
+func writeSummary(path string, s *sim.Summary) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// mergeExplore is `drvsim explore -merge`: it combines the shards'
+// summaries, prints the verdict of the whole exploration and, when it
+// found a failure, replays its schedule to print the report.
+func mergeExplore(sc sim.Scenario, cfg sim.ExploreConfig, files []string, stdout, stderr io.Writer) int {
+	var sums []*sim.Summary
+	for _, file := range files {
+		b, err := os.ReadFile(strings.TrimSpace(file))
+		if err != nil {
+			fmt.Fprintf(stderr, "drvsim: -merge: %v\n", err)
+			return 2
+		}
+		var s sim.Summary
+		if err := json.Unmarshal(b, &s); err != nil {
+			fmt.Fprintf(stderr, "drvsim: -merge %s: %v\n", file, err)
+			return 2
+		}
+		sums = append(sums, &s)
+	}
+	m, err := sim.MergeSummaries(sums)
+	if err != nil {
+		fmt.Fprintf(stderr, "drvsim: -merge: %v\n", err)
+		return 2
+	}
+	fmt.Fprintf(stdout, "== %s (%s): %s\n", sc.Name, sc.Under, sc.Description)
+	fmt.Fprint(stdout, m)
+	if m.Untrusted != nil {
+		fmt.Fprintf(stderr, "drvsim: %s: the exploration cannot be trusted: %s\n", sc.Name, m.Untrusted.Title)
+		return 1
+	}
+	var found sim.BugKind
+	if m.Failure != nil {
+		found = m.Failure.Kind
+		r := m.Failure
+		if m.Minimal != nil {
+			r = m.Minimal
+		}
+		fmt.Fprintf(stdout, "replay: drvsim explore -schedule '%s' %s\n", r.Schedule, sc.Name)
+	}
+	switch {
+	case found != sc.Want.Bug:
+		fmt.Fprintf(stderr, "drvsim: %s: expected %s, found %s\n", sc.Name, orNone(sc.Want.Bug), orNone(found))
+		return 1
+	case found != "":
+		fmt.Fprintf(stdout, "as predicted: the %s has a %s\n", sc.Under, found)
+	case m.Exhausted:
+		fmt.Fprintln(stdout, "as predicted: no schedule fails")
+	default:
+		fmt.Fprintln(stdout, "as predicted so far: no schedule failed")
+	}
+	return 0
 }
 
 // reportExplore writes the outcome of an exploration in format f and
@@ -127,9 +245,12 @@ func reportExplore(sc sim.Scenario, res *sim.ScenarioResult, f trace.Format, std
 	s := newStory(f, stdout, stderr)
 	heading := fmt.Sprintf("%s (%s): %s", sc.Name, sc.Under, sc.Description)
 	summary := res.String()
-	if res.Failed() {
-		hint := "replay: " + res.Failure.ReplayHint() + "\n"
-		summary = strings.Replace(summary, hint, "replay: "+replayCommand(sc.Name, res.Failure)+"\n", 1)
+	r := res.Reported()
+	if r != nil && res.Trusted() {
+		hint := "replay: " + r.ReplayHint() + "\n"
+		summary = strings.Replace(summary, hint, "replay: "+replayCommand(sc.Name, r)+"\n", 1)
+		first := "found first: " + res.Failure.ReplayHint() + "\n"
+		summary = strings.Replace(summary, first, "found first: "+replayCommand(sc.Name, res.Failure)+"\n", 1)
 	}
 	if f == trace.FormatText {
 		// As sim prints it: the summary, the report, the end of the
@@ -145,30 +266,72 @@ func reportExplore(sc sim.Scenario, res *sim.ScenarioResult, f trace.Format, std
 		first, _, _ := strings.Cut(summary, "\n")
 		s.section("outcome")
 		s.notes(first)
-		if res.Failed() {
-			r := res.Failure
+		if r != nil {
 			s.section("the failing run's trace")
 			s.events(r.Events)
 			s.section("the report")
 			s.notes(strings.TrimSuffix(r.Failure.String(), "\n"), "schedule:", strings.TrimSuffix(r.ScheduleText(), "\n"))
-			s.section("replay")
-			s.notes("replay: " + replayCommand(sc.Name, r))
+			if res.Trusted() {
+				s.section("replay")
+				s.notes("replay: " + replayCommand(sc.Name, r))
+			}
 		}
 	}
-	switch err := sc.Check(res); {
-	case err != nil:
+	if !res.Trusted() {
+		fmt.Fprintf(stderr, "drvsim: %s: %s\n", sc.Name, untrusted(res.ExploreResult))
+		return 1
+	}
+	var found sim.BugKind
+	if r != nil {
+		found = r.Failure.Kind
+	}
+	if res.Replay && found == "" {
+		s.verdict("the replayed schedule passes")
+		return s.status(stderr)
+	}
+	if err := sc.Check(res); err != nil {
 		fmt.Fprintf(stderr, "drvsim: %s: %v\n", sc.Name, err)
 		return 1
-	case res.Failed():
-		s.verdict(fmt.Sprintf("as predicted: the %s has a %s", sc.Under, res.Failure.Failure.Kind))
-	default:
-		s.verdict("as predicted: no schedule fails")
 	}
+	switch {
+	case found != "":
+		s.verdict(fmt.Sprintf("as predicted: the %s has a %s", sc.Under, found))
+	case res.Exhausted:
+		s.verdict("as predicted: no schedule fails")
+	default:
+		s.verdict(fmt.Sprintf("as predicted so far: no schedule failed (the %s bound ran out first)", res.Stopped))
+	}
+	return s.status(stderr)
+}
+
+// untrusted says why an exploration's result cannot be trusted.
+func untrusted(res *sim.ExploreResult) string {
+	switch k := res.Failure.Failure.Kind; k {
+	case sim.BugReplay:
+		return "the replay diverged: nothing was found"
+	case sim.BugNondeterminism:
+		return "the scenario is nondeterministic: no verdict"
+	default:
+		return string(k) + ": no verdict"
+	}
+}
+
+// status is the exit status once the report is written: 1 when writing it
+// failed (reported on stderr), 0 otherwise.
+func (s *story) status(stderr io.Writer) int {
 	if s.err != nil {
 		fmt.Fprintf(stderr, "drvsim: %v\n", s.err)
 		return 1
 	}
 	return 0
+}
+
+// orNone names a bug kind for a verdict: "a deadlock", or "no failure".
+func orNone(k sim.BugKind) string {
+	if k == "" {
+		return "no failure"
+	}
+	return "a " + string(k)
 }
 
 // verdict ends an explore report: a plain line in text, a section
@@ -182,9 +345,12 @@ func (s *story) verdict(line string) {
 
 // replayCommand returns the drvsim command line that replays the failing
 // run r of scenario name: its seed for a random or PCT run, its schedule
-// for a forced (exhaustive) one.
+// for a forced (exhaustive) one; a run that failed before its first choice
+// fails in any schedule, the first one of a search.
 func replayCommand(name string, r *sim.Result) string {
 	switch {
+	case r.Replayed && len(r.Schedule()) == 0:
+		return fmt.Sprintf("drvsim explore -schedules 1 %s", name)
 	case r.Replayed:
 		return fmt.Sprintf("drvsim explore -schedule '%s' %s", sim.FormatSchedule(r.Schedule()), name)
 	case r.Mode == sim.PCT:

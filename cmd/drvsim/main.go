@@ -7,6 +7,7 @@
 //	drvsim zoo [NAME]               real kernel bugs, found and shown fixed
 //	drvsim shell [SCRIPT]           an interactive machine
 //	drvsim help [COMMAND]           usage
+//	drvsim version                  the version (also: drvsim --version)
 //
 // -format is text (the default), json (the trace events as JSON lines on
 // stdout, the narration on stderr) or mermaid (a Markdown document with a
@@ -38,6 +39,7 @@ const usage = `usage:
   drvsim zoo [NAME]               real kernel bugs, found and shown fixed
   drvsim shell [SCRIPT]           an interactive machine: plug, bind, open, read
   drvsim help [COMMAND]           this help, or a command's
+  drvsim version                  the version of drvsim (also: drvsim --version)
 
 The format F is text (the default), json (the trace events as JSON lines on
 stdout, the headings and notes on stderr) or mermaid (a Markdown document:
@@ -61,6 +63,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runShell(args[1:], stdin, stdout, stderr)
 		case "help":
 			return runHelp(args[1:], stdin, stdout, stderr)
+		case "version":
+			return runVersion(args[1:], stdout, stderr)
 		}
 		if !strings.HasPrefix(args[0], "-") {
 			fmt.Fprintf(stderr, "drvsim: unknown command %q\n%s", args[0], usage)
@@ -69,6 +73,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("drvsim", flag.ContinueOnError)
 	format := formatFlag(fs)
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	pos, status := parseFlags(fs, args, stdout, stderr, rootHelp)
 	if status >= 0 {
 		return status
@@ -76,6 +81,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(pos) > 0 {
 		fmt.Fprintf(stderr, "drvsim: unknown command %q\n%s", pos[0], usage)
 		return 2
+	}
+	if *showVersion {
+		return runVersion(nil, stdout, stderr)
 	}
 	f, err := trace.ParseFormat(*format)
 	if err != nil {
@@ -104,6 +112,9 @@ func runHelp(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return run([]string{args[0], "--help"}, stdin, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
+		return 0
+	case "version":
+		fmt.Fprint(stdout, versionUsage)
 		return 0
 	}
 	fmt.Fprintf(stderr, "drvsim: help: unknown command %q\n%s", args[0], usage)

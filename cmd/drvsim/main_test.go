@@ -111,8 +111,7 @@ func TestDefaultDemoTellsUnplugThenUseAfterFree(t *testing.T) {
 		"vfs_read /dev/skel0: -ENODEV",
 		"[reader] __fput /dev/skel0: release 0",
 		"BUG: KASAN: use-after-free",
-		"replay: DRVSIM_SEED=",
-		"or: drvsim explore -mode random -seed ",
+		"\ndrvsim explore -mode random -seed 1 -schedules 1 usb-skel-broken\n",
 	} {
 		assert.Contains(t, out, want)
 	}
@@ -132,7 +131,7 @@ func TestDefaultDemoIsNarratedInPhases(t *testing.T) {
 	}
 	wantStarts := []string{"plug:", "probe registers devres actions", "a process opens /dev/skel0", "unplug:",
 		"revoke waits for the reader", "the interface is released", "the reader gets -ENODEV",
-		"the same story with skel-broken", "the failing schedule", "the sanitizer's report", "seed "}
+		"the same story with skel-broken", "the failing schedule", "the sanitizer's report", "replay it: this command runs seed 1 again"}
 	for i, w := range wantStarts {
 		assert.True(t, strings.HasPrefix(headings[i][2], w), "heading %d: %q", i+1, headings[i][2])
 	}
@@ -149,14 +148,81 @@ func TestDefaultDemoIsNarratedInPhases(t *testing.T) {
 	assert.Contains(t, phase(2), "devm_add_action")
 	assert.Contains(t, phase(2), "driver_bound /sys/devices/usb1/1-1/1-1:1.0")
 	assert.Contains(t, phase(3), "[reader] schedule: block usb_start_wait_urb")
-	assert.Contains(t, phase(4), "devres_release_all /sys/devices/usb1/1-1/1-1:1.0: 3 actions")
+	assert.Contains(t, phase(4), "usb_hcd_giveback_urb /sys/devices/usb1/1-1: urb 1 ep81 status=-ESHUTDOWN")
+	assert.Contains(t, phase(4), "devm_action_release /sys/devices/usb1/1-1/1-1:1.0: revocable_provider_revoke skel 1-1:1.0")
 	assert.Contains(t, phase(5), "block synchronize_srcu")
+	assert.Contains(t, phase(5), "skel_disconnect /sys/devices/usb1/1-1/1-1:1.0")
+	assert.Contains(t, phase(5), "devres_release_all /sys/devices/usb1/1-1/1-1:1.0: 1 action")
 	assert.Contains(t, phase(5), "kfree: skel hw state")
 	assert.Contains(t, phase(6), "do_filp_open /dev/skel0: -ENOENT")
 	assert.Contains(t, phase(7), "revocable_provider_release skel 1-1:1.0: released")
 	assert.Contains(t, phase(9), "kfree: bulk_in_buffer")
 	assert.Contains(t, phase(10), "BUG: KASAN: use-after-free")
-	assert.Contains(t, phase(11), "replay:")
+	assert.Contains(t, phase(11), "drvsim explore -mode random -seed 1")
+}
+
+// Every part of a trace line and every task the default demo shows is
+// explained before the first phase: the legend names the tasks that run
+// and the kinds of schedule lines that appear.
+func TestDefaultDemoExplainsItsTraceLines(t *testing.T) {
+	_, out, _ := runCLI()
+	legend, _, ok := strings.Cut(out, "\n== 1. ")
+	require.True(t, ok)
+	tasks := regexp.MustCompile(`(?m)^ *\d+ \[([a-z]+)\] `).FindAllStringSubmatch(out, -1)
+	require.NotEmpty(t, tasks)
+	for _, m := range tasks {
+		assert.Contains(t, legend, m[1]+" ", "task %s is not explained", m[1])
+	}
+	kinds := regexp.MustCompile(`schedule: (start|block|exit) `).FindAllStringSubmatch(out, -1)
+	require.NotEmpty(t, kinds)
+	for _, m := range kinds {
+		assert.Contains(t, legend, m[1], "schedule kind %q is not explained", m[1])
+	}
+	assert.Contains(t, legend, "do_exit")
+	// The one wait a learner cannot look up in the kernel is named in
+	// its phase's heading.
+	assert.Contains(t, out, "the process waits for the remove uevent")
+	assert.Contains(t, out, "[reader] schedule: block remove uevent -> unplug")
+}
+
+// The default demo ends with a drvsim command that prints the failing run
+// it has shown: the same report, the same schedule and the same events,
+// when run as a separate process.
+func TestDefaultDemoReplayPrintsTheRun(t *testing.T) {
+	rc, out, errs := runBinary(t, "")
+	require.Equal(t, 0, rc, errs)
+	last := out[strings.LastIndex(out, "\n== "):]
+	cmdLine := regexp.MustCompile(`(?m)^drvsim (explore .*)$`).FindStringSubmatch(last)
+	require.NotNil(t, cmdLine, "no drvsim command in the last phase:\n%s", last)
+	assert.Contains(t, last, "go run ./cmd/drvsim "+cmdLine[1]+")", "the same command for a checkout")
+	args := strings.Fields(cmdLine[1])
+
+	rc, again, errs := runBinary(t, "", args...)
+	require.Equal(t, 0, rc, "%v: %s", args, errs)
+	assert.Contains(t, again, "failure found in schedule 1\n")
+
+	// The report, between the sanitizer's rulers, is the demo's.
+	report := func(s string) string {
+		ruler := "==================================================================\n"
+		i := strings.Index(s, ruler)
+		require.GreaterOrEqual(t, i, 0, s)
+		j := strings.Index(s[i+len(ruler):], ruler)
+		require.GreaterOrEqual(t, j, 0, s)
+		return s[i : i+2*len(ruler)+j]
+	}
+	assert.Equal(t, report(out), report(again))
+
+	// So are the schedule's steps and the failing run's last events.
+	steps := func(s string) []string {
+		return regexp.MustCompile(`(?m)^ +\d+ \S+ +.* -> .*$`).FindAllString(s, -1)
+	}
+	demoSteps := steps(out[strings.Index(out, "\nschedule:\n"):strings.LastIndex(out, "\n== ")])
+	require.NotEmpty(t, demoSteps)
+	assert.Equal(t, demoSteps, steps(again[strings.Index(again, "\nschedule (last"):strings.Index(again, "\ntrace (last")]))
+	phase9 := out[strings.Index(out, "\n== 9. "):strings.Index(out, "\n== 10. ")]
+	for _, l := range strings.Split(strings.TrimSpace(phase9), "\n")[len(strings.Split(strings.TrimSpace(phase9), "\n"))-5:] {
+		assert.Contains(t, again, l+"\n", "the replay's trace")
+	}
 }
 
 func TestDemoListAndNamedDemos(t *testing.T) {
@@ -328,16 +394,42 @@ func TestBadUsageIsStatusTwo(t *testing.T) {
 }
 
 // A run that does not end as predicted is status 1: no bug where one is
-// expected, or one (here a diverging replay) where none is.
+// expected; so is a replay that diverges, which finds nothing and gives no
+// replay command.
 func TestFailedRunIsStatusOne(t *testing.T) {
 	rc, _, errs := runBinary(t, "", "explore", "-mode", "random", "-seed", "2", "-schedules", "5", "usb-skel-broken")
 	assert.Equal(t, 1, rc)
 	assert.Contains(t, errs, "expected a use-after-free, found no failure")
 
-	rc, out, errs := runBinary(t, "", "explore", "-schedule", "nosuchtask", "drvsim-copied-provider")
+	rc, out, errs := runBinary(t, "", "explore", "-schedule", "read*9", "drvsim-copied-provider")
 	assert.Equal(t, 1, rc)
-	assert.Contains(t, out, "BUG: replay diverged")
-	assert.Contains(t, errs, "expected no failure")
+	assert.Contains(t, out, "explore (replay): 1 schedule, replay diverged at step ")
+	assert.Contains(t, out, ": wanted read, enabled {")
+	assert.NotContains(t, out, "BUG")
+	assert.NotContains(t, out, "replay: ")
+	assert.Contains(t, errs, "drvsim: drvsim-copied-provider: the replay diverged: nothing was found")
+}
+
+// A schedule naming a task the scenario does not have is bad usage: status
+// 2, no report, no replay command (the issue's `-schedule nosuchtask`
+// reported a bug and printed -schedule ”).
+func TestReplayOfUnknownTaskIsUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"explore", "-schedule", "nosuchtask", "usb-skel-broken"},
+		{"explore", "-schedule", "", "usb-skel-broken"},
+		{"explore", "-schedule", "reader*300000000", "usb-skel-broken"},
+		{"explore", "-schedule", "*1*8888888822,,1**", "usb-skel-broken"},
+		{"explore", "-shard", "3/2", "usb-skel-broken"},
+		{"explore", "-time", "-1s", "usb-skel-broken"},
+	} {
+		rc, out, errs := runBinary(t, "", args...)
+		assert.Equal(t, 2, rc, args)
+		assert.Empty(t, out, args)
+		assert.NotContains(t, errs, "BUG", args)
+		assert.NotContains(t, errs, "-schedule ''", args)
+	}
+	_, _, errs := runBinary(t, "", "explore", "-schedule", "nosuchtask", "usb-skel-broken")
+	assert.Contains(t, errs, `drvsim: -schedule: the schedule names a task the scenario does not have: "nosuchtask" (its tasks: reader, unplug, hardware)`)
 }
 
 func TestExploreMatchesPredictions(t *testing.T) {
@@ -386,7 +478,7 @@ func TestExploreLifecycleScenarios(t *testing.T) {
 	}
 	rc, out, errs := runCLI("explore", "-schedule", "async_probe,unplug*3,async_probe", "async-probe-vs-unplug")
 	require.Equal(t, 0, rc, out+errs)
-	assert.Contains(t, out, "explore (exhaustive): 1 schedules, no failure")
+	assert.Contains(t, out, "explore (replay): 1 schedule, passed\nthe replayed schedule passes\n")
 }
 
 // Every registered scenario is listed with its default settings, and an
@@ -422,11 +514,11 @@ func checkMermaidExplore(t *testing.T, out string) {
 }
 
 // replayLine returns the drvsim command of the first line of out that
-// holds one ("replay: drvsim explore ..." or "or: drvsim explore ..."),
+// holds one ("replay: drvsim explore ..."),
 // as arguments, the shell quotes removed.
 func replayLine(t *testing.T, out string) []string {
 	t.Helper()
-	m := regexp.MustCompile(`(?m)(?:replay|or): drvsim (explore .*)$`).FindStringSubmatch(out)
+	m := regexp.MustCompile(`(?m)replay: drvsim (explore .*)$`).FindStringSubmatch(out)
 	require.NotNil(t, m, "no replay command in:\n%s", out)
 	var args []string
 	for _, a := range strings.Fields(m[1]) {
@@ -435,8 +527,9 @@ func replayLine(t *testing.T, out string) []string {
 	return args
 }
 
-// The replay commands printed by the explorer and by the default demo are
-// real: run, they fail the same way, in their first schedule.
+// The replay commands printed by the explorer are real: run, they fail
+// the same way, in their first schedule. (The default demo's:
+// TestDefaultDemoReplayPrintsTheRun.)
 func TestReplayCommandsWork(t *testing.T) {
 	for _, args := range [][]string{
 		{"explore", "merged-copied-provider"},                           // exhaustive: a schedule
@@ -452,16 +545,9 @@ func TestReplayCommandsWork(t *testing.T) {
 		rc, again, errs := runBinary(t, "", replay...)
 		require.Equal(t, 0, rc, "%v: %s", replay, errs)
 		assert.Contains(t, again, title, replay)
-		assert.Regexp(t, `failure found in schedule [12]\n`, again, replay)
+		assert.Regexp(t, `failure found in schedule [12]\n|explore \(replay\): 1 schedule, failed\n`, again, replay)
 		assert.Equal(t, replay, replayLine(t, again), "the replay replays itself")
 	}
-
-	_, out, _ := runBinary(t, "")
-	cmd := replayLine(t, out[strings.Index(out, "    or: "):])
-	rc, again, errs := runBinary(t, "", cmd...)
-	require.Equal(t, 0, rc, errs)
-	assert.Contains(t, again, "explore (random): 1 schedules, failure found in schedule 1")
-	assert.Contains(t, again, "BUG: KASAN: use-after-free in skel_read: memset bulk_in_buffer")
 }
 
 func TestReplayCommandForms(t *testing.T) {
@@ -513,4 +599,48 @@ func TestShellSubprocess(t *testing.T) {
 	rc, out, errs := runBinary(t, "help\nquit\n", "shell")
 	assert.Equal(t, 0, rc, "stdout:\n%s\nstderr:\n%s", out, errs)
 	assert.NotEmpty(t, out)
+}
+
+// -shard and -summary split an exploration across processes; -merge gives
+// the verdict of the whole: the serial count, exhaustion and first
+// failure, with a replay command that works.
+func TestExploreShardsMerge(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, want string
+	}{
+		{"usb-skel-revocable", "explore (exhaustive): 1332 schedules in 3 shards, space exhausted, no failure\n"},
+		{"merged-copied-provider", "explore (exhaustive): 3 schedules in 3 shards, failure found in schedule 3: BUG: KASAN: use-after-free in kref_get_unless_zero\n"},
+	} {
+		var files []string
+		for k := 1; k <= 3; k++ {
+			file := filepath.Join(dir, fmt.Sprintf("%s-%d.json", tc.name, k))
+			files = append(files, file)
+			rc, out, errs := runCLI("explore", "-shard", fmt.Sprintf("%d/3", k), "-summary", file, tc.name)
+			assert.Contains(t, out, fmt.Sprintf(" in shard %d/3", k), errs)
+			assert.Contains(t, []int{0, 1}, rc, "a shard without the predicted bug is status 1")
+		}
+		rc, out, errs := runCLI("explore", "-merge", strings.Join(files, ","), tc.name)
+		require.Equal(t, 0, rc, out+errs)
+		assert.Contains(t, out, tc.want)
+		assert.Contains(t, out, "as predicted")
+		if strings.Contains(tc.want, "failure found") {
+			replay := replayLine(t, out)
+			rc, again, errs := runCLI(replay...)
+			require.Equal(t, 0, rc, errs)
+			assert.Contains(t, again, "BUG: KASAN: use-after-free in kref_get_unless_zero")
+		}
+	}
+	rc, _, errs := runCLI("explore", "-merge", filepath.Join(dir, "usb-skel-revocable-1.json"), "usb-skel-revocable")
+	assert.Equal(t, 2, rc)
+	assert.Contains(t, errs, "shard 2/3 missing")
+}
+
+// -time bounds an exploration and ends it with a coverage summary.
+func TestExploreTimeBudget(t *testing.T) {
+	rc, out, errs := runCLI("explore", "-mode", "random", "-time", "50ms", "-schedules", "100000000", "drvsim-shared-handle")
+	require.Equal(t, 0, rc, out+errs)
+	assert.Contains(t, out, ", time budget spent, no failure\ncoverage: ")
+	assert.Contains(t, out, "; the time budget (50ms) ran out first\n")
+	assert.Contains(t, out, "as predicted so far: no schedule failed (the time bound ran out first)")
 }

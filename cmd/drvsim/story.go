@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/drvsim/drvsim/drivers/usbsim/scenario"
+	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -111,6 +112,15 @@ func (s *story) notes(lines ...string) {
 	s.wrote = true
 }
 
+// legend explains how to read the text trace lines that follow; the JSON
+// and Mermaid forms name their parts themselves (field names,
+// participants), so it is text only.
+func (s *story) legend(lines ...string) {
+	if s.format == trace.FormatText {
+		s.notes(lines...)
+	}
+}
+
 // phases writes phases, each as a numbered step.
 func (s *story) phases(ps []scenario.Phase) {
 	for _, p := range ps {
@@ -118,4 +128,14 @@ func (s *story) phases(ps []scenario.Phase) {
 		s.events(p.Events)
 		s.notes(p.Notes...)
 	}
+}
+
+// replay ends a story whose exploration failed with the step that replays
+// the failing run r of explore scenario name: the drvsim command, which
+// prints that run again (its report, schedule and trace), and the same
+// through go run for a reader in a checkout who has not installed it.
+func (s *story) replay(name string, r *sim.Result) {
+	cmd := replayCommand(name, r)
+	s.step(fmt.Sprintf("replay it: this command runs seed %d again, the same schedule, and prints that run (report, schedule, trace)", r.Seed))
+	s.notes(cmd, "    (in a checkout of drvsim: go run ./cmd/"+cmd+")")
 }

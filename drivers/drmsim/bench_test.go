@@ -16,6 +16,7 @@ import (
 const benchDevices = 8
 
 func newBenchDevices(b *testing.B) ([]*drmsim.Device, func()) {
+	b.Helper()
 	sys := drvsim.NewSystem(drvsim.WithLockdep(false)) // the production read path
 	c := drmsim.NewClass(sys)
 	var ds []*drmsim.Device

@@ -36,7 +36,7 @@
 // Device.Unplug (drm_dev_unplug) is Revoke, then drm_dev_unregister, then
 // unmap_mapping_range. Drivers written against the classic API keep it;
 // new drivers may open their own handle on Device.Presence with
-// revocable.New and use Consumer.With. An unplug waits only for the
+// revocable.New and use Consumer.OrReturn. An unplug waits only for the
 // sections of its own device, never for another GPU's readers.
 //
 // # Lifetimes

@@ -54,7 +54,7 @@ func TestEnterExitClassic(t *testing.T) {
 }
 
 // The new style: a driver holds its own revocable handle on the device's
-// presence and runs hardware accesses with With.
+// presence and runs hardware accesses with OrReturn.
 func TestEnterRevocableHandle(t *testing.T) {
 	r := newRig(t, nil, false)
 	defer r.sys.Close()
@@ -68,9 +68,9 @@ func TestEnterRevocableHandle(t *testing.T) {
 		touched++
 		return nil
 	}
-	require.NoError(t, h.With(hw))
+	require.NoError(t, h.OrReturn(hw))
 	require.NoError(t, r.sys.UnregisterDevice(r.dev)) // unplug, then devm frees the registers
-	err = h.With(hw)
+	err = h.OrReturn(hw)
 	assert.ErrorIs(t, err, revocable.ErrRevoked)
 	assert.Equal(t, 1, touched)
 	_, err = revocable.New(d.Presence())

@@ -44,6 +44,7 @@ type rig struct {
 // newRig builds a system with the gpu driver bound to platform device
 // "gpu". With s non-nil it runs under the Sim.
 func newRig(t testing.TB, s *sim.Sim, broken bool) *rig {
+	t.Helper()
 	var sys *drvsim.System
 	if s != nil {
 		sys = drvsim.NewSystem(drvsim.OnSim(s))
@@ -99,6 +100,7 @@ func (g *gpu) dirty(f *drmsim.File, bo *drmsim.GEMObject, clip drmsim.Rect) erro
 // openBuffer opens card0, creates a 64x4 dumb buffer and returns the file
 // and its handle.
 func openBuffer(t testing.TB, c *drmsim.Class) (*drmsim.File, uint32) {
+	t.Helper()
 	f, err := c.Open("card0")
 	require.NoError(t, err)
 	cd := &drmsim.CreateDumbArgs{Width: 64, Height: 4, BPP: 32}

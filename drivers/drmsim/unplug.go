@@ -50,7 +50,7 @@ func (d *Device) IsUnplugged() bool {
 // Presence returns the device's revocable provider, whose resource is the
 // hardware presence. A driver that prefers a handle of its own to the
 // classic Enter/Exit pair opens a consumer on it (revocable.New) and runs
-// its hardware accesses with Consumer.With, which returns an error
+// its hardware accesses with Consumer.OrReturn, which returns an error
 // wrapping revocable.ErrRevoked once the device is unplugged. Do not
 // Revoke it: Unplug does.
 func (d *Device) Presence() *revocable.Provider[Presence] { return d.pres }

@@ -29,6 +29,7 @@ type Device struct {
 	busy     []bool     // by port-1: hub_port_connect in progress (the port lock)
 	queued   bool       // on u.wq (hub->event_list)
 	gone     bool       // usb_disconnect claimed it: runs once
+	noSubmit bool       // !udev->can_submit: suspended, URBs refused with -EHOSTUNREACH
 	intfs    []*Interface
 	eps      []*endpoint // ep0 first, then the configuration's
 }
@@ -304,4 +305,24 @@ func (u *USB) disableDevice(d *Device, skipEP0 bool) {
 	for _, ep := range sortEndpoints(eps) {
 		u.disableEndpoint(ep)
 	}
+}
+
+// URBsInFlight returns how many URBs addressed to the device are in
+// flight: queued on its endpoints (ep->urb_list), finished by the hardware
+// and waiting for their giveback, or with their completion running. Once a
+// driver's disconnect has returned, none of its URBs may be left.
+func (d *Device) URBsInFlight() int {
+	u := d.u
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	n := 0
+	for _, ep := range d.eps {
+		n += len(ep.queue) + ep.completing
+	}
+	for _, urb := range d.hcd.done {
+		if urb.Dev == d {
+			n++
+		}
+	}
+	return n
 }

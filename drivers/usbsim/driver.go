@@ -95,9 +95,8 @@ func (u *USB) Deregister(d *Driver) error {
 // NewID is a write to /sys/bus/usb/drivers/<name>/new_id
 // (usb_store_new_id): "vendor product [interface-class]"; an interface
 // class of 0 is ignored, as the kernel's sscanf'd 0 is. The dynamic id is
-// added and the unbound interfaces it matches are probed again
-// (driver_attach; drvsim retries them with device_attach, which offers
-// them to every matching driver in registration order).
+// added and this driver, and no other, is offered every interface without
+// a driver (driver_attach(driver)).
 func (d *Driver) NewID(vendor, product uint16, class ...uint8) error {
 	u := d.u
 	if u == nil {
@@ -119,14 +118,7 @@ func (d *Driver) NewID(vendor, product uint16, class ...uint8) error {
 	d.dynids = append(d.dynids, id)
 	d.mu.Unlock()
 	u.emit(KindDriver, d.drv.Path(), "usb_store_new_id", msg)
-	for _, dev := range u.core.BusDevices(BusName) {
-		if u.InterfaceOf(dev) != nil && dev.Driver() == nil && u.match(dev, d.drv) {
-			if _, err := u.core.Attach(dev); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return u.core.AttachDriver(d.drv)
 }
 
 // RemoveID is a write to remove_id (remove_id_store): the first dynamic id

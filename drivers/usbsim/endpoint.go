@@ -67,18 +67,27 @@ func (u *USB) enableInterface(intf *Interface) {
 	u.mu.Unlock()
 }
 
-// disableEndpoint is usb_disable_endpoint with usb_hcd_flush_endpoint: no
-// more submissions (-ENOENT), every URB still queued is given back with
-// -ESHUTDOWN (the newest first, as the flush unlinks from the tail), every
-// finished URB of the endpoint still waiting for its giveback gets it, and
-// the call returns only when no completion of the endpoint is running. On
-// a controller completing in a bottom half (HCD.SetGivebackBH) the queued
-// URBs are only unlinked to the giveback list with -ESHUTDOWN and nothing
-// is waited for: the bottom half runs their completions later.
+// disableEndpoint is usb_disable_endpoint: no more submissions (-ENOENT),
+// then usb_hcd_flush_endpoint.
 func (u *USB) disableEndpoint(ep *endpoint) {
-	h := ep.udev.hcd
 	u.mu.Lock()
 	ep.enabled = false
+	u.mu.Unlock()
+	u.flushEndpoint(ep)
+}
+
+// flushEndpoint is usb_hcd_flush_endpoint: every URB still queued is given
+// back with -ESHUTDOWN (the newest first, as the flush unlinks from the
+// tail), every finished URB of the endpoint still waiting for its giveback
+// gets it, and the call returns only when no completion of the endpoint is
+// running. The endpoint is left as it is: usb_disable_endpoint disables it
+// first, usb_suspend_both has cleared the device's can_submit. On a
+// controller completing in a bottom half (HCD.SetGivebackBH) the queued
+// URBs are only unlinked to the giveback list with -ESHUTDOWN and nothing
+// is waited for: the bottom half runs their completions later.
+func (u *USB) flushEndpoint(ep *endpoint) {
+	h := ep.udev.hcd
+	u.mu.Lock()
 	if h.bh {
 		n := len(ep.queue)
 		for i := len(ep.queue) - 1; i >= 0; i-- {

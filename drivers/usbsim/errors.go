@@ -10,8 +10,9 @@ import (
 // in urb->status. The ones the driver core already defines are the same
 // values (errors.Is matches either name).
 var (
-	// ErrNoDevice is -ENODEV: usb_submit_urb to a device that is gone
-	// (USB_STATE_NOTATTACHED), or a driver operation after disconnect.
+	// ErrNoDevice is -ENODEV: usb_submit_urb of an URB without a device or
+	// to a device that is gone (USB_STATE_NOTATTACHED), or a driver
+	// operation after disconnect.
 	ErrNoDevice = device.ErrNoDevice
 	// ErrNoEntry is -ENOENT: the status of an URB killed by usb_kill_urb,
 	// and usb_submit_urb to an endpoint that is disabled or does not exist
@@ -19,7 +20,7 @@ var (
 	ErrNoEntry = device.ErrNoEntry
 	// ErrBusy is -EBUSY: submitting an URB that is already in flight.
 	ErrBusy = device.ErrBusy
-	// ErrInvalid is -EINVAL: an URB without a device or completion handler,
+	// ErrInvalid is -EINVAL: an URB without a completion handler,
 	// a port number out of range, a malformed id.
 	ErrInvalid = device.ErrInvalid
 	// ErrNoMemory is -ENOMEM.
@@ -51,6 +52,12 @@ var (
 	// ErrAddrInUse is -EADDRINUSE: usb_register_dev for an interface that
 	// has a minor already.
 	ErrAddrInUse = device.ErrAddrInUse
+	// ErrHostUnreach is -EHOSTUNREACH: usb_submit_urb to a suspended
+	// device (udev->can_submit cleared by usb_suspend_both).
+	ErrHostUnreach = device.ErrHostUnreach
+	// ErrTimedOut is -ETIMEDOUT: usb_bulk_msg (usb_start_wait_urb) whose
+	// URB did not complete within its timeout.
+	ErrTimedOut = device.ErrTimedOut
 	// ErrIdentifierRemoved is -EIDRM: usb_unlink_urb of an URB that is not
 	// in flight (already completed or never submitted).
 	ErrIdentifierRemoved = device.ErrIdentifierRemoved

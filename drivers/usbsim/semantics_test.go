@@ -214,3 +214,55 @@ func TestSuspendInterfaceOrder(t *testing.T) {
 	}, rec.get())
 	assert.Equal(t, usbsim.StateConfigured, dev.State())
 }
+
+// usb_submit_urb: an URB without a completion handler is -EINVAL, one
+// without a device -ENODEV (the kernel's "(!dev) || dev->state <
+// USB_STATE_UNAUTHENTICATED" check), and neither touches the buffer.
+func TestSubmitWithoutDevice(t *testing.T) {
+	_, u, h := newUSB(t)
+	dev, err := h.RootHub().Plug(1, usbsim.BulkGadget(1, 2, 64, usbsim.NewLoopback(0)))
+	require.NoError(t, err)
+	buf := u.AllocBuffer("orphan buffer", 4)
+	buf.Free()
+
+	urb := u.AllocURB()
+	urb.FillBulk(nil, usbsim.DirIn|1, buf, 0, func(*usbsim.URB) {}, nil)
+	assert.ErrorIs(t, urb.Submit(), usbsim.ErrNoDevice)
+
+	urb.FillBulk(dev, usbsim.DirIn|1, buf, 0, nil, nil)
+	assert.ErrorIs(t, urb.Submit(), usbsim.ErrInvalid, "no completion handler")
+	var nilURB *usbsim.URB
+	assert.ErrorIs(t, nilURB.Submit(), usbsim.ErrInvalid)
+	assert.Empty(t, u.Memory().Reports(), "refused before map_urb_for_dma")
+}
+
+// new_id attaches the driver it was written to and no other
+// (usb_store_new_id -> driver_attach(driver)): an unbound interface that
+// another driver's id table matches is bound to the driver with the new
+// id.
+func TestNewIDAttachesOnlyThatDriver(t *testing.T) {
+	_, u, h := newUSB(t)
+	var rec recorder
+	refuse := true
+	first := rec.driver("first", usbsim.ID(1, 2))
+	first.Probe = func(i *usbsim.Interface, _ usbsim.DeviceID) error {
+		rec.add("probe first " + i.Name())
+		if refuse {
+			return usbsim.ErrNoDevice // not this time: the interface stays unbound
+		}
+		return nil
+	}
+	second := rec.driver("second") // no static ids
+	require.NoError(t, u.Register(first))
+	require.NoError(t, u.Register(second))
+	dev, err := h.RootHub().Plug(1, usbsim.BulkGadget(1, 2, 8, nil))
+	require.NoError(t, err)
+	intf := dev.Interface(0)
+	require.Empty(t, intf.Dev().DriverName())
+
+	refuse = false
+	require.NoError(t, second.NewID(1, 2))
+	assert.Equal(t, "second", intf.Dev().DriverName())
+	assert.Equal(t, []string{"probe first 1-1:1.0", "probe 1-1:1.0"}, rec.get(),
+		"first is not offered the interface again")
+}

@@ -91,17 +91,21 @@ func (urb *URB) claimLocked() {
 
 // Submit is usb_submit_urb: queue the URB on its endpoint and offer it to
 // the device. The completion handler runs later, with the status. Errors,
-// as the kernel's and in its order: ErrInvalid (no device or handler),
-// ErrBusy (already in flight), ErrNoDevice (the device is gone), ErrNoEntry
-// (no such endpoint: usb_pipe_endpoint is NULL); then, once the host
-// controller has mapped the transfer buffer (map_urb_for_dma: the buffer
-// is checked by the sanitizer only from here on), usb_hcd_link_urb_to_ep's:
-// ErrPerm (being killed or poisoned), ErrNoEntry (the endpoint is
-// disabled), ErrShutdown (the host controller is dead). It is a schedule
-// point.
+// as the kernel's and in its order: ErrInvalid (no URB or no completion
+// handler), ErrBusy (already in flight), ErrNoDevice (no device, or the
+// device is gone), ErrNoEntry (no such endpoint: usb_pipe_endpoint is
+// NULL); then, once the host controller has mapped the transfer buffer
+// (map_urb_for_dma: the buffer is checked by the sanitizer only from here
+// on), usb_hcd_link_urb_to_ep's: ErrPerm (being killed or poisoned),
+// ErrNoEntry (the endpoint is disabled), ErrHostUnreach (the device is
+// suspended: !udev->can_submit), ErrShutdown (the host controller is
+// dead). It is a schedule point.
 func (urb *URB) Submit() error {
-	if urb == nil || urb.Dev == nil || urb.Complete == nil {
-		return fmt.Errorf("usb_submit_urb: no device or completion handler: %w", ErrInvalid)
+	if urb == nil || urb.Complete == nil {
+		return fmt.Errorf("usb_submit_urb: no completion handler: %w", ErrInvalid)
+	}
+	if urb.Dev == nil {
+		return fmt.Errorf("usb_submit_urb %s: no device: %w", urb, ErrNoDevice)
 	}
 	d := urb.Dev
 	u := d.u
@@ -132,6 +136,8 @@ func (urb *URB) Submit() error {
 			err = ErrPerm
 		case !ep.enabled:
 			err = ErrNoEntry
+		case d.noSubmit:
+			err = ErrHostUnreach
 		case d.hcd.dead:
 			err = ErrShutdown
 		default:

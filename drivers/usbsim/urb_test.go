@@ -212,14 +212,14 @@ func TestBulkMsgLoopback(t *testing.T) {
 	_, _, h := newUSB(t)
 	dev, err := h.RootHub().Plug(1, usbsim.BulkGadget(1, 2, 64, usbsim.NewLoopback(0)))
 	require.NoError(t, err)
-	n, err := dev.BulkMsg(2, usbsim.NewBuffer([]byte("hello")), 0)
+	n, err := dev.BulkMsg(2, usbsim.NewBuffer([]byte("hello")), 0, 0)
 	require.NoError(t, err)
 	assert.Equal(t, 5, n)
 	buf := usbsim.NewBuffer(make([]byte, 16))
-	n, err = dev.BulkMsg(usbsim.DirIn|1, buf, 0)
+	n, err = dev.BulkMsg(usbsim.DirIn|1, buf, 0, 0)
 	require.NoError(t, err)
 	assert.Equal(t, "hello", string(buf.Bytes("test")[:n]))
-	_, err = dev.BulkMsg(usbsim.DirIn|7, buf, 0)
+	_, err = dev.BulkMsg(usbsim.DirIn|7, buf, 0, 0)
 	assert.ErrorIs(t, err, usbsim.ErrNoEntry)
 }
 
@@ -232,7 +232,7 @@ func TestBulkMsgWokenAcrossGoroutines(t *testing.T) {
 	read := func() chan error {
 		ch := make(chan error, 1)
 		go func() {
-			_, err := dev.BulkMsg(usbsim.DirIn|1, usbsim.NewBuffer(make([]byte, 4)), 0)
+			_, err := dev.BulkMsg(usbsim.DirIn|1, usbsim.NewBuffer(make([]byte, 4)), 0, 0)
 			ch <- err
 		}()
 		return ch

@@ -1,71 +1,82 @@
-// Command firstdriver is the code of docs/tutorial.md, "Write your first
-// driver in drvsim": an embedded-controller driver ("ec") built up in four
-// steps.
-//
-//  1. step1.go: a platform driver: register a device and a driver, probe
-//     and remove, and read the trace of the bind.
-//  2. step2.go: managed resources (devm): a probe that fails midway is
-//     unwound newest first, and unbind runs devres_release_all.
-//  3. step3.go: revocable: the driver hands its state to a file that
-//     outlives the device; after unbind the file gets -ENODEV, and the
-//     unbind waits for a read in flight.
-//  4. step4.go: a race test: sim.Explore tries every interleaving of a read
-//     and the unbind; the same test on a file without revocable finds the
-//     use-after-free, with a seed that replays it. race_test.go is that
-//     test as you would write it.
-//
-// Run every step, or one:
+// Command firstdriver is the program of docs/tutorial.md: ec, a platform
+// driver for an embedded controller, with a character device, an
+// interrupt, and its state behind revocable (ec.go), the simulated chip
+// it drives (chip.go), and a run of it on a simulated machine (this
+// file). race_test.go explores every interleaving of a read of /dev/ec0
+// with the EC's unbind.
 //
 //	go run ./examples/firstdriver
-//	go run ./examples/firstdriver 3
+//	go test ./examples/firstdriver
 package main
 
 import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
+
+	"github.com/drvsim/drvsim"
+	"github.com/drvsim/drvsim/chardev"
+	"github.com/drvsim/drvsim/trace"
 )
 
-// steps are the tutorial's steps, in order.
-var steps = []struct {
-	title string
-	run   func(w io.Writer) error
-}{
-	{"a platform driver", step1},
-	{"managed resources (devm)", step2},
-	{"a resource that outlives the device (revocable)", step3},
-	{"a race test (sim.Explore)", step4},
-}
-
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
+	if err := run(os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "firstdriver:", err)
 		os.Exit(1)
 	}
 }
 
-// run runs the step named by args[0] ("1" to "4"), or every step.
-func run(args []string, w io.Writer) error {
-	if len(args) > 1 {
-		return fmt.Errorf("usage: firstdriver [step]")
+// run loads the module on a new machine, plugs two ECs, reads /dev/ec0,
+// unbinds the EC while the file is open, and unloads the module; after
+// each step it prints the step's trace.
+func run(w io.Writer) error {
+	sys := drvsim.NewSystem()
+	defer sys.Close()
+	var seq uint64
+	step := func(format string, args ...any) {
+		fmt.Fprintf(w, "== "+format+"\n", args...)
+		fmt.Fprint(w, trace.Text(sys.Log().Since(seq)))
+		seq = sys.Log().Seq()
 	}
-	first, last := 1, len(steps)
-	if len(args) == 1 {
-		n, err := strconv.Atoi(args[0])
-		if err != nil || n < 1 || n > len(steps) {
-			return fmt.Errorf("no step %q: steps are 1 to %d", args[0], len(steps))
-		}
-		first, last = n, n
+
+	m, err := ecInit(sys) // insmod ec
+	if err != nil {
+		return err
 	}
-	for n := first; n <= last; n++ {
-		if n > first {
-			fmt.Fprintln(w)
-		}
-		fmt.Fprintf(w, "== step %d: %s\n", n, steps[n-1].title)
-		if err := steps[n-1].run(w); err != nil {
-			return fmt.Errorf("step %d: %w", n, err)
-		}
+	step("insmod ec")
+	ec0, err := plugEC(sys, "ec.0", ecFirmware, 17)
+	if err != nil {
+		return err
 	}
+	step("plug ec.0: %s", ec0.State())
+	ec1, err := plugEC(sys, "ec.1", "bootloader-1.0", 18)
+	if err != nil {
+		return err
+	}
+	step("plug ec.1 (stuck in its bootloader): %s", ec1.State())
+
+	f, err := chardev.Open(sys, "/dev/ec0")
+	if err != nil {
+		return err
+	}
+	temp, err := f.Read(16)
+	step("open /dev/ec0, read: %q %v", temp, err)
+
+	if err := sys.Unbind(ec0); err != nil { // echo ec.0 > /sys/bus/platform/drivers/ec/unbind
+		return err
+	}
+	step("unbind ec.0, the file still open")
+	_, err = f.Read(16)
+	step("read: %v", err)
+	_, err = chardev.Open(sys, "/dev/ec0")
+	step("open: %v", err)
+	err = f.Close()
+	step("close: %v", err)
+
+	if err := m.exit(sys); err != nil { // rmmod ec
+		return err
+	}
+	step("rmmod ec")
+	fmt.Fprintf(w, "leaks: %d, reports: %d\n", len(sys.Memory().Leaks()), len(sys.Memory().Reports()))
 	return nil
 }

@@ -1,102 +1,161 @@
 package main
 
 import (
-	"bytes"
+	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/drvsim/drvsim/internal/raceexit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/drvsim/drvsim"
+	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/examples/internal/outcheck"
+	"github.com/drvsim/drvsim/internal/raceexit"
+	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/trace"
 )
+
+// This file holds the example's own tests, which keep the outputs that
+// docs/tutorial.md quotes in testdata/*.golden; race_test.go and the
+// other files are the tutorial's program.
 
 func TestMain(m *testing.M) {
 	raceexit.NoSleep()
 	goleak.VerifyTestMain(m)
 }
 
-// output runs the given step as "go run ./examples/firstdriver N" would,
-// and checks that its output, as go run prints it, is
-// testdata/stepN.golden: docs/tutorial.md quotes it from there.
-// (TestDeterministic checks that it is the same on every run.)
-func output(t *testing.T, step string) string {
-	t.Helper()
-	var b bytes.Buffer
-	require.NoError(t, run([]string{step}, &b))
-	outcheck.Golden(t, filepath.Join("testdata", "step"+step+".golden"), outcheck.AsProgram(b.String(), "firstdriver"))
-	return b.String()
+// TestRun runs the program as go run ./examples/firstdriver does: its
+// output is testdata/output.golden, the same on every run, and tells the
+// story of the tutorial in order.
+func TestRun(t *testing.T) {
+	out := outcheck.RunTwice(t, run)
+	outcheck.Golden(t, filepath.Join("testdata", "output.golden"), out)
+	outcheck.RequireInOrder(t, out,
+		"alloc_chrdev_region: \"ec\" 254:0",
+		"class_register /sys/class/ec",
+		"driver_register /sys/bus/platform/drivers/ec",
+		// ec.0: every acquisition followed by its undo's registration
+		"kmalloc: ec.0 registers (object #1)",
+		"devm_add_action /sys/devices/platform/ec.0: iounmap",
+		"devm_request_irq: irq 17 ec",
+		"devm_add_action /sys/devices/platform/ec.0: devm_irq_release 17 ec",
+		"devm_add_action /sys/devices/platform/ec.0: revocable_provider_revoke ec.0",
+		"cdev_add: 254:0",
+		"devm_add_action /sys/devices/platform/ec.0: cdev_del",
+		"devtmpfs_create_node /sys/devices/platform/ec.0/ec/ec0: /dev/ec0 254:0",
+		"devm_add_action /sys/devices/platform/ec.0: device_destroy",
+		"driver_bound /sys/devices/platform/ec.0: driver=ec: bound",
+		// ec.1: the firmware check fails, devres unmaps
+		"call_driver_probe /sys/devices/platform/ec.1: driver=ec ret=-ENODEV: rejects match (not mine)",
+		"devm_action_release /sys/devices/platform/ec.1: iounmap",
+		// the read: the interrupt answers the command
+		"== open /dev/ec0, read: \"42\\n\" <nil>",
+		"handle_irq_event: irq 17 ec",
+		// the unbind: newest first, the node before the numbers, the
+		// revoke before the interrupt, the interrupt before the registers
+		"devm_action_release /sys/devices/platform/ec.0: device_destroy",
+		"devtmpfs_delete_node /sys/devices/platform/ec.0/ec/ec0: /dev/ec0",
+		"cdev_del: 254:0, 1 file reference(s) left",
+		"revocable_provider_revoke ec.0: grace period done",
+		"free_irq: irq 17 ec",
+		"kfree: ec.0 registers (object #1)",
+		"== read: ec_read: no such device (-ENODEV)",
+		"== open: open /dev/ec0: no such entry (-ENOENT)",
+		"revocable_provider_release ec.0: released",
+		"kfree: struct cdev (object #2)",
+		"unregister_chrdev_region: \"ec\" 254:0",
+		"leaks: 0, reports: 0",
+	)
 }
 
-func TestStep1PlatformDriver(t *testing.T) {
-	out := output(t, "1")
-	assert.Contains(t, out, "ec.0: state=bound driver=ec\n")
-	assert.Contains(t, out, "ec.0: state=removed\n")
-	// probe runs inside really_probe, before the device is bound
-	assert.Regexp(t, `(?s)really_probe /sys/devices/platform/ec.0: bus=platform driver=ec\n.*`+
-		`ec_probe /sys/devices/platform/ec.0: hello\n.*`+
-		`driver_bound /sys/devices/platform/ec.0: driver=ec: bound\n`, out)
-	// remove runs inside __device_release_driver, before devres
-	assert.Regexp(t, `(?s)__device_release_driver .*ec_remove /sys/devices/platform/ec.0: goodbye\n.*`+
-		`devres_release_all /sys/devices/platform/ec.0: 0 actions\n.*device_release /sys/devices/platform/ec.0\n$`, out)
+// The firmware check: an EC whose VERSION register does not read
+// ecFirmware is refused with -ENODEV, and nothing of the probe is left.
+func TestProbeRefusesUnknownFirmware(t *testing.T) {
+	sys := drvsim.NewSystem()
+	defer sys.Close()
+	_, err := ecInit(sys)
+	require.NoError(t, err)
+	dev, err := plugEC(sys, "ec.0", "ec-1.0", 17)
+	require.NoError(t, err)
+	assert.Nil(t, dev.Driver())
+	assert.Empty(t, sys.Memory().Live())
+	_, err = chardev.Open(sys, "/dev/ec0")
+	assert.ErrorIs(t, err, chardev.ErrNoEntry)
 }
 
-func TestStep2Devm(t *testing.T) {
-	out := output(t, "2")
-	assert.Contains(t, out, "ec.0: state=bound driver=\"ec\"\n")
-	assert.Contains(t, out, "ec.1: state=added driver=\"\"\n")
-	assert.Contains(t, out, "left on: clock users=0 irqs=0 mapped=0\n")
-	// the failed probe, then the unbind: newest action first both times
-	for _, dev := range []string{"ec.1", "ec.0"} {
-		assert.Regexp(t, `(?s)devres_release_all /sys/devices/platform/`+dev+`: 3 actions\n.*`+
-			`iounmap\n.*kfree: `+dev+` registers.*free_irq\n.*clk_disable_unprepare\n`, out)
+// raceReport is what the docs quote of the tests on the simulator: the
+// exhaustive search of TestReadVsUnbind, one run in which the unbind
+// waits for the read, the failure TestRawFileOpsCaught finds (all in
+// tutorial.md), and the fault sweep of TestProbeFaultSweep (testing.md).
+func raceReport(w io.Writer) error {
+	cfg := sim.ExploreConfig{Mode: sim.Exhaustive, MaxPreemptions: 3, Schedules: 10000,
+		Config: sim.Config{Test: "TestReadVsUnbind", Pkg: "./examples/firstdriver"}}
+	res := sim.Explore(cfg, readVsUnbind)
+	fmt.Fprintf(w, "== TestReadVsUnbind\n%s", res)
+	if res.Failed() || !res.Exhausted {
+		return fmt.Errorf("readVsUnbind: %s", res)
 	}
-	assert.Contains(t, out, "call_driver_probe /sys/devices/platform/ec.1: driver=ec ret=-EIO: probe failed\n")
-}
 
-func TestStep3Revocable(t *testing.T) {
-	out := output(t, "3")
-	assert.Contains(t, out, `read: "version: ok", <nil>`)
-	assert.Contains(t, out, `read in flight: "status: ok", <nil>`)
-	// the revoke waits for the reader, and the registers go after it
-	assert.Regexp(t, `(?s)synchronize_srcu ec.0: grace period 1 start\n.*`+
-		`reader: the EC answered; leaving the read section\n.*`+
-		`synchronize_srcu ec.0: grace period 1 done\n.*`+
-		`devm_action_release /sys/devices/platform/ec.0: iounmap\n.*kfree: ec.0 registers`, out)
-	assert.Contains(t, out, "read after unbind: read status: no such device (-ENODEV)\n")
-	assert.Contains(t, out, "open after unbind: open ec.0: no such device (-ENODEV)\n")
-	assert.Contains(t, out, "before close: provider refs=1 released=false\n")
-	assert.Contains(t, out, "after close: provider refs=0 released=true\n")
-}
-
-func TestStep4RaceTest(t *testing.T) {
-	out := output(t, "4")
-	assert.Regexp(t, `revocable file: explore \(exhaustive\): \d+ schedules, space exhausted, no failure\n`, out)
-	assert.Regexp(t, `raw file: explore \(exhaustive\): \d+ schedules, failure found in schedule \d+\n`, out)
-	assert.Contains(t, out, "BUG: KASAN: use-after-free in ec_xfer read status\n")
-	assert.Contains(t, out, "to freed object ec.0 registers (object #1) by task read")
-	assert.Contains(t, out, "Freed by task unbind")
-	assert.Regexp(t, `replay: DRVSIM_SCHEDULE=\S+ go test -run '\^TestReadVsUnbindRawPointer\$' ./examples/firstdriver\n`, out)
-	assert.Regexp(t, `replay: DRVSIM_SEED=\d+ go test -run '\^TestReadVsUnbindRawPointerRandom\$' ./examples/firstdriver\n`, out)
-}
-
-func TestAllStepsAndUsage(t *testing.T) {
-	var b bytes.Buffer
-	require.NoError(t, run(nil, &b))
-	for _, h := range []string{"== step 1: ", "== step 2: ", "== step 3: ", "== step 4: "} {
-		assert.Equal(t, 1, strings.Count(b.String(), h), h)
+	waits, err := unbindWaitsForRead()
+	if err != nil {
+		return err
 	}
-	assert.Error(t, run([]string{"5"}, &b))
-	assert.Error(t, run([]string{"1", "2"}, &b))
+	fmt.Fprintf(w, "== a run in which the unbind waits for the read\n%s\n%s", strings.TrimSpace(waits.String()), waits.TraceText())
+
+	cfg.Test = "TestRawFileOpsCaught"
+	res = sim.Explore(cfg, rawReadVsUnbind)
+	fmt.Fprintf(w, "== TestRawFileOpsCaught\n%s", res)
+	if !res.Failed() || res.Failure.Failure.Kind != sim.BugUseAfterFree {
+		return fmt.Errorf("rawReadVsUnbind: want a use-after-free, got %s", res)
+	}
+
+	sw := sim.SweepFaults(sim.Config{Test: "TestProbeFaultSweep", Pkg: "./examples/firstdriver"}, plugAndUnplug)
+	fmt.Fprintf(w, "== TestProbeFaultSweep\n%s", sw)
+	if sw.Failed() {
+		return fmt.Errorf("plugAndUnplug: %s", sw)
+	}
+	return nil
 }
 
-// The output is the same on every run, byte for byte: the tutorial quotes it.
-func TestDeterministic(t *testing.T) {
-	var a, b bytes.Buffer
-	require.NoError(t, run(nil, &a))
-	require.NoError(t, run(nil, &b))
-	assert.Equal(t, a.String(), b.String())
+// unbindWaitsForRead returns the first random run of readVsUnbind, from
+// seed 1, in which the unbind blocks in the revoke's grace period while
+// the read is inside the EC.
+func unbindWaitsForRead() (*sim.Result, error) {
+	for seed := uint64(1); seed <= 1000; seed++ {
+		res := sim.Run(sim.Config{Seed: seed}, readVsUnbind)
+		if res.Failed() {
+			return nil, fmt.Errorf("seed %d: %s", seed, res)
+		}
+		for _, e := range res.Events {
+			if e.Task == "unbind" && e.Kind == trace.Sched && strings.HasPrefix(e.Msg, "block synchronize_srcu") {
+				return res, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("no run from seed 1 to 1000 in which the unbind waits for the read")
+}
+
+// TestRaceReport keeps testdata/race.golden, which the tutorial quotes:
+// the outputs of the race tests, the same on every run.
+func TestRaceReport(t *testing.T) {
+	out := outcheck.RunTwice(t, raceReport)
+	outcheck.Golden(t, filepath.Join("testdata", "race.golden"), outcheck.AsProgram(out, "firstdriver"))
+	outcheck.RequireInOrder(t, out,
+		"== TestReadVsUnbind",
+		"== a run in which the unbind waits for the read",
+		"[unbind] synchronize_srcu ec.0: grace period 1 start",
+		"[unbind] synchronize_srcu ec.0: grace period 1 done",
+		"[unbind] free_irq: irq 17 ec",
+		"[unbind] kfree: ec.0 registers (object #1)",
+		"== TestRawFileOpsCaught",
+		"BUG: KASAN: use-after-free in readl DATA",
+		"== TestProbeFaultSweep",
+		"fault sweep: 7 runs, 0 failed",
+	)
+	assert.Regexp(t, `explore \(exhaustive\): \d+ schedules, space exhausted, no failure\n`, out)
+	assert.Regexp(t, `replay: DRVSIM_SCHEDULE=\S+ go test -run '\^TestRawFileOpsCaught\$' ./examples/firstdriver\n`, out)
 }

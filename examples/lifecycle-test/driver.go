@@ -91,7 +91,7 @@ func (d *myDriver) open(dev *device.Device) (*file, error) {
 // read reads the temperature register: the I2C transfer sleeps, and the
 // device may go away meanwhile.
 func (f *file) read() error {
-	err := f.c.With(func(hw *sensor) error {
+	err := f.c.OrReturn(func(hw *sensor) error {
 		kernel.CondResched(f.c, "i2c_transfer") // the transfer waits for the bus
 		hw.regs.Access("read TEMP register")
 		return nil
@@ -112,8 +112,6 @@ func (f *file) close() error { return f.c.Close() }
 // been freed exactly once (the Sim's KASAN and kmemleak checks).
 type unplugRace struct {
 	buggy bool
-	// systems are the machines of the runs so far: Close stops them.
-	systems []*drvsim.System
 }
 
 // scenario sets up one run on s: a machine, the driver bound to one
@@ -121,9 +119,8 @@ type unplugRace struct {
 // calls it once per schedule.
 func (u *unplugRace) scenario(s *sim.Sim) {
 	// A machine on the run: its trace, schedule points, memory and clock
-	// are the run's.
+	// are the run's, and it ends with the run (no Close).
 	sys := drvsim.NewSystem(drvsim.OnSim(s))
-	u.systems = append(u.systems, sys)
 
 	d := &myDriver{buggy: u.buggy}
 	must(sys.RegisterDriver(platform.NewDriver("mysensor", d.probe, nil)))
@@ -143,20 +140,6 @@ func (u *unplugRace) scenario(s *sim.Sim) {
 	s.Go("unplug", func() {
 		must(sys.UnregisterDevice(dev)) // device_del: unbind, devres
 	})
-}
-
-// Close closes the machines of the runs so far.
-func (u *unplugRace) Close() {
-	for _, c := range u.systems {
-		c.Close()
-	}
-	u.systems = nil
-}
-
-// explore runs the scenario under cfg and stops the machines afterwards.
-func (u *unplugRace) explore(cfg sim.ExploreConfig) *sim.ExploreResult {
-	defer u.Close()
-	return sim.Explore(cfg, u.scenario)
 }
 
 func must(err error) {

@@ -23,10 +23,10 @@ import (
 // freed memory, nothing leaks.
 func TestMyDriverSurvivesUnplug(t *testing.T) {
 	u := &unplugRace{}
-	res := u.explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 10000,
-		Config: sim.EnvConfig(t.Name(), 1)})
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 10000,
+		Config: sim.EnvConfig(t.Name(), 1)}, u.scenario)
 	require.False(t, res.Failed(), "%s", res)
-	if sim.ScheduleFromEnv() == nil { // DRVSIM_SCHEDULE runs one schedule only
+	if sch, _ := sim.ScheduleFromEnv(); sch == nil { // DRVSIM_SCHEDULE runs one schedule only
 		assert.True(t, res.Exhausted, "every interleaving was tried")
 	}
 	t.Log(res)
@@ -37,7 +37,7 @@ func TestMyDriverSurvivesUnplug(t *testing.T) {
 // seed in the report replays it.
 func TestBuggyDriverIsCaught(t *testing.T) {
 	cfg := sim.ExploreConfig{Mode: sim.Random, Schedules: 200, Config: sim.EnvConfig(t.Name(), 1)}
-	res := (&unplugRace{buggy: true}).explore(cfg)
+	res := sim.Explore(cfg, (&unplugRace{buggy: true}).scenario)
 	require.True(t, res.Failed(), "the buggy driver was not caught in %d schedules", res.Schedules)
 	f := res.Failure
 	assert.Equal(t, sim.BugUseAfterFree, f.Failure.Kind)
@@ -50,7 +50,7 @@ func TestBuggyDriverIsCaught(t *testing.T) {
 	// What DRVSIM_SEED=<seed> does: the exploration starts at that seed,
 	// whose run fails first, the same way, byte for byte.
 	cfg.Seed = f.Seed
-	again := (&unplugRace{buggy: true}).explore(cfg)
+	again := sim.Explore(cfg, (&unplugRace{buggy: true}).scenario)
 	require.True(t, again.Failed())
 	assert.Equal(t, 1, again.Schedules)
 	assert.Equal(t, f.Schedule(), again.Failure.Schedule())
@@ -60,15 +60,14 @@ func TestBuggyDriverIsCaught(t *testing.T) {
 // Exhaustive search finds the bug too; its report names the schedule
 // (DRVSIM_SCHEDULE) rather than a seed, and Config.Replay runs it again.
 func TestBuggyDriverCaughtExhaustively(t *testing.T) {
-	res := (&unplugRace{buggy: true}).explore(sim.ExploreConfig{Mode: sim.Exhaustive,
-		Config: sim.EnvConfig(t.Name(), 1)})
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive,
+		Config: sim.EnvConfig(t.Name(), 1)}, (&unplugRace{buggy: true}).scenario)
 	require.True(t, res.Failed())
 	f := res.Failure
 	assert.Equal(t, sim.BugUseAfterFree, f.Failure.Kind)
 	assert.Contains(t, f.ReplayHint(), "DRVSIM_SCHEDULE="+sim.FormatSchedule(f.Schedule()))
 
 	u := &unplugRace{buggy: true}
-	defer u.Close()
 	replay := sim.Run(sim.Config{Replay: f.Schedule()}, u.scenario)
 	require.True(t, replay.Failed())
 	assert.Equal(t, f.Failure.Title, replay.Failure.Title)
@@ -78,7 +77,6 @@ func TestBuggyDriverCaughtExhaustively(t *testing.T) {
 // plain test of the buggy driver passes.
 func TestPlainRunMissesTheBug(t *testing.T) {
 	u := &unplugRace{buggy: true}
-	defer u.Close()
 	res := sim.Run(sim.Config{Mode: sim.Exhaustive}, u.scenario)
 	require.False(t, res.Failed(), "%s", res)
 	assert.Zero(t, res.Preemptions)

@@ -9,11 +9,11 @@
 //
 //  1. revocable_provider_alloc, and two revocable_init: the provider and
 //     one consumer per open file.
-//  2. revocable_try_access / revocable_release, and the scoped form (With).
+//  2. revocable_try_access / revocable_release, and a scoped form (OrReturn).
 //  3. revocable_provider_revoke while a reader is inside its section: the
 //     revoke publishes nil and waits (synchronize_srcu) until the reader
 //     leaves; only then is the register window freed.
-//  4. After the revoke: TryAccess sees nil, With returns ErrRevoked, a new
+//  4. After the revoke: TryAccess sees nil, OrReturn returns ErrRevoked, a new
 //     open fails, and the last close releases the provider.
 //
 // The interleaving in step 3 is chosen by the deterministic scheduler of
@@ -110,13 +110,13 @@ func scenario(s *sim.Sim) {
 	} else {
 		a.Release()
 	}
-	// The scoped form: With leaves the section on every path.
-	err = fileB.With(func(e *ec) error {
+	// A scoped form: OrReturn leaves the section on every path.
+	err = fileB.OrReturn(func(e *ec) error {
 		e.regs.Access("read EC_CMD_GET_FEATURES")
-		say("file B: With -> " + e.name + ", features read")
+		say("file B: OrReturn -> " + e.name + ", features read")
 		return nil
 	})
-	say(fmt.Sprintf("file B: With returned %v", err))
+	say(fmt.Sprintf("file B: OrReturn returned %v", err))
 
 	// 3. A long EC command in file A races the controller's removal.
 	inside := kernel.NewCompletion(s, "reader inside")
@@ -142,9 +142,9 @@ func scenario(s *sim.Sim) {
 		e, a = fileA.TryAccess()
 		say(fmt.Sprintf("4. reader: TryAccess after the revoke -> %v", e))
 		a.Release()
-		// ... and With says why: the kernel's -ENODEV.
-		err := fileA.With(func(*ec) error { panic("not called once revoked") })
-		say(fmt.Sprintf("reader: With after the revoke -> %v", err))
+		// ... and OrReturn says why: the kernel's -ENODEV.
+		err := fileA.OrReturn(func(*ec) error { panic("not called once revoked") })
+		say(fmt.Sprintf("reader: OrReturn after the revoke -> %v", err))
 
 		// The processes exit: the last close releases the provider.
 		say("both files are closed")

@@ -9,15 +9,16 @@
 //  1. usb_init, usb_add_hcd, usb_register: a USB core with a root hub and
 //     the skeleton driver registered.
 //  2. hub_port_connect: a device is plugged into port 1; the interface
-//     binds to skel-revocable, whose probe creates a devm-managed
-//     revocable provider of its hardware state and registers /dev/skel0.
+//     binds to skel-revocable, whose probe creates a revocable provider of
+//     its hardware state, with its revoke as a devm action, and registers
+//     /dev/skel0.
 //  3. open("/dev/skel0"): the file takes a consumer handle.
 //  4. A process writes "hello" and reads it back, then reads again: the
 //     device has nothing more to say, so the read sleeps on its URB.
 //  5. usb_disconnect: the cable is pulled mid-read. The USB core kills the
-//     read's URB (-ESHUTDOWN), disconnect gives the minor back, devres
-//     revokes the provider, waiting for the reader to leave its section,
-//     and only then frees the hardware state.
+//     read's URB (-ESHUTDOWN), disconnect gives the minor back and revokes
+//     the provider, waiting for the reader to leave its section; only then
+//     does devres free the hardware state.
 //  6. The open file: read and ioctl return -ENODEV, a new open fails, and
 //     the last close drops the consumer, releasing the provider.
 //

@@ -83,14 +83,14 @@ func DrvsimCopiedProvider(s *sim.Sim) {
 				panic(fmt.Sprintf("New on the copied provider: %v (revoked=%v)", err, rp.Revoked()))
 			}
 		} else {
-			_ = c2.With(func(res *env.Object) error { res.Access("ec_cmd_xfer"); return nil })
+			_ = c2.OrReturn(func(res *env.Object) error { res.Access("ec_cmd_xfer"); return nil })
 			if err := c2.Close(); err != nil {
 				panic(err)
 			}
 		}
-		err := filp.c.With(func(res *env.Object) error { res.Access("ec_cmd_xfer"); return nil })
+		err := filp.c.OrReturn(func(res *env.Object) error { res.Access("ec_cmd_xfer"); return nil })
 		if err != nil && !errors.Is(err, revocable.ErrRevoked) {
-			panic(fmt.Sprintf("With after revoke: %v", err))
+			panic(fmt.Sprintf("OrReturn after revoke: %v", err))
 		}
 		// The file still holds its Consumer: the provider is alive
 		// (not released), whether or not it was revoked.

@@ -52,7 +52,7 @@ func TestDrvsimCopiedProviderOutlivesHandle(t *testing.T) {
 
 	_, err = revocable.New(privateData)
 	require.ErrorIs(t, err, revocable.ErrRevoked)
-	require.ErrorIs(t, c.With(func(*ecRegs) error { return nil }), revocable.ErrRevoked)
+	require.ErrorIs(t, c.OrReturn(func(*ecRegs) error { return nil }), revocable.ErrRevoked)
 
 	require.NoError(t, c.Close())
 	assert.True(t, privateData.Released())

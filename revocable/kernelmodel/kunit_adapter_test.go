@@ -1,7 +1,6 @@
 package kernelmodel_test
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/drvsim/drvsim/env"
@@ -37,10 +36,10 @@ type provider interface {
 	// revoking reports whether a revoke has unpublished the resource.
 	revoking() bool
 	// with runs body with the resource, nil when gone:
-	// REVOCABLE_TRY_ACCESS_WITH (v3: REVOCABLE, drvsim: New + With).
+	// REVOCABLE_TRY_ACCESS_WITH (v3: REVOCABLE, drvsim: New + Scoped).
 	with(body func(res *env.Object))
 	// scoped is REVOCABLE_TRY_ACCESS_SCOPED (v3: REVOCABLE, drvsim: New +
-	// With); body runs even when the resource is gone.
+	// Scoped); body runs even when the resource is gone.
 	scoped(body func(res *env.Object))
 	// cleanup drops what the adapter itself holds.
 	cleanup()
@@ -231,10 +230,7 @@ func (p *drvsimProvider) with(body func(*env.Object)) {
 		return
 	}
 	defer func() { _ = c.Close() }()
-	err = c.With(func(res *env.Object) error { body(res); return nil })
-	if errors.Is(err, revocable.ErrRevoked) {
-		body(nil)
-	}
+	_ = c.Scoped(func(res *env.Object) error { body(res); return nil })
 }
 
 func (p *drvsimProvider) scoped(body func(*env.Object)) { p.with(body) }

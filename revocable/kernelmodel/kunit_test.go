@@ -86,6 +86,7 @@ var kunitCases = []kunitCase{
 // runKUnit runs one case on one design in a sim run with a single task;
 // the driver frees the resource once the case is over (after its revoke).
 func runKUnit(t *testing.T, d design, run func(k *kunit)) *sim.Result {
+	t.Helper()
 	return sim.Run(sim.Config{Test: t.Name()}, func(s *sim.Sim) {
 		kern := klib.New(s)
 		regs := kern.Kzalloc("ec_regs")

@@ -51,7 +51,7 @@ func TestSharedHandleRandomExplorationHangsRevoke(t *testing.T) {
 func TestSharedHandleExhaustiveExplorationHangsRevoke(t *testing.T) {
 	for _, sc := range kernelSharedHandle {
 		t.Run(sc.name, func(t *testing.T) {
-			res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 5000, Shrink: true,
+			res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 5000,
 				Config: sim.EnvConfig(t.Name(), 1)}, sc.run)
 			require.True(t, res.Failed(), res.String())
 			f := res.Failure

@@ -193,6 +193,11 @@ func (d *Domain) waitZero(idx uint32) {
 		s.Block(sched.Wait{What: "synchronize_srcu " + d.name}, func() bool { return d.sum(idx) == 0 })
 		return
 	}
+	// The hung-task detector watches the wait: a grace period that does
+	// not end (a reader that never leaves, a revoke from inside the
+	// caller's own read section without lockdep) is reported.
+	wt := d.e.Watch(env.Watched{What: "synchronize_srcu", Obj: d.name, Holders: d.readerHolders})
+	defer wt.Done()
 	// Store the flags before summing; an unlock decrements before it loads
 	// them. Whichever comes second sees the other: no lost wakeup.
 	d.writerWaiting.Store(true)
@@ -206,6 +211,18 @@ func (d *Domain) waitZero(idx uint32) {
 	case <-d.wake:
 	default:
 	}
+}
+
+// readerHolders names the readers holding the grace period, for the
+// hung-task detector: the tasks in read sections when lockdep tracks them,
+// else only their number.
+func (d *Domain) readerHolders() ([]env.Owner, string) {
+	n := d.Readers()
+	if d.ld == nil {
+		return nil, fmt.Sprintf("%d read sections open (holders unknown: lockdep is off; a revoke from inside the task's own read section never ends)", n)
+	}
+	who := d.ld.holders()
+	return who, fmt.Sprintf("%d read sections open", n)
 }
 
 func (d *Domain) lockWriter() {

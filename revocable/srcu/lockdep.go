@@ -1,6 +1,7 @@
 package srcu
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/drvsim/drvsim/env"
@@ -46,4 +47,16 @@ func (l *lockdep) heldBy() (int, string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.held[h.Owner], h.String()
+}
+
+// holders returns the tasks inside read sections, in a fixed order.
+func (l *lockdep) holders() []env.Owner {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]env.Owner, 0, len(l.held))
+	for o := range l.held {
+		out = append(out, o)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -1,9 +1,13 @@
 // Package toy holds the toy scenarios that show what package sim finds:
-// a hot-unplug race that ends in a use-after-free (RacyDriver), a lock-order
-// inversion that deadlocks (ABBA) and a probe whose error path leaks
-// (ProbeXY). They are a few lines each, so a report about them reads
-// quickly; sim's tests and docs/testing.md run the same ones, so the
-// page's reports and replay lines are those of the tests.
+// a hot-unplug race that ends in a use-after-free (RacyDriver), the same
+// race behind a check that needs exactly one preemption to fail
+// (CheckThenUse), a lock-order inversion that deadlocks (ABBA), a probe
+// whose error path leaks (ProbeXY), and two mistakes in writing a test:
+// a scenario that does not repeat itself (StateKeptBetweenRuns) and a task
+// that waits on a plain Go channel (WaitsOnGoChannel). They are a few lines
+// each, so a report about them reads quickly; sim's tests and
+// docs/testing.md run the same ones, so the page's reports and replay
+// lines are those of the tests.
 //
 // They model no kernel function; they model the bugs KASAN
 // (use-after-free), lockdep (circular locking) and kmemleak (a leaked
@@ -34,12 +38,14 @@ func ABBA(s *sim.Sim) {
 	s.Go("t1", func() {
 		a.Lock()
 		b.Lock()
+		//lint:ignore SA2001 taking the locks is the point: the order is what lockdep checks
 		b.Unlock()
 		a.Unlock()
 	})
 	s.Go("t2", func() {
 		b.Lock()
 		a.Lock()
+		//lint:ignore SA2001 taking the locks is the point: the order is what lockdep checks
 		a.Unlock()
 		b.Unlock()
 	})
@@ -68,5 +74,61 @@ func ProbeXY(errs *[]error) func(s *sim.Sim) {
 			}
 			buf.Free()
 		})
+	}
+}
+
+// CheckThenUse is a reader that checks a "gone" flag, then uses the device
+// after a schedule point, against an unplug that sets the flag and frees
+// the device: the use-after-free needs the reader preempted between its
+// check and its use, exactly one preemption. A third task's schedule
+// points make random schedules preempt more than needed.
+func CheckThenUse(s *sim.Sim) {
+	dev := s.Alloc("usb_dev")
+	gone := false
+	s.Go("reader", func() {
+		if !gone {
+			s.CondResched("after the check")
+			dev.Access("read")
+		}
+	})
+	s.Go("unplug", func() {
+		gone = true
+		dev.Free()
+	})
+	s.Go("noise", func() {
+		for range 5 {
+			s.CondResched("noise")
+		}
+	})
+}
+
+// StateKeptBetweenRuns returns a scenario that starts its two tasks in the
+// opposite order on every other run, as one keeping a counter (or a map's
+// iteration order, or the wall clock) outside the run would: exploration
+// re-runs a scenario for every schedule and needs it to repeat itself.
+func StateKeptBetweenRuns() func(*sim.Sim) {
+	runs := 0
+	return func(s *sim.Sim) {
+		runs++
+		names := []string{"probe", "unplug"}
+		if runs%2 == 0 {
+			names = []string{"unplug", "probe"}
+		}
+		for _, n := range names {
+			s.Go(n, func() { s.CondResched(n) })
+		}
+	}
+}
+
+// WaitsOnGoChannel is a driver whose read waits on a plain Go channel
+// instead of a kernel wait queue: nothing simulated can wake it, and the
+// watchdog reports the run stuck. Closing ch lets the abandoned task end.
+func WaitsOnGoChannel(ch chan struct{}) func(*sim.Sim) {
+	return func(s *sim.Sim) {
+		s.Go("reader", func() {
+			s.CondResched("before the wait")
+			<-ch // should be a kernel.WaitQueue or kernel.Completion
+		})
+		s.Go("irq", func() { s.CondResched("irq") })
 	}
 }

@@ -34,9 +34,8 @@ func (ud *udl) handleDamage(bo *drmsim.GEMObject, clip drmsim.Rect) error {
 			sent = append(sent, urb)
 		}
 		for _, urb := range sent {
-			ud.usb.WaitURB(urb)
-			if err == nil && urb.Status != nil {
-				err = urb.Status
+			if werr := ud.usb.WaitURB(urb, 0); err == nil && werr != nil {
+				err = werr
 			}
 		}
 		lines += len(sent)

@@ -14,7 +14,7 @@
 //   - Classic brackets the flush with drm_dev_enter / drm_dev_exit
 //     (Device.Enter, Device.Exit), as udl does.
 //   - Revocable holds its own revocable handle on the drm device's
-//     presence provider and runs the flush inside Consumer.With.
+//     presence provider and runs the flush inside Consumer.OrReturn.
 //   - Broken flushes without either: a flush racing an unplug touches URB
 //     buffers that disconnect already freed, and under sim.Explore the
 //     sanitizer reports the use-after-free.

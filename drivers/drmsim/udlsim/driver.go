@@ -179,7 +179,7 @@ func dirty(f *drmsim.File, bo *drmsim.GEMObject, clip drmsim.Rect) error {
 		defer d.Exit(idx)
 		return ud.handleDamage(bo, clip)
 	case Revocable:
-		err := ud.handle.With(func(*drmsim.Presence) error { return ud.handleDamage(bo, clip) })
+		err := ud.handle.OrReturn(func(*drmsim.Presence) error { return ud.handleDamage(bo, clip) })
 		if errors.Is(err, revocable.ErrRevoked) {
 			return fmt.Errorf("udl_handle_damage: %w: %w", drmsim.ErrNoDevice, err)
 		}

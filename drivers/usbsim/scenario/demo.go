@@ -19,11 +19,11 @@ func UnplugMidRead(v skel.Variant) (*sim.Result, *MidRead) {
 	return m.Run(sim.Config{Mode: sim.Exhaustive}), m
 }
 
-// HuntUseAfterFree explores the registered scenario of variant v
-// (ScenarioOf: MidRead with the "device" task feeding data) under random
-// schedules from seed on, at most schedules of them, and stops at the
-// first failure: for skel-broken a KASAN use-after-free report, with the
-// seed that replays it through TestHuntUseAfterFree.
+// HuntUseAfterFree explores MidRead (with the "hardware" task feeding data)
+// for variant v under random schedules from seed on, at most schedules of
+// them, and stops at the first failure: for skel-broken a KASAN
+// use-after-free report, with the seed that replays it through
+// TestHuntUseAfterFree.
 func HuntUseAfterFree(v skel.Variant, seed uint64, schedules int) *sim.ExploreResult {
 	sc := ScenarioOf(v)
 	cfg := sim.ExploreConfig{Mode: sim.Random, Schedules: schedules,
@@ -135,13 +135,13 @@ func SplitPhases(events []trace.Event, markers []Marker) []Phase {
 var unplugMarkers = []Marker{
 	{"plug: the hub finds a device on port 1, the USB core configures it and probes skel-revocable on its interface",
 		funcIs("hub_port_connect")},
-	{"probe registers devres actions (skel_free_hw, the provider's revoke, usb_kill_anchored_urbs); the core binds",
+	{"probe registers devres actions (skel_free_hw, the provider's revoke); the core binds",
 		funcIs("devm_add_action")},
 	{"a process opens /dev/skel0 and reads; the read waits for the URB",
 		funcIs("revocable_init", "chrdev_open")},
-	{"unplug: usb_disconnect unbinds the interface: the URB is killed, disconnect runs, then devres_release_all, newest first",
+	{"unplug: usb_disconnect unbinds the interface: the URB is terminated, then skel_disconnect gives the minor back and runs the provider's revoke now (devm_release_action)",
 		funcIs("hub_port_connect_change")},
-	{"revoke waits for the reader (synchronize_srcu); the read returns -ENODEV, the grace period ends, skel_free_hw frees",
+	{"revoke waits for the reader (synchronize_srcu); the read returns -ENODEV and the process waits for the remove uevent that says the device is gone; the grace period ends, disconnect returns, devres_release_all frees the hardware state",
 		funcIs("revocable_provider_revoke")},
 	{"the interface is released, usb_disconnect deletes the device; a new open gets -ENOENT: the node is gone",
 		funcIs("device_release")},
@@ -167,8 +167,9 @@ type DemoStory struct {
 // the bind, the devres actions, the revoke waiting for the reader, -ENODEV
 // on the next read and the last release. Then the same story with
 // skel-broken, explored with random schedules from seed until the
-// sanitizer reports the use-after-free: the failing schedule's trace, the
-// report, and the seed that replays it. The phases are found from the
+// sanitizer reports the use-after-free: the failing schedule's trace and
+// the report. Hunt.Failure.Seed replays that run (the drvsim command ends
+// the story with its own command for it). The phases are found from the
 // events, so the same seed gives the same phases on every run. It returns
 // an error if either part does not end as it should.
 func RunDemo(seed uint64) (*DemoStory, error) {
@@ -193,13 +194,13 @@ func RunDemo(seed uint64) (*DemoStory, error) {
 	if !ex.Failed() || ex.Failure.Failure.Kind != sim.BugUseAfterFree {
 		return nil, fmt.Errorf("demo: %s: no use-after-free found in %d schedules", skel.Broken, ex.Schedules)
 	}
-	f := ex.Failure
+	f := ex.Reported() // the minimal failing run, as drvsim explore reports it
 	summary, _, _ := strings.Cut(ex.String(), "\n")
 	header, _, _ := strings.Cut(f.String(), "\n")
 	phases = append(phases,
 		Phase{
-			Heading: fmt.Sprintf("the same story with %s (I/O outside the io mutex, a devm-freed buffer): random schedules from seed %d",
-				skel.Broken, seed),
+			Heading: fmt.Sprintf("the same story with %s (I/O outside the io mutex, a devm-freed buffer) and a third task, "+
+				"hardware, the device sending data: random schedules from seed %d", skel.Broken, seed),
 			Notes: []string{summary, header},
 		},
 		Phase{
@@ -213,10 +214,6 @@ func RunDemo(seed uint64) (*DemoStory, error) {
 				"schedule:",
 				strings.TrimSuffix(f.ScheduleText(), "\n"),
 			},
-		},
-		Phase{
-			Heading: fmt.Sprintf("seed %d replays it", f.Seed),
-			Notes:   []string{"replay: " + f.ReplayHint()},
 		},
 	)
 	return &DemoStory{Phases: phases, Hunt: ex, HuntScenario: ScenarioOf(skel.Broken).Name}, nil

@@ -44,7 +44,7 @@ func TestSplitPhases(t *testing.T) {
 func TestRunDemoPhases(t *testing.T) {
 	st, err := scenario.RunDemo(1)
 	require.NoError(t, err)
-	require.Len(t, st.Phases, 11)
+	require.Len(t, st.Phases, 10)
 	first := func(p scenario.Phase) string { return p.Events[0].Func }
 	assert.Equal(t, "hub_port_connect", first(st.Phases[0]))
 	assert.Equal(t, "devm_add_action", first(st.Phases[1]))
@@ -60,12 +60,13 @@ func TestRunDemoPhases(t *testing.T) {
 	require.True(t, st.Hunt.Failed())
 	assert.Equal(t, "usb-skel-broken", st.HuntScenario, "the hunt explores the registered scenario")
 	assert.Equal(t, sim.BugUseAfterFree, st.Hunt.Failure.Failure.Kind)
-	assert.Equal(t, "replay: "+st.Hunt.Failure.ReplayHint(), st.Phases[10].Notes[0])
+	// The phase shows the reported run: the minimal failing one.
+	assert.Same(t, st.Hunt.Reported(), st.Hunt.Minimal)
 
 	var a, b strings.Builder
 	require.NoError(t, scenario.WritePhases(&a, st.Phases))
 	require.NoError(t, scenario.Demo(&b, 1))
 	assert.Equal(t, a.String(), b.String(), "deterministic")
 	assert.True(t, strings.HasPrefix(a.String(), "== 1. plug: "))
-	assert.Contains(t, a.String(), "\n\n== 11. seed ")
+	assert.Contains(t, a.String(), "\n\n== 10. the sanitizer's report\n")
 }

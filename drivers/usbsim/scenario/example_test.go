@@ -11,8 +11,8 @@ import (
 
 // A process has the revocable usb-skeleton open with a read in flight when
 // the device is unplugged. The run is deterministic: the reader blocks in
-// usb_bulk_msg, the unplug terminates its URB (-ESHUTDOWN), runs
-// skel_disconnect and revokes the provider, waiting in synchronize_srcu
+// usb_bulk_msg, the unplug terminates its URB (-ESHUTDOWN) and runs
+// skel_disconnect, which revokes the provider, waiting in synchronize_srcu
 // for the reader to leave its read section; every later read returns
 // -ENODEV, a new open finds no /dev/skel0 (-ENOENT), and the last close
 // frees the state.
@@ -38,12 +38,12 @@ func ExampleUnplugMidRead() {
 	// open after unplug: open /dev/skel0: no such entry (-ENOENT)
 	// [reader] schedule: block usb_start_wait_urb urb 1 ep81 -> unplug
 	// [unplug] usb_hcd_giveback_urb /sys/devices/usb1/1-1: urb 1 ep81 status=-ESHUTDOWN actual=0
-	// [unplug] skel_disconnect /sys/devices/usb1/1-1/1-1:1.0: USB Skeleton #192 now disconnected
 	// [unplug] revocable_provider_revoke skel 1-1:1.0: start
 	// [unplug] schedule: block synchronize_srcu skel 1-1:1.0 -> reader
 	// [reader] vfs_read /dev/skel0: -ENODEV
 	// [reader] schedule: block remove uevent -> unplug
 	// [unplug] revocable_provider_revoke skel 1-1:1.0: grace period done
+	// [unplug] skel_disconnect /sys/devices/usb1/1-1/1-1:1.0: USB Skeleton #192 now disconnected
 	// [reader] vfs_read /dev/skel0: -ENODEV
 	// [reader] revocable_provider_release skel 1-1:1.0: released
 	// [reader] __fput /dev/skel0: release 0

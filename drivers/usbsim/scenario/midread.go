@@ -11,14 +11,16 @@ import (
 	"github.com/drvsim/drvsim/drivers/usbsim/skel"
 	"github.com/drvsim/drvsim/sched"
 	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/trace"
 )
 
 // MidRead is scenario 2: a process has the skeleton's device (/dev/skel0)
 // open and a read in flight (the device has no data yet) when the device
 // is unplugged. Three simulated tasks: "reader" (a read, then, once the
 // unplug is complete, a read, an ioctl and the close), "unplug" (the hub
-// sees the port go empty, then tries a new open) and, with Feed, "device"
-// (the device produces data: the first read can then complete). After the
+// sees the port go empty, then tries a new open) and, with Feed,
+// "hardware" (the USB device on the other end of the cable gets data to
+// send: the first read can then complete). After the
 // run the minor is free and its node gone, and every allocation has been
 // freed exactly once (the Sim's leak check and the sanitizer).
 //
@@ -29,7 +31,7 @@ import (
 type MidRead struct {
 	// Variant is the skeleton under test.
 	Variant skel.Variant
-	// Feed adds the "device" task.
+	// Feed adds the "hardware" task.
 	Feed bool
 
 	// Results of the last run.
@@ -91,8 +93,11 @@ func (m *MidRead) Scenario(s *sim.Sim) {
 		unplugged.Store(true)
 	})
 	if m.Feed {
-		s.Go("device", func() {
-			lb.Feed([]byte("hello"))
+		s.Go("hardware", func() {
+			data := []byte("hello")
+			s.Log().Emit(trace.Event{Kind: trace.Note, Func: "demo",
+				Msg: fmt.Sprintf("the USB device has %d bytes to send on its bulk-in endpoint", len(data))})
+			lb.Feed(data)
 			dev.Kick()
 		})
 	}

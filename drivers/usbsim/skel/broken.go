@@ -131,7 +131,7 @@ func brokenRead(f *chardev.File, n int) ([]byte, error) {
 	defer dev.rdMutex.Unlock()
 	count := min(n, dev.buf.Len())
 	clear(dev.buf.Bytes("skel_read: memset bulk_in_buffer")[:count])
-	got, err := dev.udev.BulkMsg(dev.bulkIn.Address, dev.buf, count)
+	got, err := dev.udev.BulkMsg(dev.bulkIn.Address, dev.buf, count, ReadTimeout)
 	if err != nil {
 		return nil, ioErr(err)
 	}

@@ -123,7 +123,7 @@ func classicRead(f *chardev.File, n int) ([]byte, error) {
 	if dev.disconnected { // disconnect() was called
 		return nil, fmt.Errorf("skel_read: %w", usbsim.ErrNoDevice)
 	}
-	got, err := dev.udev.BulkMsg(dev.bulkIn.Address, dev.buf, min(n, dev.buf.Len()))
+	got, err := dev.udev.BulkMsg(dev.bulkIn.Address, dev.buf, min(n, dev.buf.Len()), ReadTimeout)
 	if err != nil {
 		return nil, ioErr(err)
 	}

@@ -9,12 +9,16 @@
 //     every file operation takes it and returns -ENODEV once the flag is
 //     set, and the last release frees the state and drops the references.
 //   - Revocable is the same driver on package revocable: probe creates a
-//     devm-managed provider of the hardware state, every open takes a
-//     consumer handle, every file operation runs inside Consumer.With and
-//     returns -ENODEV once the provider is revoked, release closes the
-//     handle, and disconnect only gives the minor back: the devres release
-//     that follows revokes the provider (waiting for readers inside a
-//     section) and then frees the hardware state.
+//     provider of the hardware state whose revoke is a devm action, every
+//     open takes a consumer handle, every file operation runs inside
+//     Consumer.OrReturn and returns -ENODEV once the provider is revoked,
+//     release closes the handle. Disconnect gives the minor back, runs the
+//     revoke now (devm_release_action: it waits for the file operations
+//     inside their sections), then kills the anchored URBs; the devres
+//     release that follows frees the hardware state. The revoke cannot be
+//     left to devres: on an unbind with the device plugged in (rmmod) the
+//     USB core enables the endpoints again between disconnect and
+//     devres_release_all.
 //   - Broken is the race the io mutex exists for: it checks the
 //     disconnected flag under the mutex but does its I/O after dropping it
 //     (under a read mutex disconnect never takes), with a bulk-in buffer
@@ -30,6 +34,7 @@ package skel
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/device"
@@ -46,6 +51,12 @@ const (
 	// NodeName is the usb_class_driver's name pattern.
 	NodeName = "skel%d"
 )
+
+// ReadTimeout is the timeout of a read's bulk transfer, 10000 ms as in the
+// skeleton's usb_bulk_msg call before it moved to asynchronous reads: a
+// read the device never answers returns -ETIMEDOUT, so no read waits for
+// ever with the io mutex (or a read section) held.
+const ReadTimeout = 10 * time.Second
 
 // IoctlBulkInSize is the one ioctl the skeletons implement: it returns the
 // size of the bulk-in buffer (bulk_in_size), a read of the driver state.
@@ -106,12 +117,15 @@ func emit(u *usbsim.USB, dev, fn, msg string) {
 
 // ioErr turns a transfer's error into what read and write return: -ENODEV
 // (wrapping the URB status) when the device or endpoint went away under
-// the transfer, -EIO for other failures. The kernel's skeleton returns
-// -EIO for both; telling the user the device is gone is kinder.
+// the transfer, -ETIMEDOUT as it is, -EIO for other failures. The
+// kernel's skeleton returns -EIO for a gone device too; telling the user
+// the device is gone is kinder.
 func ioErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, usbsim.ErrTimedOut):
+		return err
 	case errors.Is(err, usbsim.ErrShutdown), errors.Is(err, usbsim.ErrNoDevice),
 		errors.Is(err, usbsim.ErrNoEntry):
 		return fmt.Errorf("%w (urb status %s)", usbsim.ErrNoDevice, usbsim.Errno(err))

@@ -40,7 +40,7 @@ func Example() {
 	// /dev/skel0 read "hello"
 	// after unplug: skel_read: no such device (-ENODEV) (revocable_try_access skel 1-1:1.0: revocable: resource revoked (-ENODEV))
 	// skel_probe /sys/devices/usb1/1-1/1-1:1.0: USB Skeleton device now attached to USBSkel-192
-	// skel_disconnect /sys/devices/usb1/1-1/1-1:1.0: USB Skeleton #192 now disconnected
 	// revocable_provider_revoke skel 1-1:1.0: start
 	// revocable_provider_revoke skel 1-1:1.0: grace period done
+	// skel_disconnect /sys/devices/usb1/1-1/1-1:1.0: USB Skeleton #192 now disconnected
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/drvsim/drvsim/chardev"
+	"github.com/drvsim/drvsim/devres"
 	"github.com/drvsim/drvsim/drivers/usbsim"
 	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/kernel"
@@ -25,9 +26,12 @@ type hw struct {
 	anchor  usbsim.Anchor
 }
 
-// revState is the interface data: the provider.
+// revState is the interface data: the provider, the devm action that
+// revokes it, and (for disconnect only) the hardware state behind it.
 type revState struct {
-	prov *revocable.Provider[hw]
+	prov   *revocable.Provider[hw]
+	revoke devres.Handle
+	hw     *hw
 }
 
 // NewRevocable returns the skeleton converted onto package revocable, as a
@@ -46,9 +50,10 @@ func NewRevocable(u *usbsim.USB) *usbsim.Driver {
 	return drv
 }
 
-// revProbe: allocate the hardware state, register its free and its
-// provider as devm actions (released in reverse: revoke, then free), then
-// take a minor. Any failure is unwound by devres.
+// revProbe: allocate the hardware state, register its free as a devm
+// action, publish it through a provider whose revoke is a devm action too
+// (devres runs them in reverse: revoke, then free), then take a minor. Any
+// failure is unwound by devres.
 func revProbe(u *usbsim.USB, cd *usbsim.ClassDriver, intf *usbsim.Interface) error {
 	in, out, ok := intf.FindBulkInOut()
 	if !ok {
@@ -61,14 +66,14 @@ func revProbe(u *usbsim.USB, cd *usbsim.ClassDriver, intf *usbsim.Interface) err
 	if _, err := res.AddOrReset("skel_free_hw", func() { h.buf.Free(); h.obj.Free() }); err != nil {
 		return err
 	}
-	prov, err := revocable.DevmProvider(intf.Dev(), h, revocable.WithName("skel "+intf.Name()))
+	// devm_revocable_provider_alloc, keeping the action's handle so that
+	// disconnect can run it early (devm_release_action)
+	prov := revocable.NewProvider(intf.Dev(), h, revocable.WithName("skel "+intf.Name()))
+	revoke, err := res.AddOrReset("revocable_provider_revoke "+prov.Name(), prov.Revoke)
 	if err != nil {
 		return err
 	}
-	if _, err := res.AddOrReset("usb_kill_anchored_urbs", h.anchor.KillAll); err != nil {
-		return err
-	}
-	intf.SetIntfdata(&revState{prov: prov})
+	intf.SetIntfdata(&revState{prov: prov, revoke: revoke, hw: h})
 	if err := u.RegisterDev(intf, cd); err != nil {
 		return err
 	}
@@ -76,12 +81,23 @@ func revProbe(u *usbsim.USB, cd *usbsim.ClassDriver, intf *usbsim.Interface) err
 	return nil
 }
 
-// revDisconnect gives the minor back. That is all: the devres release
-// after it kills the URBs, revokes the provider (waiting for every file
-// operation in flight) and frees the hardware state.
+// revDisconnect gives the minor back, revokes the provider now
+// (devm_release_action of the revoke: it waits for every file operation
+// inside its section, and no later one reaches the hardware), then kills
+// the URBs the writes submitted before the revoke. The revoke cannot wait
+// for devres: on an unbind with the device still plugged in (rmmod),
+// usb_unbind_interface enables the interface's endpoints again as soon as
+// disconnect returns, before devres_release_all, and a file operation
+// still inside its section would submit to them after the kill. devres
+// then only frees the hardware state.
 func revDisconnect(u *usbsim.USB, cd *usbsim.ClassDriver, intf *usbsim.Interface) {
+	st := intf.Intfdata().(*revState)
 	minor := intf.Minor()
-	u.DeregisterDev(intf, cd)
+	u.DeregisterDev(intf, cd) // no new opens
+	if err := intf.Dev().Devres().Release(st.revoke); err != nil {
+		panic(fmt.Sprintf("skel_disconnect: %v", err)) // the action is the driver's own: a bug
+	}
+	st.hw.anchor.KillAll()
 	emit(u, intf.Path(), "skel_disconnect", fmt.Sprintf("USB Skeleton #%d now disconnected", minor))
 }
 
@@ -108,7 +124,7 @@ func revOpen(u *usbsim.USB, drv *usbsim.Driver, f *chardev.File) error {
 // provider gives -ENODEV.
 func with(f *chardev.File, op string, fn func(h *hw) error) error {
 	c := f.Private.(*revocable.Consumer[hw])
-	err := c.With(fn)
+	err := c.OrReturn(fn)
 	if errors.Is(err, revocable.ErrRevoked) {
 		return fmt.Errorf("%s: %w (%w)", op, usbsim.ErrNoDevice, err)
 	}
@@ -121,7 +137,7 @@ func revRead(f *chardev.File, n int) ([]byte, error) {
 		h.ioMutex.Lock()
 		defer h.ioMutex.Unlock()
 		h.obj.Access("skel_read: hw->udev")
-		got, err := h.udev.BulkMsg(h.bulkIn.Address, h.buf, min(n, h.buf.Len()))
+		got, err := h.udev.BulkMsg(h.bulkIn.Address, h.buf, min(n, h.buf.Len()), ReadTimeout)
 		if err != nil {
 			return ioErr(err)
 		}

@@ -9,9 +9,9 @@ import (
 	"github.com/drvsim/drvsim/trace"
 )
 
-// ENODEV is the error RevocableInit returns for a NULL, revoked or
+// ErrNoDevice is the error RevocableInit returns for a NULL, revoked or
 // releasing provider (-ENODEV).
-var ENODEV = errors.New("ENODEV: no such device")
+var ErrNoDevice = errors.New("ENODEV: no such device")
 
 // Revocable is struct revocable as merged, the consumer handle, usually a
 // stack value:
@@ -51,17 +51,17 @@ func NewRevocable() Revocable { return Revocable{idx: -1} }
 // freed memory.
 func RevocableInit(k *klib.Kernel, rpv ProviderPtr, rev *Revocable) error {
 	if rpv.IsNull() {
-		return fmt.Errorf("revocable_init: NULL provider: %w", ENODEV)
+		return fmt.Errorf("revocable_init: NULL provider: %w", ErrNoDevice)
 	}
 	k.RCUReadLock()
 	rp := rpv.rp // rcu_dereference(_rp)
 	if rp == nil {
 		k.RCUReadUnlock()
-		return fmt.Errorf("revocable_init: provider revoked: %w", ENODEV)
+		return fmt.Errorf("revocable_init: provider revoked: %w", ErrNoDevice)
 	}
 	if !rp.kref.GetUnlessZero() {
 		k.RCUReadUnlock()
-		return fmt.Errorf("revocable_init: provider releasing: %w", ENODEV)
+		return fmt.Errorf("revocable_init: provider releasing: %w", ErrNoDevice)
 	}
 	k.RCUReadUnlock()
 	rev.rp = rp

@@ -14,6 +14,7 @@ import (
 // explore runs FlushVsUnplug for v exhaustively, within maxPre preemptions
 // per schedule (0: unbounded).
 func explore(t *testing.T, v udlsim.Variant, maxPre int) *sim.ExploreResult {
+	t.Helper()
 	sc := &scenario.FlushVsUnplug{Variant: v}
 	defer sc.Close()
 	return sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Schedules: 1000000, MaxPreemptions: maxPre,
