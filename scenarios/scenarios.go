@@ -20,6 +20,8 @@
 //     open file, an overlay plugged and unplugged around an open, a
 //     supplier unbound while its consumer probes.
 //   - pm/scenario: power management's races (pm-*).
+//   - zoo: the bug zoo's real kernel bugs, each before and after its fix
+//     (NAME-before, NAME-after).
 package scenarios
 
 import (
@@ -31,14 +33,13 @@ import (
 	pmscenario "github.com/drvsim/drvsim/pm/scenario"
 	"github.com/drvsim/drvsim/revocable/kernelmodel"
 	"github.com/drvsim/drvsim/sim"
+	"github.com/drvsim/drvsim/zoo"
 )
 
 // All returns every registered scenario, in registry order: the design
-// lab's, the USB ones, the sensor's, the DRM ones, the driver core's, then
-// the device tree's. The slice is
-// lab's, the USB ones, the DRM ones, the driver core's, then power
-// management's. The slice is
-// the caller's.
+// lab's, the USB ones, the sensor's, the DRM ones, the driver core's, the
+// device tree's, power management's, then the bug zoo's. The slice is the
+// caller's.
 func All() []sim.Scenario {
 	var out []sim.Scenario
 	for _, group := range [][]sim.Scenario{
@@ -49,6 +50,7 @@ func All() []sim.Scenario {
 		lifecycle.Scenarios(),
 		dtscenario.Scenarios(),
 		pmscenario.Scenarios(),
+		zoo.Scenarios(),
 	} {
 		out = append(out, group...)
 	}

@@ -4,6 +4,7 @@
 //	drvsim [-format F]              the default demo: a USB device unplugged mid-read
 //	drvsim demo [-format F] [NAME]  list the demos, or run one
 //	drvsim explore [flags] NAME     explore a scenario under many schedules
+//	drvsim zoo [NAME]               real kernel bugs, found and shown fixed
 //	drvsim shell [flags] [SCRIPT]   an interactive machine
 //	drvsim serve [flags]            the machine in a browser, and time travel through schedules
 //	drvsim help [COMMAND]           usage
@@ -37,6 +38,7 @@ const usage = `usage:
   drvsim [-format F]              run the default demo (usb-unplug)
   drvsim demo [-format F] [NAME]  list the demos, or run the named one
   drvsim explore [flags] NAME     explore a scenario under many schedules
+  drvsim zoo [NAME]               real kernel bugs, found and shown fixed
   drvsim shell [flags] [SCRIPT]   an interactive machine: plug, bind, open, read
   drvsim serve [flags]            the machine in a browser; step through schedules
   drvsim help [COMMAND]           this help, or a command's
@@ -74,6 +76,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runDemoCmd(args[1:], stdout, stderr)
 		case "explore":
 			return runExplore(args[1:], stdout, stderr)
+		case "zoo":
+			return runZoo(args[1:], stdout, stderr)
 		case "shell":
 			return runShell(args[1:], stdin, stdout, stderr)
 		case "serve":
@@ -162,7 +166,7 @@ func runHelp(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usageError(stderr, "help", "takes one command name, got %d", len(args))
 	}
 	switch args[0] {
-	case "demo", "explore", "shell", "serve":
+	case "demo", "explore", "zoo", "shell", "serve":
 		return dispatch([]string{args[0], "--help"}, stdin, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)

@@ -81,10 +81,28 @@ func (u *USB) disableEndpoint(ep *endpoint) {
 // tail), every finished URB of the endpoint still waiting for its giveback
 // gets it, and the call returns only when no completion of the endpoint is
 // running. The endpoint is left as it is: usb_disable_endpoint disables it
-// first, usb_suspend_both has cleared the device's can_submit.
+// first, usb_suspend_both has cleared the device's can_submit. On a
+// controller completing in a bottom half (HCD.SetGivebackBH) the queued
+// URBs are only unlinked to the giveback list with -ESHUTDOWN and nothing
+// is waited for: the bottom half runs their completions later.
 func (u *USB) flushEndpoint(ep *endpoint) {
 	h := ep.udev.hcd
 	u.mu.Lock()
+	if h.bh {
+		n := len(ep.queue)
+		for i := len(ep.queue) - 1; i >= 0; i-- {
+			urb := ep.queue[i]
+			urb.state, urb.Status = urbDone, ErrShutdown
+			h.done = append(h.done, urb)
+		}
+		ep.queue = nil
+		u.mu.Unlock()
+		if n > 0 {
+			u.emit(KindURB, ep.udev.Path(), "usb_hcd_flush_endpoint", fmt.Sprintf("ep%02x: %d URB(s) unlinked, giveback in the bottom half", ep.desc.Address, n))
+			u.killq.WakeAll()
+		}
+		return
+	}
 	var todo []*URB
 	for i := len(h.done) - 1; i >= 0; i-- {
 		if h.done[i].ep == ep {

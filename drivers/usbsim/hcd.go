@@ -15,6 +15,7 @@ type HCD struct {
 
 	// guarded by u.mu
 	dead       bool
+	bh         bool // HCD_BH: givebacks are left to the bottom half
 	nextDevnum int
 	done       []*URB
 }
@@ -94,6 +95,23 @@ func (h *HCD) Remove() error {
 	u.mu.Unlock()
 	u.emit(KindHub, h.root.Path(), "usb_deregister_bus", fmt.Sprintf("USB bus %d deregistered", h.busnum))
 	return nil
+}
+
+// SetGivebackBH makes the controller complete URBs in a bottom half, as a
+// host controller driver with HCD_BH in its hc_driver flags does (ehci,
+// xhci): usb_hcd_giveback_urb only queues the URB for the bottom half.
+// usb_hcd_flush_endpoint (at an interface unbind, a disconnect) then takes
+// the endpoint's queued URBs off it with -ESHUTDOWN and returns once the
+// queue is empty, without waiting for their completions nor for those of
+// URBs the hardware had already finished: they run when the bottom half
+// does (Flush), which may be after the driver's disconnect has returned.
+// usb_kill_urb still waits for its URB's completion. Without it (the
+// default) the flush gives those URBs back itself and waits for running
+// completions.
+func (h *HCD) SetGivebackBH(on bool) {
+	h.u.mu.Lock()
+	h.bh = on
+	h.u.mu.Unlock()
 }
 
 // Pending returns how many finished URBs wait for their completion

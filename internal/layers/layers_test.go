@@ -58,14 +58,29 @@ var layers = map[string]layer{
 	"pm":             {8, true},
 	"chardev":        {8, true},
 
-	"drivers/usbsim":        {9, true},
-	"drivers/drmsim":        {9, true},
-	"drivers/usbsim/skel":   {10, true},
-	"drivers/sensor":        {9, true},
-	"drivers/drmsim/udlsim": {10, true},
-	"of/board":              {10, true},
+	"drivers/usbsim":         {9, true},
+	"drivers/drmsim":         {9, true},
+	"drivers/sensor":         {9, true},
+	"drivers/i2csim":         {9, true},
+	"drivers/powersupplysim": {9, true},
+	"drivers/pcisim":         {9, true},
+	"drivers/inputsim":       {9, true},
+	"drivers/hidsim":         {10, true},
+	"drivers/usbsim/skel":    {10, true},
+	"drivers/drmsim/udlsim":  {10, true},
+	"of/board":               {10, true},
 
 	".": {11, false}, // drvsim.System: NewSystem(OnSim(s))
+
+	// The bug zoo's drivers, rebuilt before and after their fixes.
+	"zoo/appleir":   {11, true},
+	"zoo/bq24190":   {11, true},
+	"zoo/bwctrl":    {11, true},
+	"zoo/deferral":  {11, true},
+	"zoo/gpiolib":   {11, true},
+	"zoo/i2cdev":    {11, true},
+	"zoo/iowarrior": {11, true},
+	"zoo/skelread":  {11, true},
 
 	// The design lab's models run on sim by design.
 	"revocable/kernelmodel/klib":   {4, false},
@@ -83,6 +98,7 @@ var layers = map[string]layer{
 	"of/scenario":                    {12, false},
 	"drivers/sensor/scenario":        {12, false},
 	"pm/scenario":                    {12, false},
+	"zoo":                            {12, false},
 	"scenarios":                      {13, false},
 
 	"cmd/drvsim":                 {14, false},
