@@ -89,6 +89,7 @@ func exportedAPI(t *testing.T) (funcs, methods []string) {
 // and what to do after the call.
 var receivers = map[string]func(t *testing.T) (recv any, cleanup func()){
 	"drvsim.System": func(*testing.T) (any, func()) { s := drvsim.NewSystem(); return s, s.Close },
+	"drvsim.Runs":   func(*testing.T) (any, func()) { r := &drvsim.Runs{}; return r, r.Close },
 	"bus.Core": func(*testing.T) (any, func()) {
 		s := drvsim.NewSystem()
 		return s.Core, s.Close

@@ -62,7 +62,7 @@ func AsyncAttachVsUnregister(o *Outcomes) func(*sim.Sim) {
 
 func asyncVsUnregister(o *Outcomes, deviceFirst bool) func(*sim.Sim) {
 	return func(s *sim.Sim) {
-		sys := o.system(s)
+		sys := o.System(s)
 		w := &wifi{}
 		drv := w.driver()
 		var dev *device.Device
@@ -83,7 +83,7 @@ func asyncVsUnregister(o *Outcomes, deviceFirst bool) func(*sim.Sim) {
 			r.returned = s.Log().Seq()
 		})
 		s.AddLeakCheck("wifi after rmmod", func() []string { // checked when the run ends
-			defer o.closeSystem(sys)
+			defer o.Release(sys)
 			return o.check(r.afterUnregister(s.Log().Events()))
 		})
 	}
@@ -103,7 +103,7 @@ func asyncVsUnregister(o *Outcomes, deviceFirst bool) func(*sim.Sim) {
 // asynchronous probe ran").
 func AsyncProbeVsRemoval(o *Outcomes) func(*sim.Sim) {
 	return func(s *sim.Sim) {
-		sys := o.system(s)
+		sys := o.System(s)
 		w := &wifi{}
 		if err := sys.RegisterDriver(w.driver()); err != nil {
 			panic(err)
@@ -116,7 +116,7 @@ func AsyncProbeVsRemoval(o *Outcomes) func(*sim.Sim) {
 		})
 		r := &asyncRun{sys: sys, w: w, dev: dev}
 		s.AddLeakCheck("wifi after unplug", func() []string {
-			defer o.closeSystem(sys)
+			defer o.Release(sys)
 			return o.check(r.afterRemoval(s.Log().Events()))
 		})
 	}

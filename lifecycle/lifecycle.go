@@ -20,11 +20,6 @@
 package lifecycle
 
 import (
-	"fmt"
-	"slices"
-	"strings"
-	"sync"
-
 	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/sim"
 )
@@ -41,105 +36,25 @@ type Ending string
 // function needs a non-nil *Outcomes. Call Close when the exploration is
 // over.
 type Outcomes struct {
-	mu      sync.Mutex
-	counts  map[Ending]int
-	systems map[*drvsim.System]bool // built and not closed yet
+	drvsim.Runs
 }
 
 // Count returns how many runs ended with e.
-func (o *Outcomes) Count(e Ending) int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.counts[e]
-}
+func (o *Outcomes) Count(e Ending) int { return o.Runs.Count(string(e)) }
 
 // Counts returns the number of runs per ending (a copy).
 func (o *Outcomes) Counts() map[Ending]int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	out := make(map[Ending]int, len(o.counts))
-	for e, n := range o.counts {
-		out[e] = n
+	out := map[Ending]int{}
+	for e, n := range o.Endings() {
+		out[Ending(e)] = n
 	}
 	return out
-}
-
-// String lists the endings seen with their counts, in order of the
-// endings' text: `"not probed: driver gone": 3, "probed, ...": 5`.
-func (o *Outcomes) String() string {
-	counts := o.Counts()
-	var keys []Ending
-	for e := range counts {
-		keys = append(keys, e)
-	}
-	slices.Sort(keys)
-	parts := make([]string, len(keys))
-	for i, e := range keys {
-		parts[i] = fmt.Sprintf("%q: %d", e, counts[e])
-	}
-	return strings.Join(parts, ", ")
-}
-
-// Close closes every System the runs built that is not closed yet
-// (System.Close stops its async-probe worker goroutine). The Outcomes stay
-// readable, and may be used again. Close is idempotent.
-func (o *Outcomes) Close() {
-	o.mu.Lock()
-	systems := o.systems
-	o.systems = nil
-	o.mu.Unlock()
-	for sys := range systems {
-		sys.Close()
-	}
-}
-
-// closeSystem closes sys, a System o built, when its run is over.
-func (o *Outcomes) closeSystem(sys *drvsim.System) {
-	o.mu.Lock()
-	delete(o.systems, sys)
-	o.mu.Unlock()
-	sys.Close()
 }
 
 // check is the end of a scenario's end-of-run check: it counts the run's
 // ending e if the check found nothing wrong (bad is empty), and returns
 // bad.
-func (o *Outcomes) check(e Ending, bad []string) []string {
-	if len(bad) > 0 {
-		return bad
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.counts == nil {
-		o.counts = map[Ending]int{}
-	}
-	o.counts[e]++
-	return nil
-}
-
-// system is drvsim.NewSystem on the Sim: the System records into the
-// Sim's trace and, with the Sim as its scheduler, every asynchronous probe
-// runs as a task named async_probe. The run's end-of-run check, or
-// o.Close, closes it.
-func (o *Outcomes) system(s *sim.Sim) *drvsim.System {
-	sys := drvsim.NewSystem(drvsim.OnSim(s))
-	o.mu.Lock()
-	if o.systems == nil {
-		o.systems = map[*drvsim.System]bool{}
-	}
-	o.systems[sys] = true
-	o.mu.Unlock()
-	return sys
-}
-
-// endings returns the counts of Counts by ending text, for sim.Setup.
-func (o *Outcomes) endings() map[string]int {
-	out := map[string]int{}
-	for e, n := range o.Counts() {
-		out[string(e)] = n
-	}
-	return out
-}
+func (o *Outcomes) check(e Ending, bad []string) []string { return o.End(string(e), bad) }
 
 // scenario declares a driver-core scenario whose runs record into an
 // Outcomes: each exploration gets Outcomes of its own, closed with it.
@@ -158,7 +73,7 @@ func scenario(name, about string, bound int, newRun func(*Outcomes) func(*sim.Si
 		Defaults:    sim.Settings{Mode: sim.Exhaustive, MaxPreemptions: bound, Schedules: 20000},
 		New: func() sim.Setup {
 			o := &Outcomes{}
-			return sim.Setup{Run: newRun(o), Close: o.Close, Endings: o.endings}
+			return sim.Setup{Run: newRun(o), Close: o.Close, Endings: o.Endings}
 		},
 	}
 }

@@ -55,7 +55,7 @@ func RevocableReadersVsUnregister(o *Outcomes) func(*sim.Sim) {
 // and a reader inside its section touches unmapped registers.
 func readersVsUnregister(o *Outcomes, unmapFirst bool) func(*sim.Sim) {
 	return func(s *sim.Sim) {
-		sys := o.system(s)
+		sys := o.System(s)
 		var prov *revocable.Provider[sensorRegs]
 		var regs *sensorRegs
 		drv := platform.NewDriver("sensor", func(dev *device.Device) error {
@@ -100,7 +100,7 @@ func readersVsUnregister(o *Outcomes, unmapFirst bool) func(*sim.Sim) {
 			}
 		})
 		s.AddLeakCheck("sensor after device_unregister", func() []string {
-			defer o.closeSystem(sys)
+			defer o.Release(sys)
 			return o.check(r.after())
 		})
 	}

@@ -38,24 +38,15 @@ func (in *info) enterCall(fn string, f flags) {
 }
 
 // idle is __pm_runtime_idle.
-func (in *info) idle(f flags, fn string) error {
-	in.enterCall(fn, f)
-	in.mu.Lock()
-	if f&flagGetPut != 0 {
-		n, err := in.dropUsage(fn)
-		if err != nil || n > 0 {
-			in.mu.Unlock()
-			return err
-		}
-	}
-	err := in.rpmIdle(f)
-	in.mu.Unlock()
-	in.settle()
-	return err
-}
+func (in *info) idle(f flags, fn string) error { return in.putThen(f, fn, in.rpmIdle) }
 
 // suspend is __pm_runtime_suspend.
-func (in *info) suspend(f flags, fn string) error {
+func (in *info) suspend(f flags, fn string) error { return in.putThen(f, fn, in.rpmSuspend) }
+
+// putThen is the shape __pm_runtime_idle and __pm_runtime_suspend share:
+// with GET_PUT the usage count drops first, and only a count that reached
+// zero goes on to rpm (rpm_idle or rpm_suspend), under the power lock.
+func (in *info) putThen(f flags, fn string, rpm func(flags) error) error {
 	in.enterCall(fn, f)
 	in.mu.Lock()
 	if f&flagGetPut != 0 {
@@ -65,7 +56,7 @@ func (in *info) suspend(f flags, fn string) error {
 			return err
 		}
 	}
-	err := in.rpmSuspend(f)
+	err := rpm(f)
 	in.mu.Unlock()
 	in.settle()
 	return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/driver"
@@ -61,13 +62,13 @@ var miniBoard = []byte(`/dts-v1/;
 // (-ENOENT). The sensor's read section has a schedule point (cond_resched
 // between two register reads), so the removal's revoke can meet a reader
 // inside it.
-func OverlayRemoveOpenFile(o *outcomes) func(*sim.Sim) { return overlayRemove(o, false) }
+func OverlayRemoveOpenFile(o *drvsim.Runs) func(*sim.Sim) { return overlayRemove(o, false) }
 
 // overlayRemove is OverlayRemoveOpenFile, with the sensor's file
 // operations safe or not (board.Board.UnsafeReads).
-func overlayRemove(o *outcomes, unsafe bool) func(*sim.Sim) {
+func overlayRemove(o *drvsim.Runs, unsafe bool) func(*sim.Sim) {
 	return func(s *sim.Sim) {
-		sys := o.system(s)
+		sys := o.System(s)
 		b, err := board.Register(sys)
 		if err != nil {
 			panic(err)
@@ -129,7 +130,7 @@ func overlayRemove(o *outcomes, unsafe bool) func(*sim.Sim) {
 			if first != nil {
 				e = GoneTwice
 			}
-			return o.end(e, bad)
+			return o.End(string(e), bad)
 		})
 	}
 }
@@ -177,9 +178,9 @@ var ledBoard = []byte(`/dts-v1/;
 // GPIO controller (unbind_store). At the end the controller is unbound,
 // and so is the LED: unbound by the supplier's unbind after it probed, or
 // deferred on the pending list because its supplier was going.
-func SupplierUnbindVsProbe(o *outcomes) func(*sim.Sim) {
+func SupplierUnbindVsProbe(o *drvsim.Runs) func(*sim.Sim) {
 	return func(s *sim.Sim) {
-		sys := o.system(s)
+		sys := o.System(s)
 		b, err := board.Register(sys)
 		if err != nil {
 			panic(err)
@@ -239,7 +240,7 @@ func SupplierUnbindVsProbe(o *outcomes) func(*sim.Sim) {
 					bad = append(bad, "led neither probed nor deferred")
 				}
 			}
-			return o.end(e, bad)
+			return o.End(string(e), bad)
 		})
 	}
 }
@@ -251,9 +252,9 @@ func SupplierUnbindVsProbe(o *outcomes) func(*sim.Sim) {
 // it. Every open finds the node or -ENOENT (or -ENXIO: the node is there
 // but its cdev is gone), every read a sample or -ENODEV, and at the end
 // the node, its device and every allocation are gone.
-func OverlayHotplugVsOpen(o *outcomes) func(*sim.Sim) {
+func OverlayHotplugVsOpen(o *drvsim.Runs) func(*sim.Sim) {
 	return func(s *sim.Sim) {
-		sys := o.system(s)
+		sys := o.System(s)
 		b, err := board.Register(sys)
 		if err != nil {
 			panic(err)
@@ -301,7 +302,7 @@ func OverlayHotplugVsOpen(o *outcomes) func(*sim.Sim) {
 			if d := sys.FindDevice("platform", "10001000.i2c:sensor@49"); d != nil {
 				bad = append(bad, "sensor@49's device still registered")
 			}
-			return o.end(ending, bad)
+			return o.End(string(ending), bad)
 		})
 	}
 }

@@ -7,12 +7,6 @@
 package scenario
 
 import (
-	"fmt"
-	"maps"
-	"slices"
-	"strings"
-	"sync"
-
 	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/sim"
 )
@@ -45,67 +39,9 @@ const (
 	OpenedThenGone Ending = "opened, then -ENODEV: removed before the read"
 )
 
-// outcomes counts the endings of one exploration's passing runs and
-// keeps the Systems its runs built until Close.
-type outcomes struct {
-	mu      sync.Mutex
-	counts  map[string]int
-	systems []*drvsim.System
-}
-
-func (o *outcomes) system(s *sim.Sim) *drvsim.System {
-	sys := drvsim.NewSystem(drvsim.OnSim(s))
-	o.mu.Lock()
-	o.systems = append(o.systems, sys)
-	o.mu.Unlock()
-	return sys
-}
-
-// end is an end-of-run check's last step: count e unless something was
-// wrong.
-func (o *outcomes) end(e Ending, bad []string) []string {
-	if len(bad) > 0 {
-		return bad
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.counts == nil {
-		o.counts = map[string]int{}
-	}
-	o.counts[string(e)]++
-	return nil
-}
-
-func (o *outcomes) endings() map[string]int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return maps.Clone(o.counts)
-}
-
-func (o *outcomes) close() {
-	o.mu.Lock()
-	systems := o.systems
-	o.systems = nil
-	o.mu.Unlock()
-	for _, s := range systems {
-		s.Close()
-	}
-}
-
-// String lists the endings seen, sorted.
-func (o *outcomes) String() string {
-	c := o.endings()
-	keys := slices.Sorted(maps.Keys(c))
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%q: %d", k, c[k])
-	}
-	return strings.Join(parts, ", ")
-}
-
 // declare makes a sim.Scenario of a run constructor, explored exhaustively
 // within two preemptions.
-func declare(name, about string, run func(o *outcomes) func(*sim.Sim), endings ...Ending) sim.Scenario {
+func declare(name, about string, run func(o *drvsim.Runs) func(*sim.Sim), endings ...Ending) sim.Scenario {
 	want := make([]string, len(endings))
 	for i, e := range endings {
 		want[i] = string(e)
@@ -117,8 +53,8 @@ func declare(name, about string, run func(o *outcomes) func(*sim.Sim), endings .
 		Want:        sim.Prediction{Endings: want},
 		Defaults:    sim.Settings{Mode: sim.Exhaustive, MaxPreemptions: 2, Schedules: 20000},
 		New: func() sim.Setup {
-			o := &outcomes{}
-			return sim.Setup{Run: run(o), Close: o.close, Endings: o.endings}
+			o := &drvsim.Runs{}
+			return sim.Setup{Run: run(o), Close: o.Close, Endings: o.Endings}
 		},
 	}
 }
@@ -152,8 +88,8 @@ func Scenarios() []sim.Scenario {
 			Want:     sim.Prediction{Bug: sim.BugUseAfterFree},
 			Defaults: sim.Settings{Mode: sim.Exhaustive, MaxPreemptions: 2, Schedules: 20000},
 			New: func() sim.Setup {
-				o := &outcomes{}
-				return sim.Setup{Run: overlayRemove(o, true), Close: o.close}
+				o := &drvsim.Runs{}
+				return sim.Setup{Run: overlayRemove(o, true), Close: o.Close}
 			},
 		},
 	}

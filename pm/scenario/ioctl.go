@@ -74,10 +74,10 @@ func (s *sensor) ioctl(dev *device.Device) error {
 // the read: every run ends with the device suspended again, the read done
 // on an active device. Without it, a read after runtime_suspend touches
 // unmapped registers: a use-after-free.
-func IoctlVsRuntimeSuspend(hold bool) func(o *outcomes) func(*sim.Sim) {
-	return func(o *outcomes) func(*sim.Sim) {
+func IoctlVsRuntimeSuspend(hold bool) func(o *drvsim.Runs) func(*sim.Sim) {
+	return func(o *drvsim.Runs) func(*sim.Sim) {
 		return func(s *sim.Sim) {
-			sys := o.system(s)
+			sys := o.System(s)
 			sn := &sensor{hold: hold}
 			drv := platform.NewDriver("sensor", func(dev *device.Device) error {
 				sn.regs = sys.Memory().Alloc("sensor registers")
@@ -121,7 +121,7 @@ func IoctlVsRuntimeSuspend(hold bool) func(o *outcomes) func(*sim.Sim) {
 				if sn.resumes > 0 {
 					ending = IoctlResumed
 				}
-				return o.check(ending, bad)
+				return o.End(ending, bad)
 			})
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/bus/platform"
 	"github.com/drvsim/drvsim/device"
 	"github.com/drvsim/drvsim/driver"
@@ -31,9 +32,9 @@ const (
 // waits for probes in flight and blocks new ones, so no probe runs while
 // devices are suspended: every run ends with the device bound, probed
 // once, its suspend and resume callbacks run both or neither.
-func SuspendVsAsyncProbe(o *outcomes) func(*sim.Sim) {
+func SuspendVsAsyncProbe(o *drvsim.Runs) func(*sim.Sim) {
 	return func(s *sim.Sim) {
-		sys := o.system(s)
+		sys := o.System(s)
 		probes, suspends, resumes := 0, 0, 0
 		probedAsleep := false
 		drv := platform.NewDriver("wifi", func(*device.Device) error {
@@ -88,7 +89,7 @@ func SuspendVsAsyncProbe(o *outcomes) func(*sim.Sim) {
 			case deferred || suspends > 1:
 				bad = append(bad, fmt.Sprintf("deferred=%v with %d suspends", deferred, suspends))
 			}
-			return o.check(ending, bad)
+			return o.End(ending, bad)
 		})
 	}
 }

@@ -33,8 +33,8 @@ type modem struct {
 	resumes  int
 }
 
-func newUSBRig(s *sim.Sim, o *outcomes) *usbRig {
-	sys := o.system(s)
+func newUSBRig(s *sim.Sim, o *drvsim.Runs) *usbRig {
+	sys := o.System(s)
 	u, err := usbsim.Init(sys)
 	if err != nil {
 		panic(err)
@@ -117,7 +117,7 @@ const (
 // ends with the device gone and released and the I/O done or refused:
 // done before the disconnect, refused by the driver after it, or refused
 // because the resume found the device gone.
-func RuntimeResumeVsUnplug(o *outcomes) func(*sim.Sim) {
+func RuntimeResumeVsUnplug(o *drvsim.Runs) func(*sim.Sim) {
 	return func(s *sim.Sim) {
 		r := newUSBRig(s, o)
 		if err := pm.SetAutosuspendDelay(r.dev.Dev(), 0); err != nil {
@@ -149,7 +149,7 @@ func RuntimeResumeVsUnplug(o *outcomes) func(*sim.Sim) {
 			default:
 				bad = append(bad, "io: "+ioErr.Error())
 			}
-			return o.check(ending, bad)
+			return o.End(ending, bad)
 		})
 	}
 }
@@ -172,7 +172,7 @@ const (
 // suspend (pm_suspend_timer_fn, then pm_runtime_work on pm_wq) and
 // usb_disconnect run at the same virtual time. Every run ends with the
 // device gone and released, suspended before or never.
-func AutosuspendVsDisconnect(o *outcomes) func(*sim.Sim) {
+func AutosuspendVsDisconnect(o *drvsim.Runs) func(*sim.Sim) {
 	return func(s *sim.Sim) {
 		r := newUSBRig(s, o)
 		if err := r.dev.EnableAutosuspend(); err != nil { // arms the timer, via pm_wq
@@ -193,7 +193,7 @@ func AutosuspendVsDisconnect(o *outcomes) func(*sim.Sim) {
 			if r.m.suspends > 0 {
 				ending = SuspendedThenGone
 			}
-			return o.check(ending, bad)
+			return o.End(ending, bad)
 		})
 	}
 }
@@ -220,7 +220,7 @@ const (
 // run ends with the machine awake, the device gone and released, and the
 // resume never calling a callback of the gone device: its resume
 // callbacks run only if its suspend ones did.
-func ResumeVsUnplug(o *outcomes) func(*sim.Sim) {
+func ResumeVsUnplug(o *drvsim.Runs) func(*sim.Sim) {
 	return func(s *sim.Sim) {
 		r := newUSBRig(s, o)
 		for _, d := range []*usbsim.Device{r.hcd.RootHub(), r.dev} {
@@ -275,7 +275,7 @@ func ResumeVsUnplug(o *outcomes) func(*sim.Sim) {
 					ending = UnpluggedAsleep
 				}
 			}
-			return o.check(ending, bad)
+			return o.End(ending, bad)
 		})
 	}
 }

@@ -53,16 +53,15 @@ func (r *Rig) Close() { r.Sys.Close() }
 type ReadVsUnbind struct {
 	// Variant is the driver under test.
 	Variant sensor.Variant
-	rigs    []*Rig
+	runs    drvsim.Runs // the Systems of the runs so far
 }
 
 // Scenario sets up one run on s. Call Close after the run(s).
 func (sc *ReadVsUnbind) Scenario(s *sim.Sim) {
-	r, err := NewRig(sc.Variant, drvsim.NewSystem(drvsim.OnSim(s)))
+	r, err := NewRig(sc.Variant, sc.runs.System(s))
 	if err != nil {
 		panic(err)
 	}
-	sc.rigs = append(sc.rigs, r)
 	f, err := chardev.Open(r.Sys, sensor.Node)
 	if err != nil {
 		panic(err)
@@ -88,12 +87,9 @@ func (sc *ReadVsUnbind) Scenario(s *sim.Sim) {
 	})
 }
 
-// Close stops the rigs of past runs.
+// Close closes the Systems of past runs.
 func (sc *ReadVsUnbind) Close() {
-	for _, r := range sc.rigs {
-		r.Close()
-	}
-	sc.rigs = nil
+	sc.runs.Close()
 }
 
 // scenarios are the registered ReadVsUnbind scenarios, one per driver.

@@ -41,7 +41,7 @@ type MidRead struct {
 	IoctlErr  error
 	ReopenErr error
 
-	rigs []*Rig
+	runs drvsim.Runs // the Systems of the runs so far
 }
 
 // Scenario sets up one run on s: build the rig, plug the device, open its
@@ -49,11 +49,10 @@ type MidRead struct {
 // sim.Explore). Call Close after the run(s).
 func (m *MidRead) Scenario(s *sim.Sim) {
 	m.Close() // the previous run's rig, if any
-	r, err := NewRig(m.Variant, drvsim.NewSystem(drvsim.OnSim(s)))
+	r, err := NewRig(m.Variant, m.runs.System(s))
 	if err != nil {
 		panic(err)
 	}
-	m.rigs = append(m.rigs, r)
 	m.FirstData, m.FirstErr, m.SecondErr, m.IoctlErr, m.ReopenErr = nil, nil, nil, nil, nil
 	lb := usbsim.NewLoopback(0)
 	dev, err := r.Plug(1, lb)
@@ -115,10 +114,7 @@ func (m *MidRead) Explore(cfg sim.ExploreConfig) *sim.ExploreResult {
 	return sim.Explore(cfg, m.Scenario)
 }
 
-// Close stops the rigs of past runs.
+// Close closes the Systems of past runs.
 func (m *MidRead) Close() {
-	for _, r := range m.rigs {
-		r.Close()
-	}
-	m.rigs = nil
+	m.runs.Close()
 }

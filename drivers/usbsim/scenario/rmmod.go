@@ -48,7 +48,7 @@ type RmmodMidIO struct {
 	AfterWriteErr error
 	ReopenErr     error
 
-	rigs []*Rig
+	runs drvsim.Runs // the Systems of the runs so far
 }
 
 // writeData is what the writer writes: more than the loopback holds, so
@@ -60,11 +60,10 @@ var writeData = []byte("hello")
 // sim.Explore). Call Close after the run(s).
 func (m *RmmodMidIO) Scenario(s *sim.Sim) {
 	m.Close()
-	r, err := NewRig(m.Variant, drvsim.NewSystem(drvsim.OnSim(s)))
+	r, err := NewRig(m.Variant, m.runs.System(s))
 	if err != nil {
 		panic(err)
 	}
-	m.rigs = append(m.rigs, r)
 	m.ReadErr, m.WriteN, m.WriteErr, m.AfterReadErr, m.AfterWriteErr, m.ReopenErr = nil, 0, nil, nil, nil, nil
 	dev, err := r.Plug(1, usbsim.NewLoopback(1))
 	if err != nil {
@@ -140,10 +139,7 @@ func (m *RmmodMidIO) Explore(cfg sim.ExploreConfig) *sim.ExploreResult {
 	return sim.Explore(cfg, m.Scenario)
 }
 
-// Close stops the rigs of past runs.
+// Close closes the Systems of past runs.
 func (m *RmmodMidIO) Close() {
-	for _, r := range m.rigs {
-		r.Close()
-	}
-	m.rigs = nil
+	m.runs.Close()
 }

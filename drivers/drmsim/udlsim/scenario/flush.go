@@ -35,7 +35,7 @@ type FlushVsUnplug struct {
 	// Results of the last run.
 	FlushErr, AfterErr, VersionErr, ReopenErr error
 
-	rigs []*Rig
+	runs drvsim.Runs // the Systems of the runs so far
 }
 
 // Scenario sets up one run on s: build the rig, plug the adapter, open
@@ -43,11 +43,10 @@ type FlushVsUnplug struct {
 // (sim.Run, sim.Explore). Call Close after the run(s).
 func (sc *FlushVsUnplug) Scenario(s *sim.Sim) {
 	sc.Close()
-	r, err := NewRig(sc.Variant, drvsim.NewSystem(drvsim.OnSim(s)))
+	r, err := NewRig(sc.Variant, sc.runs.System(s))
 	if err != nil {
 		panic(err)
 	}
-	sc.rigs = append(sc.rigs, r)
 	sc.FlushErr, sc.AfterErr, sc.VersionErr, sc.ReopenErr = nil, nil, nil, nil
 	if _, err := r.Plug(1); err != nil {
 		panic(err)
@@ -121,10 +120,7 @@ func devmBeforeDrmm(s *sim.Sim) []string {
 	return nil
 }
 
-// Close closes the rigs of the runs so far.
+// Close closes the Systems of the runs so far.
 func (sc *FlushVsUnplug) Close() {
-	for _, r := range sc.rigs {
-		r.Close()
-	}
-	sc.rigs = nil
+	sc.runs.Close()
 }
