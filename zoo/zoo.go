@@ -80,7 +80,7 @@ var bugs = []func() *Bug{
 	gpiolibSRCU,
 	rpmSuppliersProbe,
 	ldusbUnbind,
-	//ADUTUX
+	adutuxRelease,
 }
 
 // Bugs returns the zoo's bugs, in a fixed order. The slice and the Bugs
