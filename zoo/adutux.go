@@ -29,7 +29,9 @@ func adutuxRelease() *Bug {
 		Fix: "Probe takes a reference on the usb_device (dev->udev = usb_get_dev(udev)) and " +
 			"adu_delete drops it (usb_put_dev) when it frees the driver state.",
 		Notes: "drvsim logs every dev_dbg, as a kernel with dynamic debug on at the call site does, " +
-			"and that is where the close touches the usb_device; the struct is a checked allocation " +
+			"and that is where the close touches the usb_device (with the message disabled, dev_dbg " +
+			"does not evaluate its device and the close reads nothing of the freed struct; the " +
+			"commit message does not make the distinction). The struct is a checked allocation " +
 			"because the machine turns usbsim's SetCheckedDevices on (off by default, see its " +
 			"documentation). No preemption is needed: closing after the unplug is enough, as the " +
 			"commit says. Read, write and probe's serial-number string are left out.",
