@@ -208,4 +208,6 @@ var zooPackage = map[string]string{
 	"i2cdev-cdev":          "i2cdev",
 	"deferral-race":        "deferral",
 	"gpiolib-srcu":         "gpiolib",
+	"ldusb-unbind":         "ldusb",
+	"adutux-release":       "adutux",
 }

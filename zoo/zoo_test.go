@@ -32,7 +32,7 @@ var (
 // predicting a bug and the "after" none; the others say why not.
 func TestCatalog(t *testing.T) {
 	bugs := zoo.Bugs()
-	require.Len(t, bugs, 10)
+	require.Len(t, bugs, 12)
 	seen := map[string]bool{}
 	reproduced := 0
 	for _, b := range bugs {
@@ -65,7 +65,7 @@ func TestCatalog(t *testing.T) {
 			assert.NotEmpty(t, sc.Description, sc.Name)
 		}
 	}
-	assert.Equal(t, 8, reproduced)
+	assert.Equal(t, 10, reproduced)
 	_, ok := zoo.Lookup("no-such-bug")
 	assert.False(t, ok)
 
@@ -136,6 +136,7 @@ func TestSymptom(t *testing.T) {
 	for name, want := range map[string]string{
 		"bwctrl-devm-irq": "NULL dereference in task hardirq/16",
 		"deferral-race":   "hang: 1 tasks blocked forever",
+		"ldusb-unbind":    "NULL dereference in task hcd-bh",
 	} {
 		b, ok := zoo.Lookup(name)
 		require.True(t, ok)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/env"
 	"github.com/drvsim/drvsim/pm"
 )
 
@@ -21,6 +22,7 @@ type Device struct {
 	level  int // hops from the root hub (udev->level): 0 for a root hub
 	devnum int
 	gadget *Gadget
+	obj    *env.Object // struct usb_device, when checked (devmem.go)
 
 	// guarded by u.mu
 	state    State
@@ -165,11 +167,13 @@ func (u *USB) allocDev(h *HCD, parent *Device, port int, g *Gadget) *Device {
 	if parent != nil {
 		d.level = parent.level + 1
 	}
+	u.allocStruct(d, name)
 	opts = append(opts, device.WithBus(u.bus), device.WithRelease(func(dev *device.Device) {
 		u.emit(KindDevice, dev.Path(), "usb_release_dev", "")
 		u.mu.Lock()
 		delete(u.devs, dev)
 		u.mu.Unlock()
+		d.freeStruct()
 	}))
 	d.dev = device.New(name, opts...)
 	if g.HubPorts > 0 {

@@ -38,6 +38,8 @@ type USB struct {
 	hcds    []*HCD
 	urbSeq  int
 
+	checkedDevs bool // SetCheckedDevices
+
 	// the hardware: what is plugged into each hub's downstream ports
 	// (keyed by the hub's Gadget, so a hub unplugged with devices on it
 	// keeps them), and where each plugged gadget is

@@ -73,6 +73,7 @@ var layers = map[string]layer{
 	".": {11, false}, // drvsim.System: NewSystem(OnSim(s))
 
 	// The bug zoo's drivers, rebuilt before and after their fixes.
+	"zoo/adutux":    {11, true},
 	"zoo/appleir":   {11, true},
 	"zoo/bq24190":   {11, true},
 	"zoo/bwctrl":    {11, true},
@@ -80,6 +81,7 @@ var layers = map[string]layer{
 	"zoo/gpiolib":   {11, true},
 	"zoo/i2cdev":    {11, true},
 	"zoo/iowarrior": {11, true},
+	"zoo/ldusb":     {11, true},
 	"zoo/skelread":  {11, true},
 
 	// The design lab's models run on sim by design.
