@@ -358,7 +358,11 @@ func (s *Sim) deadlockReport(step Step) *Report {
 		}
 		b.WriteString(chain.String() + "\n")
 	}
-	return &Report{Kind: BugDeadlock, Title: fmt.Sprintf("BUG: deadlock: %d tasks blocked forever", len(s.alive)),
+	tasks := "tasks"
+	if len(s.alive) == 1 {
+		tasks = "task"
+	}
+	return &Report{Kind: BugDeadlock, Title: fmt.Sprintf("BUG: deadlock: %d %s blocked forever", len(s.alive), tasks),
 		Task: step.Task, Details: b.String(), Step: step.N, Seq: s.log.Seq() + 1}
 }
 

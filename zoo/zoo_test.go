@@ -135,7 +135,7 @@ func TestWrap(t *testing.T) {
 func TestSymptom(t *testing.T) {
 	for name, want := range map[string]string{
 		"bwctrl-devm-irq": "NULL dereference in task hardirq/16",
-		"deferral-race":   "hang: 1 tasks blocked forever",
+		"deferral-race":   "hang: 1 task blocked forever",
 		"ldusb-unbind":    "NULL dereference in task hcd-bh",
 	} {
 		b, ok := zoo.Lookup(name)

@@ -31,7 +31,7 @@ func assertHungRevoke(t *testing.T, f *sim.Result, srcu string) {
 	t.Helper()
 	require.Equal(t, sim.BugDeadlock, f.Failure.Kind, f.String())
 	text := f.String()
-	assert.Contains(t, text, "BUG: deadlock: 1 tasks blocked forever")
+	assert.Contains(t, text, "BUG: deadlock: 1 task blocked forever")
 	assert.Contains(t, text, "INFO: task unbind blocked on synchronize_srcu "+srcu+" (scan 2:")
 	assert.Regexp(t, `wait-for chain:\n  unbind -> \[synchronize_srcu `+regexp.QuoteMeta(srcu)+` \(scan 2: idx \d has 1 locks, 0 unlocks\)\] -> reader[12] \(not blocked\)`, text)
 	assert.Contains(t, f.TraceText(), "wrong epoch")
