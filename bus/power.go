@@ -69,6 +69,12 @@ func (c *Core) SetPowerHooks(h PowerHooks) {
 	c.mu.Unlock()
 }
 
+// PowerHooks returns the installed hooks, nil for none. A PM core that
+// replaces some of another's hooks (the bug zoo's rebuild of the 2021
+// supplier accounting around probe, zoo/rpmsuppliers) wraps them: it
+// installs its own with SetPowerHooks and calls these for the rest.
+func (c *Core) PowerHooks() PowerHooks { return c.powerHooks() }
+
 // powerHooks returns the installed hooks, nil for none.
 func (c *Core) powerHooks() PowerHooks {
 	c.mu.Lock()

@@ -5,10 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/drvsim/drvsim/trace"
 	"github.com/drvsim/drvsim/zoo"
 )
 
@@ -99,6 +101,27 @@ func zooGenerators() map[string]generator {
 			}
 			return storySection(h.Story(), "the fixed driver")
 		}
+	}
+	// rpm-suppliers-probe's page follows the link's count through the
+	// failing run: the counting of zoo/rpmsuppliers and the two devices'
+	// status changes, then the report.
+	gens["zoo-rpm-suppliers-probe-counts"] = func() (string, error) {
+		h, err := hunted("rpm-suppliers-probe")
+		if err != nil {
+			return "", err
+		}
+		if h.Minimal == nil {
+			return "", fmt.Errorf("rpm-suppliers-probe: no failing run")
+		}
+		counting := []string{"pm_runtime_new_link", "pm_runtime_get_suppliers", "rpm_get_suppliers",
+			"__rpm_put_suppliers", "pm_runtime_put_suppliers", "__update_runtime_status", "sim"}
+		var ev []trace.Event
+		for _, e := range h.Minimal.Events {
+			if slices.Contains(counting, e.Func) {
+				ev = append(ev, e)
+			}
+		}
+		return trace.Text(ev), nil
 	}
 	return gens
 }
@@ -210,4 +233,5 @@ var zooPackage = map[string]string{
 	"gpiolib-srcu":         "gpiolib",
 	"ldusb-unbind":         "ldusb",
 	"adutux-release":       "adutux",
+	"rpm-suppliers-probe":  "rpmsuppliers",
 }

@@ -114,14 +114,23 @@ func (in *info) newLink() {
 	in.mu.Unlock()
 }
 
-// dropLink is pm_runtime_drop_link: one link fewer, the consumer's holds
-// on the supplier given back and the supplier checked for idleness.
+// dropLink is pm_runtime_drop_link and device_link_release_fn: one link
+// fewer, the consumer's holds on the supplier given back, and the
+// probe's too when the link goes while its consumer probes
+// (supplier_preactivated: pm_runtime_put_suppliers will not find the
+// link), then the supplier checked for idleness.
 func (in *info) dropLink(l *device.Link) {
 	in.mu.Lock()
 	if in.linksCount > 0 {
 		in.linksCount--
 	}
+	pre := in.preactivated[l]
+	delete(in.preactivated, l)
 	in.mu.Unlock()
 	in.releaseSupplier(l)
-	_ = in.m.infoOf(l.Supplier).idle(flagAsync, "pm_request_idle")
+	si := in.m.infoOf(l.Supplier)
+	if pre {
+		si.putNoidle()
+	}
+	_ = si.idle(flagAsync, "pm_request_idle")
 }

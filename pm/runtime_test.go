@@ -191,6 +191,30 @@ func TestRuntimeSupplierLink(t *testing.T) {
 	assert.Equal(t, []string{"panel:runtime_suspend", "hub:runtime_suspend"}, r.take(), "then the supplier may suspend")
 }
 
+// A DL_FLAG_PM_RUNTIME link dropped while its consumer probes gives back
+// the hold pm_runtime_get_suppliers took for the probe, which
+// pm_runtime_put_suppliers no longer finds (device_link_release_fn, since
+// 887371066039): the supplier is not held for ever.
+func TestRuntimeSupplierLinkDroppedDuringProbe(t *testing.T) {
+	sys, r, hub, _ := rpmRig(t)
+	var link *device.Link
+	var usageDuring int
+	bindDriver(t, sys, "panel", r, func(*device.Device) error {
+		usageDuring = pm.UsageCount(hub)
+		return sys.DeleteLink(link)
+	}, nil)
+	panel := sys.NewPlatformDevice("panel")
+	require.NoError(t, sys.InitializeDevice(panel))
+	var err error
+	link, err = sys.AddLink(panel, hub, device.LinkPMRuntime|device.LinkStateless)
+	require.NoError(t, err)
+	require.NoError(t, sys.AddDevice(panel))
+	require.Equal(t, "panel", panel.DriverName())
+	assert.Equal(t, 1, usageDuring, "held for the probe")
+	assert.Equal(t, 0, pm.UsageCount(hub), "given back with the link")
+	assert.Equal(t, pm.Suspended, pm.RuntimeStatus(hub))
+}
+
 // A runtime_suspend error other than -EBUSY/-EAGAIN is sticky: every
 // later runtime PM call fails with -EINVAL until the status is set again.
 func TestRuntimeStickyError(t *testing.T) {

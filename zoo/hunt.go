@@ -8,6 +8,7 @@ import (
 
 	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
+	"github.com/drvsim/drvsim/zoo/rpmsuppliers"
 )
 
 // Hunt is what exploring a bug's scenario pair with their defaults showed.
@@ -71,7 +72,8 @@ func (h *Hunt) Replay() string {
 
 // Symptom names the failure the hunt found in a few words, as a table
 // shows it: "use-after-free in key_up_tick", "NULL dereference in task
-// hardirq/16", "hang: 1 task blocked forever".
+// hardirq/16", "hang: 1 task blocked forever", "supplier suspended under
+// active consumer".
 func (h *Hunt) Symptom() string {
 	if h.Minimal == nil {
 		return "no failure"
@@ -92,6 +94,8 @@ func (h *Hunt) Symptom() string {
 		return fmt.Sprintf("%s in task %s", what, r.Task)
 	case sim.BugDeadlock:
 		return "hang: " + strings.TrimPrefix(title, "deadlock: ")
+	case rpmsuppliers.BugSuspendedSupplier:
+		return "supplier suspended under active consumer"
 	}
 	return title
 }

@@ -31,27 +31,3 @@ func udlUnplugLate() *Bug {
 			"the log, checked at the end of the run.",
 	}
 }
-
-func rpmSuppliersProbe() *Bug {
-	return &Bug{
-		Name:      "rpm-suppliers-probe",
-		Subsystem: "driver core + runtime PM, device links",
-		Commit:    "9dfacc54a8661bc8be6e08cffee59596ec59f263",
-		Subject:   "PM: runtime: Fix race getting/putting suppliers at probe",
-		Author:    "Adrian Hunter, 2021-04 (5.12-rc6)",
-		Report: "A runtime-PM supplier could runtime-suspend while its consumer was active: the " +
-			"supplier's device-link usage count ended one short.",
-		Race: "Before probe the driver core resumes and counts each runtime-PM supplier of the " +
-			"consumer (link count 2) | the runtime-PM work suspends the consumer (count 1) | the " +
-			"probe resumes it and puts it with autosuspend pending (count 2, now owned by the " +
-			"active consumer) | after probe the core drops the pre-probe count (1): the active " +
-			"consumer's supplier is no longer held.",
-		Fix: "After probe, drop the pre-probe supplier count only if the consumer is " +
-			"runtime-suspended, checked under its power lock.",
-		Missing: "waits for the power-management model",
-		Pending: "Waits for the power-management model: drvsim has no runtime PM yet " +
-			"(pm_runtime_get_sync/put, usage counts, autosuspend, the idle and suspend work, " +
-			"the runtime-PM accounting of device links, rpm_get_suppliers/rpm_put_suppliers " +
-			"around really_probe), which another issue builds.",
-	}
-}

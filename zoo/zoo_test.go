@@ -65,7 +65,7 @@ func TestCatalog(t *testing.T) {
 			assert.NotEmpty(t, sc.Description, sc.Name)
 		}
 	}
-	assert.Equal(t, 10, reproduced)
+	assert.Equal(t, 11, reproduced)
 	_, ok := zoo.Lookup("no-such-bug")
 	assert.False(t, ok)
 
@@ -131,12 +131,13 @@ func TestWrap(t *testing.T) {
 }
 
 // Symptom names the other kinds of failure the zoo finds: an oops in a
-// task, a hang.
+// task, a hang, a supplier suspended under its consumer.
 func TestSymptom(t *testing.T) {
 	for name, want := range map[string]string{
-		"bwctrl-devm-irq": "NULL dereference in task hardirq/16",
-		"deferral-race":   "hang: 1 task blocked forever",
-		"ldusb-unbind":    "NULL dereference in task hcd-bh",
+		"bwctrl-devm-irq":     "NULL dereference in task hardirq/16",
+		"deferral-race":       "hang: 1 task blocked forever",
+		"ldusb-unbind":        "NULL dereference in task hcd-bh",
+		"rpm-suppliers-probe": "supplier suspended under active consumer",
 	} {
 		b, ok := zoo.Lookup(name)
 		require.True(t, ok)

@@ -34,13 +34,13 @@ func zooHelp(w io.Writer, fs *flag.FlagSet) {
 
 // listZoo writes the zoo's table: name, subsystem, symptom or status, fix.
 func listZoo(w io.Writer) {
-	fmt.Fprintf(w, "%-22s %-40s %-16s %s\n", "BUG", "SUBSYSTEM", "FOUND AS", "FIX")
+	fmt.Fprintf(w, "%-22s %-40s %-18s %s\n", "BUG", "SUBSYSTEM", "FOUND AS", "FIX")
 	for _, b := range zoo.Bugs() {
 		found := "not reproduced"
 		if b.Reproduced() {
 			found = string(b.Before.Want.Bug)
 		}
-		fmt.Fprintf(w, "%-22s %-40s %-16s %s %s\n", b.Name, b.Subsystem, found, b.ShortCommit(), b.Subject)
+		fmt.Fprintf(w, "%-22s %-40s %-18s %s %s\n", b.Name, b.Subsystem, found, b.ShortCommit(), b.Subject)
 	}
 }
 

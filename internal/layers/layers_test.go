@@ -73,16 +73,17 @@ var layers = map[string]layer{
 	".": {11, false}, // drvsim.System: NewSystem(OnSim(s))
 
 	// The bug zoo's drivers, rebuilt before and after their fixes.
-	"zoo/adutux":    {11, true},
-	"zoo/appleir":   {11, true},
-	"zoo/bq24190":   {11, true},
-	"zoo/bwctrl":    {11, true},
-	"zoo/deferral":  {11, true},
-	"zoo/gpiolib":   {11, true},
-	"zoo/i2cdev":    {11, true},
-	"zoo/iowarrior": {11, true},
-	"zoo/ldusb":     {11, true},
-	"zoo/skelread":  {11, true},
+	"zoo/adutux":       {11, true},
+	"zoo/appleir":      {11, true},
+	"zoo/bq24190":      {11, true},
+	"zoo/bwctrl":       {11, true},
+	"zoo/deferral":     {11, true},
+	"zoo/gpiolib":      {11, true},
+	"zoo/i2cdev":       {11, true},
+	"zoo/iowarrior":    {11, true},
+	"zoo/ldusb":        {11, true},
+	"zoo/rpmsuppliers": {11, true}, // the 2021 PM core's supplier counting
+	"zoo/skelread":     {11, true},
 
 	// The design lab's models run on sim by design.
 	"revocable/kernelmodel/klib":   {4, false},
