@@ -18,7 +18,6 @@ package zoo
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/drvsim/drvsim"
 	"github.com/drvsim/drvsim/sim"
@@ -115,31 +114,6 @@ func Scenarios() []sim.Scenario {
 	return out
 }
 
-// machines records the Systems the runs of one exploration build, to
-// close them when it is over.
-type machines struct {
-	mu   sync.Mutex
-	list []*drvsim.System
-}
-
-func (m *machines) system(s *sim.Sim) *drvsim.System {
-	sys := drvsim.NewSystem(drvsim.OnSim(s))
-	m.mu.Lock()
-	m.list = append(m.list, sys)
-	m.mu.Unlock()
-	return sys
-}
-
-func (m *machines) close() {
-	m.mu.Lock()
-	list := m.list
-	m.list = nil
-	m.mu.Unlock()
-	for _, sys := range list {
-		sys.Close()
-	}
-}
-
 // pair declares a bug's scenario pair: run builds one run of the variant
 // (fixed false: before the fix) on a System of its own, starts its tasks
 // and panics on a broken setup. The "before" predicts want.
@@ -156,8 +130,8 @@ func pair(b *Bug, under string, about [2]string, want sim.BugKind, run func(s *s
 			Want:        sim.Prediction{Bug: kind},
 			Defaults:    sim.Settings{Mode: sim.Exhaustive, MaxPreemptions: MaxPreemptions, Schedules: Schedules},
 			New: func() sim.Setup {
-				m := &machines{}
-				return sim.Setup{Run: func(s *sim.Sim) { run(s, m.system(s), fixed) }, Close: m.close}
+				r := &drvsim.Runs{}
+				return sim.Setup{Run: func(s *sim.Sim) { run(s, r.System(s), fixed) }, Close: r.Close}
 			},
 		}
 	}
