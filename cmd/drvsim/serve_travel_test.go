@@ -270,3 +270,26 @@ func TestTraceTreeRuntimePMAtEveryStep(t *testing.T) {
 		assert.Positive(t, seen[w], "no device was %s at a context switch: %v", w, seen)
 	}
 }
+
+// Time travel shows a device's runtime PM as it was at each step: the
+// broken sensor driver's run, whose autosuspend (run by pm_wq's worker
+// once the timer fired) frees the registers its ioctl then reads. The
+// sensor is active until the worker's runtime_suspend, suspending while
+// the callback runs, and suspended at the use-after-free.
+func TestTravelRuntimePM(t *testing.T) {
+	tr := exploreTravel(t, "pm-ioctl-no-get-vs-runtime-suspend")
+	var words []string
+	for k := 0; k <= tr.steps(); k++ {
+		for _, d := range tr.view(k).Tree.Devices {
+			if d.Name == "sensor" && (len(words) == 0 || words[len(words)-1] != d.RPM) {
+				words = append(words, d.RPM)
+			}
+		}
+	}
+	assert.Equal(t, []string{"active", "suspending", "suspended"}, words)
+	f := tr.failure()
+	require.NotNil(t, f)
+	last := tr.view(f.Step).Tree
+	require.Len(t, last.Devices, 1)
+	assert.Equal(t, "suspended", last.Devices[0].RPM)
+}
