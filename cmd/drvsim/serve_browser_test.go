@@ -288,6 +288,15 @@ func TestBrowserRuntimePM(t *testing.T) {
 	consoleRun(t, ctx, "wait 2s")
 	waitFor(t, ctx, badge("tree", "1-1", "suspended"))
 	waitFor(t, ctx, timelineHas("__update_runtime_status", "/sys/devices/usb1/1-1", "suspending -> suspended"))
+	// The picture: the device's events only, its suspend in view.
+	click(t, ctx, `#tree .dev[data-name="1-1"] > .name`)
+	seq := eval[int](t, ctx, `(window.drvsim.live.events.find(e => e.join(' ').includes('pm_suspend_timer_fn')) || [-1])[0]`)
+	require.Positive(t, seq)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`window.drvsim.live.scrollToSeq(%d)`, seq-2))))
+	waitFor(t, ctx, fmt.Sprintf(`document.querySelector('#live-timeline .tl-row[data-seq="%d"]')`, seq))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`)))
+	screenshot(t, ctx, "web-runtime-pm", false)
+	click(t, ctx, `#tree .dev[data-name="1-1"] > .name`)
 	consoleRun(t, ctx, "runtime get 1-1")
 	waitFor(t, ctx, badge("tree", "1-1", "active"))
 

@@ -119,7 +119,7 @@
     suspended: "suspended: in a low-power state until someone needs it",
     suspending: "suspending: its runtime_suspend callback runs",
     resuming: "resuming: its runtime_resume callback runs",
-    unsupported: "unsupported: disabled for this device (no driver enabled it, or the machine sleeps)",
+    unsupported: "unsupported: disabled for this device (nothing enabled it, or the machine sleeps)",
   };
 
   function short(path) { return path.replace(/^\/sys\/devices\//, ""); }
