@@ -257,6 +257,72 @@ func TestBrowserUnplugMidRead(t *testing.T) {
 	screenshot(t, ctx, "web-unplug-mid-read", false)
 }
 
+// consoleRun types a command line into the page's console and runs it,
+// waiting for its result line.
+func consoleRun(t *testing.T, ctx context.Context, line string) {
+	t.Helper()
+	require.NoError(t, chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#console-line"), line)))
+	click(t, ctx, `#console button[type="submit"]`)
+	waitFor(t, ctx, fmt.Sprintf(`document.getElementById('result').textContent.startsWith(%q)`, "✓ "+line))
+}
+
+// A device's runtime PM badge follows it: a USB device plugged in is
+// active (autosuspend forbidden), suspends once it is allowed to and the
+// virtual clock has passed its autosuspend delay, and is resumed by a
+// driver's pm_runtime_get_sync, all from the console's runtime and wait
+// commands. In time travel, the broken sensor driver's run shows its
+// sensor active at the start, suspending while pm_wq's worker runs its
+// runtime_suspend, and suspended at the use-after-free.
+func TestBrowserRuntimePM(t *testing.T) {
+	url, _ := testServer(t, "bus add usb", "plug 1234:5678 1-1")
+	ctx := newTab(t)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url)))
+	badge := func(tree, name, word string) string {
+		return fmt.Sprintf(`(() => { const d = document.querySelector('#%s .dev[data-name=%q]'); return !!d && d.dataset.rpm === %q && d.querySelector('.tag.rpm-%s').textContent === 'rpm=%s'; })()`, tree, name, word, word, word)
+	}
+	waitFor(t, ctx, badge("tree", "1-1", "active"))
+	assert.True(t, eval[bool](t, ctx, badge("tree", "1-1:1.0", "unsupported")), "the interface has no runtime PM of its own enabled")
+
+	consoleRun(t, ctx, "runtime auto 1-1")
+	assert.True(t, eval[bool](t, ctx, badge("tree", "1-1", "active")), "the autosuspend delay has not passed")
+	consoleRun(t, ctx, "wait 2s")
+	waitFor(t, ctx, badge("tree", "1-1", "suspended"))
+	waitFor(t, ctx, timelineHas("__update_runtime_status", "/sys/devices/usb1/1-1", "suspending -> suspended"))
+	// The picture: the device's events only, its suspend in view.
+	click(t, ctx, `#tree .dev[data-name="1-1"] > .name`)
+	seq := eval[int](t, ctx, `(window.drvsim.live.events.find(e => e.join(' ').includes('pm_suspend_timer_fn')) || [-1])[0]`)
+	require.Positive(t, seq)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`window.drvsim.live.scrollToSeq(%d)`, seq-2))))
+	waitFor(t, ctx, fmt.Sprintf(`document.querySelector('#live-timeline .tl-row[data-seq="%d"]')`, seq))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`)))
+	screenshot(t, ctx, "web-runtime-pm", false)
+	click(t, ctx, `#tree .dev[data-name="1-1"] > .name`)
+	consoleRun(t, ctx, "runtime get 1-1")
+	waitFor(t, ctx, badge("tree", "1-1", "active"))
+
+	click(t, ctx, `nav [data-tab="travel"]`)
+	const sc = "pm-ioctl-no-get-vs-runtime-suspend"
+	waitFor(t, ctx, fmt.Sprintf(`document.querySelector('#sc-select option[value=%q]')`, sc))
+	require.NoError(t, chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS("#sc-select"), sc)))
+	click(t, ctx, "#tt-explore")
+	waitFor(t, ctx, `!document.getElementById('tt-run').hidden && document.getElementById('tab-travel').dataset.step === '0'`)
+	waitFor(t, ctx, badge("tt-tree", "sensor", "active"))
+	click(t, ctx, "#tt-fail")
+	failStep := eval[string](t, ctx, `String(document.getElementById('tt-slider').max)`)
+	waitFor(t, ctx, fmt.Sprintf(`document.getElementById('tab-travel').dataset.step === %q`, failStep))
+	waitFor(t, ctx, badge("tt-tree", "sensor", "suspended"))
+	// Back, step by step, to the runtime_suspend callback.
+	for k := atoi(t, failStep) - 1; ; k-- {
+		require.Positive(t, k, "no step with the sensor suspending")
+		click(t, ctx, "#tt-prev")
+		waitFor(t, ctx, fmt.Sprintf(`document.getElementById('tab-travel').dataset.step === '%d'`, k))
+		if eval[bool](t, ctx, badge("tt-tree", "sensor", "suspending")) {
+			break
+		}
+		require.True(t, eval[bool](t, ctx, badge("tt-tree", "sensor", "suspended")), "step %d", k)
+	}
+}
+
 // The issue's second test: pick the broken skeleton's scenario, explore
 // it, and step through the failing schedule to the use-after-free; the
 // report opens at the step of the bad access, not before.

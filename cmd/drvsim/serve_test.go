@@ -418,6 +418,59 @@ func TestServeLiveTreeIsTheTraceTree(t *testing.T) {
 	assert.True(t, slices.ContainsFunc(got.Devices, func(d treeDevice) bool { return d.Node == "/dev/dri/card0" && d.Files == 1 }), "%+v", got.Devices)
 }
 
+// The runtime PM the page shows of the live machine is the one its trace
+// tells, after every command of the pm lesson: a USB device that
+// autosuspends once allowed and the clock has moved, resumed by a
+// runtime get and suspended again after its put, a usb-skeleton's
+// interface keeping its device active, and the whole machine's sleep
+// (runtime PM disabled for every device) and resume.
+func TestServeLiveTreeIsTheTraceTreeWithRuntimePM(t *testing.T) {
+	url, s := testServer(t)
+	lines, err := scriptLines(filepath.Join("testdata", "pm-lesson.drvsh"))
+	require.NoError(t, err)
+	rpmOf := func(tree treeView, name string) string {
+		for _, d := range tree.Devices {
+			if d.Name == name {
+				return d.RPM
+			}
+		}
+		return "(no " + name + ")"
+	}
+	var seen []string // the runtime PM of 1-1 after each command, when it changed
+	commands := 0
+	for _, line := range lines {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fails := strings.HasPrefix(line, "!")
+		line = strings.TrimSpace(strings.TrimPrefix(line, "!"))
+		status, res := command(t, url, line)
+		require.Equal(t, 200, status, "%s: %s", line, res.Error)
+		require.Equal(t, !fails, res.OK, "%s: %s", line, res.Error)
+		commands++
+
+		live := getState(t, url).Tree
+		tree := newTraceTree()
+		for _, e := range s.m.log.Events() {
+			tree.add(e)
+		}
+		for i := range live.Devices {
+			live.Devices[i].USB = ""
+		}
+		require.Equal(t, live, tree.view(), "after %q", line)
+		if r := rpmOf(live, "1-1"); len(seen) == 0 || seen[len(seen)-1] != r {
+			seen = append(seen, r)
+		}
+	}
+	assert.Greater(t, commands, 20)
+	// plug (forbidden: active), runtime auto and 2 s (suspended),
+	// runtime get (active), put and 2 s (suspended), suspend (runtime PM
+	// disabled), resume (enabled again; usb_resume wakes the device:
+	// active).
+	assert.Equal(t, []string{"(no 1-1)", "active", "suspended", "active", "suspended", "unsupported", "active"}, seen)
+}
+
 // Time travel through the API: the broken skeleton's failing schedule,
 // a step's view, one random schedule of a safe scenario, and a scenario
 // whose exploration finds nothing.

@@ -221,3 +221,75 @@ func TestTraceTreeMatchesTheCore(t *testing.T) {
 	}
 	assert.Positive(t, cores)
 }
+
+// The runtime PM the tree rebuilt from a run's trace shows is the PM
+// core's at every step of the run, not only at its end: at each context
+// switch (a "schedule" event, when every task is parked at a schedule
+// point), for the first schedule and a few random ones of every
+// registered scenario. The runtime PM scenarios suspend and resume
+// devices, with their autosuspend timers and pm_wq's worker as tasks of
+// their own, which the random schedules preempt in the middle of a
+// transition ("suspending", "resuming").
+func TestTraceTreeRuntimePMAtEveryStep(t *testing.T) {
+	seen := map[string]int{}
+	for _, sc := range scenarios.All() {
+		for seed := range 20 {
+			cfg := sim.Config{Mode: sim.Exhaustive}
+			if seed > 0 {
+				cfg = sim.Config{Seed: uint64(seed)}
+			}
+			cfg.Log = trace.NewLog()
+			setup := sc.New()
+			s := sim.New(cfg)
+			tree := newTraceTree()
+			mismatch := ""
+			cancel := cfg.Log.Subscribe(func(e trace.Event) {
+				tree.add(e)
+				c := bus.CoreOf(s)
+				if c == nil || mismatch != "" || e.Kind != trace.Sched || e.Func != "schedule" {
+					return
+				}
+				for _, d := range c.Devices() {
+					want := liveRPM(d)
+					r := tree.rpm[d.Path()]
+					if got := rpmWord(r.enabled, r.status); got != want {
+						mismatch = fmt.Sprintf("%s seed %d at %s: %s is %s, the trace tells %s", sc.Name, seed, e, d.Path(), want, got)
+					}
+					seen[want]++
+				}
+			})
+			s.Run(setup.Run)
+			cancel()
+			if setup.Close != nil {
+				setup.Close()
+			}
+			assert.Empty(t, mismatch)
+		}
+	}
+	for _, w := range []string{"unsupported", "active", "suspended", "suspending", "resuming"} {
+		assert.Positive(t, seen[w], "no device was %s at a context switch: %v", w, seen)
+	}
+}
+
+// Time travel shows a device's runtime PM as it was at each step: the
+// broken sensor driver's run, whose autosuspend (run by pm_wq's worker
+// once the timer fired) frees the registers its ioctl then reads. The
+// sensor is active until the worker's runtime_suspend, suspending while
+// the callback runs, and suspended at the use-after-free.
+func TestTravelRuntimePM(t *testing.T) {
+	tr := exploreTravel(t, "pm-ioctl-no-get-vs-runtime-suspend")
+	var words []string
+	for k := 0; k <= tr.steps(); k++ {
+		for _, d := range tr.view(k).Tree.Devices {
+			if d.Name == "sensor" && (len(words) == 0 || words[len(words)-1] != d.RPM) {
+				words = append(words, d.RPM)
+			}
+		}
+	}
+	assert.Equal(t, []string{"active", "suspending", "suspended"}, words)
+	f := tr.failure()
+	require.NotNil(t, f)
+	last := tr.view(f.Step).Tree
+	require.Len(t, last.Devices, 1)
+	assert.Equal(t, "suspended", last.Devices[0].RPM)
+}

@@ -1,10 +1,10 @@
 package main
 
 // The device tree the page draws, from two sources: a live machine's
-// driver core (liveTree: what `drvsim serve` shows as it changes), and a
-// trace (traceTree: the tree as the events of a run tell it, at any
-// point of the run, for time travel). Both give a treeView; a test keeps
-// them equal on the same machine.
+// driver core and PM core (liveTree: what `drvsim serve` shows as it
+// changes), and a trace (traceTree: the tree as the events of a run tell
+// it, at any point of the run, for time travel). Both give a treeView;
+// a test keeps them equal on the same machine.
 
 import (
 	"regexp"
@@ -14,6 +14,7 @@ import (
 	"github.com/drvsim/drvsim/bus"
 	"github.com/drvsim/drvsim/chardev"
 	"github.com/drvsim/drvsim/device"
+	"github.com/drvsim/drvsim/pm"
 	"github.com/drvsim/drvsim/trace"
 )
 
@@ -47,8 +48,35 @@ type treeDevice struct {
 	// USB says what a USB device is: "root hub", "hub", "device" or
 	// "interface"; "" off the USB bus.
 	USB string `json:"usb,omitempty"`
-	// A device's runtime PM state would go here once drvsim models
-	// runtime PM (pm_runtime_*); the driver core has none yet.
+	// RPM is the device's runtime PM as the page shows it (rpmWord):
+	// "unsupported" while its runtime PM is disabled, else its runtime
+	// status ("active", "suspended", "resuming", "suspending").
+	RPM string `json:"rpm"`
+}
+
+// rpmWord is what the page shows of a device's runtime PM: the words of
+// power/runtime_status (rpm_status_show) that a trace tells exactly,
+// "unsupported" while runtime PM is disabled, else the status. Not the
+// usage count the text tree adds (rpm=active,usage=1), nor its "error"
+// after a failed callback: the PM core changes both without an event
+// at times (pm_runtime_put_noidle, a parent's count held during its
+// child's resume, pm_runtime_set_active clearing the error), so the tree
+// of time travel could not tell them, and the page shows the same in
+// both trees. Enabling and disabling runtime PM, and every change of
+// the status once it was first enabled, are events.
+func rpmWord(enabled bool, status string) string {
+	if !enabled {
+		return "unsupported"
+	}
+	return status
+}
+
+// liveRPM is rpmWord of a live device, from its PM core (a device of a
+// machine without one has runtime PM disabled, as pm_runtime_init
+// leaves it).
+func liveRPM(d *device.Device) string {
+	s, ok := pm.StateOf(d)
+	return rpmWord(ok && s.Enabled, s.Status.String())
 }
 
 // treeLink is a device link, consumer to supplier.
@@ -79,7 +107,7 @@ func liveTree(c *bus.Core, usb usbKind, files map[string]int) treeView {
 	}
 	for _, d := range devs {
 		td := treeDevice{Path: d.Path(), Name: d.Name(), Bus: d.BusName(), Class: d.ClassName(),
-			Driver: d.DriverName(), State: d.State().String(), Override: d.DriverOverride(), Node: nodes[d]}
+			Driver: d.DriverName(), State: d.State().String(), Override: d.DriverOverride(), Node: nodes[d], RPM: liveRPM(d)}
 		if p := d.Parent(); p != nil && registered[p] {
 			td.Parent = p.Path()
 		}
@@ -135,17 +163,62 @@ func parentsFirst(devs []treeDevice) []treeDevice {
 // traceTree rebuilds the tree from a trace: device_add and device_del,
 // devtmpfs' nodes, really_probe, driver_bound and the unbinding
 // (__device_release_driver, then BUS_NOTIFY_UNBOUND_DRIVER), device
-// links, and chrdev_open/__fput for the open files. Feed it events in
-// order with add; view returns the tree so far.
+// links, chrdev_open/__fput for the open files, and the PM core's
+// runtime PM events. Feed it events in order with add; view returns the
+// tree so far.
 type traceTree struct {
 	devs  map[string]*treeDevice
 	order []string // registration order of the paths in devs
 	links []treeLink
 	files map[string]int // open files by /dev path
+	// rpm is the runtime PM of the devices by path, registered or not:
+	// a USB device's runtime PM is enabled before its device_add, and
+	// device_del is recorded before the driver is released (with the
+	// runtime PM calls around its remove) and runtime PM disabled for
+	// good (pm_runtime_remove), which a device of the same path added
+	// later starts from.
+	rpm map[string]rpmTrace
+}
+
+// rpmTrace is a device's runtime PM as its events tell it. The zero
+// value is pm_runtime_init's: disabled.
+type rpmTrace struct {
+	enabled bool
+	status  string
 }
 
 func newTraceTree() *traceTree {
-	return &traceTree{devs: map[string]*treeDevice{}, files: map[string]int{}}
+	return &traceTree{devs: map[string]*treeDevice{}, files: map[string]int{}, rpm: map[string]rpmTrace{}}
+}
+
+// addRPM applies a runtime PM event (kind rpm) of the device at e.Dev.
+// A device's runtime PM records its events from the first time it is
+// enabled ("runtime PM enabled ... status=S", which tells the status it
+// was set to meanwhile) on: each change of the status
+// (__update_runtime_status "old -> new") and each disable
+// (pm_runtime_disable, pm_runtime_remove, the system sleep's
+// __pm_runtime_disable: "runtime PM disabled ..."; "disable_depth N",
+// always above zero, of a nested disable or of an enable that did not
+// undo every disable).
+func (t *traceTree) addRPM(e trace.Event) {
+	r := t.rpm[e.Dev]
+	switch {
+	case e.Func == "__update_runtime_status":
+		_, to, ok := strings.Cut(e.Msg, " -> ")
+		if !ok {
+			return
+		}
+		r.status = to
+	case strings.HasPrefix(e.Msg, "runtime PM enabled "):
+		r.enabled, r.status = true, msgField(e.Msg, "status")
+	case strings.HasPrefix(e.Msg, "runtime PM disabled "):
+		r.enabled, r.status = false, msgField(e.Msg, "status")
+	case strings.HasPrefix(e.Msg, "disable_depth "):
+		r.enabled = false
+	default:
+		return
+	}
+	t.rpm[e.Dev] = r
 }
 
 // msgField returns the value of key=VALUE in an event message of
@@ -162,6 +235,10 @@ func msgField(msg, key string) string {
 
 // add applies one event to the tree.
 func (t *traceTree) add(e trace.Event) {
+	if e.Kind == pm.KindRuntime {
+		t.addRPM(e)
+		return
+	}
 	d := t.devs[e.Dev]
 	switch {
 	case e.Kind == trace.DeviceAdd && e.Func == "device_add":
@@ -254,6 +331,8 @@ func (t *traceTree) view() treeView {
 			d.Parent = ""
 		}
 		d.Files = t.files[d.Node]
+		r := t.rpm[p]
+		d.RPM = rpmWord(r.enabled, r.status)
 		v.Devices = append(v.Devices, d)
 	}
 	v.Devices = parentsFirst(v.Devices)

@@ -94,9 +94,10 @@
       if (d.override) tags.push(h("span", { class: "tag" }, "driver_override=" + d.override));
       if (d.node) tags.push(h("span", { class: "tag node" }, d.node));
       if (d.files) tags.push(h("span", { class: "tag files" }, d.files + (d.files === 1 ? " open file" : " open files")));
+      if (d.rpm) tags.push(h("span", { class: "tag rpm rpm-" + d.rpm, title: "runtime PM: " + (rpmWords[d.rpm] || d.rpm) }, "rpm=" + d.rpm));
       const label = h("span", {
         class: "dev" + (selected === d.path ? " sel" : ""), "data-path": d.path, "data-name": d.name,
-        "data-driver": d.driver || "", title: d.path, tabIndex: onSelect ? 0 : undefined,
+        "data-driver": d.driver || "", "data-rpm": d.rpm || "", title: d.path, tabIndex: onSelect ? 0 : undefined,
         onclick: onSelect ? () => onSelect(d.path) : undefined,
       }, h("span", { class: "name" }, d.name), tags, opts.actions ? opts.actions(d) : []);
       const li = h("li", {}, label);
@@ -111,6 +112,15 @@
         h("ul", {}, links.map((l) => h("li", { class: "mono" }, short(l.consumer) + " → " + short(l.supplier) + (l.flags ? " [" + l.flags + "]" : "")))));
     }
   }
+
+  // rpmWords explain a device's runtime PM badge (power/runtime_status).
+  const rpmWords = {
+    active: "active: powered and usable",
+    suspended: "suspended: in a low-power state until someone needs it",
+    suspending: "suspending: its runtime_suspend callback runs",
+    resuming: "resuming: its runtime_resume callback runs",
+    unsupported: "unsupported: disabled for this device (nothing enabled it, or the machine sleeps)",
+  };
 
   function short(path) { return path.replace(/^\/sys\/devices\//, ""); }
 
