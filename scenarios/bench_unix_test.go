@@ -39,14 +39,16 @@ func BenchmarkExplore(b *testing.B) {
 	}
 }
 
-// BenchmarkExploreWorkers explores revocable-readers-vs-unregister with
-// one worker (the baseline) and with one per CPU, in the same run: the
-// ratio of their schedules/s is the parallel speed-up (issue 13's target:
-// 1.7x on 2 idle cores).
+// BenchmarkExploreWorkers explores revocable-readers-vs-unregister and
+// drvsim-shared-handle with one worker (the baseline) and with one per
+// CPU, in the same run: the ratio of their schedules/s is the parallel
+// speed-up (issue 13's target: 1.7x on 2 idle cores).
 func BenchmarkExploreWorkers(b *testing.B) {
 	for _, w := range []int{1, runtime.GOMAXPROCS(0)} {
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
-			benchExplore(b, "revocable-readers-vs-unregister", w)
+			for _, name := range []string{"revocable-readers-vs-unregister", "drvsim-shared-handle"} {
+				b.Run(name, func(b *testing.B) { benchExplore(b, name, w) })
+			}
 		})
 	}
 }
