@@ -15,9 +15,11 @@ import (
 	"github.com/drvsim/drvsim/sim"
 )
 
-// miniBoard is the part of the board the overlay scenario needs: the
-// regulator, the GPIO controller and the I2C controller, no sensor yet.
-var miniBoard = []byte(`/dts-v1/;
+// boardSource is the source of a scenario's board: the 3.3 V regulator and a
+// simple-bus with the GPIO controller at 0x10000000 (with gpioExtra among
+// its properties) and the nodes of soc after it.
+func boardSource(gpioExtra, soc string) []byte {
+	return []byte(`/dts-v1/;
 / {
 	#address-cells = <1>;
 	#size-cells = <1>;
@@ -39,10 +41,17 @@ var miniBoard = []byte(`/dts-v1/;
 			reg = <0x10000000 0x1000>;
 			gpio-controller;
 			#gpio-cells = <2>;
-			interrupt-controller;
-			#interrupt-cells = <2>;
-		};
+` + gpioExtra + `		};
+` + soc + `	};
+};
+`)
+}
 
+// miniBoard is the part of the board the overlay scenario needs: the
+// regulator, the GPIO controller and the I2C controller, no sensor yet.
+var miniBoard = boardSource(`			interrupt-controller;
+			#interrupt-cells = <2>;
+`, `
 		i2c0: i2c@10001000 {
 			compatible = "acme,i2c";
 			reg = <0x10001000 0x1000>;
@@ -50,8 +59,6 @@ var miniBoard = []byte(`/dts-v1/;
 			#size-cells = <0>;
 			vcc-supply = <&vdd_3v3>;
 		};
-	};
-};
 `)
 
 // OverlayRemoveOpenFile is the overlay scenario: during setup the board
@@ -137,38 +144,13 @@ func overlayRemove(o *drvsim.Runs, unsafe bool) func(*sim.Sim) {
 
 // ledBoard is the board part of the supplier scenario: the regulator, the
 // GPIO controller and the LED, whose enable line is on the controller.
-var ledBoard = []byte(`/dts-v1/;
-/ {
-	#address-cells = <1>;
-	#size-cells = <1>;
-
-	vdd_3v3: regulator-3v3 {
-		compatible = "regulator-fixed";
-		regulator-name = "vdd-3v3";
-		regulator-min-microvolt = <3300000>;
-	};
-
-	soc {
-		compatible = "simple-bus";
-		#address-cells = <1>;
-		#size-cells = <1>;
-		ranges;
-
-		gpio0: gpio@10000000 {
-			compatible = "acme,gpio";
-			reg = <0x10000000 0x1000>;
-			gpio-controller;
-			#gpio-cells = <2>;
-		};
-
+var ledBoard = boardSource("", `
 		led@10002000 {
 			compatible = "acme,led";
 			reg = <0x10002000 0x100>;
 			enable-gpios = <&gpio0 3 0>;
 			vdd-supply = <&vdd_3v3>;
 		};
-	};
-};
 `)
 
 // SupplierUnbindVsProbe is the supplier scenario: during setup the board
