@@ -43,30 +43,39 @@ func read(f *chardev.File, h *usbsim.HCD, n int) ([]byte, error) {
 	}
 }
 
+// openFirstByte builds a machine with the variant v bound to a plugged
+// loopback on a 2-port controller, opens /dev/skel0 and reads the
+// device's first byte through it.
+func openFirstByte(t *testing.T, v skelread.Variant) (*drvsim.System, *usbsim.HCD, *usbsim.Loopback, *usbsim.Device, *chardev.File) {
+	t.Helper()
+	sys := drvsim.NewSystem()
+	u, err := usbsim.Init(sys)
+	require.NoError(t, err)
+	h, err := u.AddHCD(2)
+	require.NoError(t, err)
+	require.NoError(t, u.Register(skelread.New(v, u)))
+	lb := usbsim.NewLoopback(0)
+	lb.Feed([]byte{1})
+	udev, err := h.RootHub().Plug(1, skelread.Gadget(lb))
+	require.NoError(t, err)
+	f, err := chardev.Open(sys, "/dev/skel0")
+	require.NoError(t, err)
+	got, err := read(f, h, 8)
+	require.NoError(t, err)
+	assert.Equal(t, []byte{1}, got)
+	return sys, h, lb, udev, f
+}
+
 // Both versions read what the device has, starting the next read when
 // more was asked and returning without waiting for it; the next read()
 // waits for that URB. The close stops the read URB (skel_flush), and the
 // state goes with the last reference.
 func TestReadStartsNextURB(t *testing.T) {
 	for _, v := range []skelread.Variant{skelread.Before, skelread.After} {
-		sys := drvsim.NewSystem()
-		u, err := usbsim.Init(sys)
-		require.NoError(t, err)
-		h, err := u.AddHCD(2)
-		require.NoError(t, err)
-		require.NoError(t, u.Register(skelread.New(v, u)))
-		lb := usbsim.NewLoopback(0)
-		lb.Feed([]byte{1})
-		udev, err := h.RootHub().Plug(1, skelread.Gadget(lb))
-		require.NoError(t, err)
-		f, err := chardev.Open(sys, "/dev/skel0")
-		require.NoError(t, err)
-		got, err := read(f, h, 8)
-		require.NoError(t, err)
-		assert.Equal(t, []byte{1}, got)
+		sys, h, lb, udev, f := openFirstByte(t, v)
 		lb.Feed([]byte{2, 3})
 		udev.Kick()
-		got, err = read(f, h, 8)
+		got, err := read(f, h, 8)
 		require.NoError(t, err)
 		assert.Equal(t, []byte{2, 3}, got)
 		assert.ErrorIs(t, f.Close(), usbsim.ErrIO, "skel_flush killed the next read URB: its -ENOENT")
@@ -83,25 +92,11 @@ func TestReadStartsNextURB(t *testing.T) {
 // anyway); read answers -ENODEV, and the close frees the state.
 func TestUnbindUnderOpenFile(t *testing.T) {
 	for _, v := range []skelread.Variant{skelread.Before, skelread.After} {
-		sys := drvsim.NewSystem()
-		u, err := usbsim.Init(sys)
-		require.NoError(t, err)
-		h, err := u.AddHCD(2)
-		require.NoError(t, err)
-		require.NoError(t, u.Register(skelread.New(v, u)))
-		lb := usbsim.NewLoopback(0)
-		lb.Feed([]byte{1})
-		udev, err := h.RootHub().Plug(1, skelread.Gadget(lb))
-		require.NoError(t, err)
-		f, err := chardev.Open(sys, "/dev/skel0")
-		require.NoError(t, err)
-		got, err := read(f, h, 8)
-		require.NoError(t, err)
-		assert.Equal(t, []byte{1}, got)
+		sys, h, _, udev, f := openFirstByte(t, v)
 
 		require.NoError(t, sys.Unbind(udev.Interface(0).Dev()))
 		assert.Zero(t, h.Pending())
-		_, err = f.Read(8)
+		_, err := f.Read(8)
 		assert.ErrorIs(t, err, usbsim.ErrNoDevice)
 		assert.Error(t, f.Close(), "the read URB's -ENOENT or -ESHUTDOWN")
 		assert.Empty(t, sys.Memory().Reports(), "variant %d", v)
