@@ -21,6 +21,15 @@ const (
 	taskUnbind  = "unbind"
 )
 
+// shareBetweenReaders starts the experiment's three tasks: reader runs as
+// reader1 and as reader2 at once (two threads reading one file), unbind
+// as the driver's unbind.
+func shareBetweenReaders(s *sim.Sim, reader, unbind func()) {
+	s.Go(taskReader1, reader)
+	s.Go(taskReader2, reader)
+	s.Go(taskUnbind, unbind)
+}
+
 // useRegs is a reader's use of the resource inside its read section: two
 // checked accesses around a schedule point (a command to the device that
 // sleeps), so a resource freed while a reader is inside is reported.
@@ -50,9 +59,7 @@ func V3SharedHandle(s *sim.Sim) {
 			v3.RevocableFree(rev)
 		}
 	}
-	s.Go(taskReader1, reader)
-	s.Go(taskReader2, reader)
-	s.Go(taskUnbind, func() {
+	shareBetweenReaders(s, reader, func() {
 		v3.RevocableProviderFree(rp)
 		klib.Kfree(regs)
 	})
@@ -81,9 +88,7 @@ func MergedSharedHandle(s *sim.Sim) {
 			merged.RevocableDeinit(&rev)
 		}
 	}
-	s.Go(taskReader1, reader)
-	s.Go(taskReader2, reader)
-	s.Go(taskUnbind, func() {
+	shareBetweenReaders(s, reader, func() {
 		merged.RevocableProviderRevoke(&rp)
 		klib.Kfree(regs)
 	})
@@ -114,9 +119,7 @@ func DrvsimSharedHandle(s *sim.Sim) {
 			}
 		}
 	}
-	s.Go(taskReader1, reader)
-	s.Go(taskReader2, reader)
-	s.Go(taskUnbind, func() {
+	shareBetweenReaders(s, reader, func() {
 		p.Revoke()
 		regs.Free()
 	})
@@ -155,9 +158,7 @@ func V8SharedHandle(s *sim.Sim) {
 			v8.RevocableDeinit(&rev)
 		}
 	}
-	s.Go(taskReader1, reader)
-	s.Go(taskReader2, reader)
-	s.Go(taskUnbind, func() {
+	shareBetweenReaders(s, reader, func() {
 		v8.RevocableRevoke(rp)
 		klib.Kfree(regs)
 		v8.RevocablePut(rp) // remove(): the creator's reference
@@ -187,9 +188,7 @@ func V8SharedProvider(s *sim.Sim) {
 			v8.RevocablePut(filpRp) // release()
 		}
 	}
-	s.Go(taskReader1, reader)
-	s.Go(taskReader2, reader)
-	s.Go(taskUnbind, func() {
+	shareBetweenReaders(s, reader, func() {
 		v8.RevocableRevoke(rp)
 		klib.Kfree(regs)
 		v8.RevocablePut(rp)
@@ -214,9 +213,7 @@ func V10SharedHandle(s *sim.Sim) {
 			v10.RevocableHandleDeinit(&rh)
 		}
 	}
-	s.Go(taskReader1, reader)
-	s.Go(taskReader2, reader)
-	s.Go(taskUnbind, func() {
+	shareBetweenReaders(s, reader, func() {
 		v10.RevocableRevoke(rev)
 		klib.Kfree(regs)
 		v10.RevocablePut(rev)
@@ -243,9 +240,7 @@ func V10SharedProvider(s *sim.Sim) {
 			v10.RevocablePut(filpRev)
 		}
 	}
-	s.Go(taskReader1, reader)
-	s.Go(taskReader2, reader)
-	s.Go(taskUnbind, func() {
+	shareBetweenReaders(s, reader, func() {
 		v10.RevocableRevoke(rev)
 		klib.Kfree(regs)
 		v10.RevocablePut(rev)
@@ -268,9 +263,7 @@ func MergedSharedProvider(s *sim.Sim) {
 			}
 		})
 	}
-	s.Go(taskReader1, reader)
-	s.Go(taskReader2, reader)
-	s.Go(taskUnbind, func() {
+	shareBetweenReaders(s, reader, func() {
 		merged.RevocableProviderRevoke(&priv.rp)
 		klib.Kfree(regs)
 	})
@@ -278,7 +271,7 @@ func MergedSharedProvider(s *sim.Sim) {
 
 // DrvsimSharedProvider is the shared-handle experiment written per read
 // on drvsim's revocable: the two readers share the *Provider, and each
-// read opens a Consumer (New), reads with With and closes it. Every
+// read opens a Consumer (New), reads with OrReturn and closes it. Every
 // schedule completes.
 func DrvsimSharedProvider(s *sim.Sim) {
 	regs := s.Alloc("ec_regs")
@@ -292,15 +285,13 @@ func DrvsimSharedProvider(s *sim.Sim) {
 			return
 		}
 		if err := c.OrReturn(func(res *env.Object) error { useRegs(s, res); return nil }); err != nil && !errors.Is(err, revocable.ErrRevoked) {
-			panic(fmt.Sprintf("With: %v", err))
+			panic(fmt.Sprintf("OrReturn: %v", err))
 		}
 		if err := c.Close(); err != nil {
 			panic(err)
 		}
 	}
-	s.Go(taskReader1, reader)
-	s.Go(taskReader2, reader)
-	s.Go(taskUnbind, func() {
+	shareBetweenReaders(s, reader, func() {
 		p.Revoke()
 		regs.Free()
 	})
