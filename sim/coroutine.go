@@ -35,7 +35,8 @@ type coroutine struct {
 // at a time.
 type coroPool struct {
 	free  []*coroutine
-	timer *time.Timer // the watchdog's, reused run after run
+	timer *time.Timer     // Run's watchdog's, reused run after run
+	dog   *workerWatchdog // the Explore worker's watchdog (runHere)
 }
 
 // get returns a coroutine for t: a free one, or a new one.
@@ -56,8 +57,12 @@ func (p *coroPool) get(s *Sim, t *task) *coroutine {
 // put returns c, whose task has ended, to the pool.
 func (p *coroPool) put(c *coroutine) { p.free = append(p.free, c) }
 
-// close ends the free coroutines.
+// close ends the free coroutines and the worker's watchdog.
 func (p *coroPool) close() {
+	if p.dog != nil {
+		p.dog.close()
+		p.dog = nil
+	}
 	for _, c := range p.free {
 		c.stop()
 	}

@@ -55,6 +55,19 @@ type ExploreConfig struct {
 // AllCPUs as ExploreConfig.Workers runs one worker per GOMAXPROCS.
 const AllCPUs = -1
 
+// GCPercent is the collector setting (GOGC) the drvsim command explores
+// with when the environment sets no GOGC. An exploration allocates 10 to
+// 25 KB per schedule and keeps little of it, so with Go's default of 100
+// the heap stays at the collector's 4 MB minimum and a collection starts
+// every few hundred schedules, hundreds of times a second. One worker
+// hardly notices (the collector works on the idle P), but with a worker
+// on every P each collection stops them all and takes their time: two
+// workers on two cores then run about 1.3x as fast as one instead of
+// about 1.75x (docs/performance.md). Explore itself leaves the setting
+// alone, a process-wide one; a program exploring on every core may set it
+// with debug.SetGCPercent, a test run with GOGC=400 in its environment.
+const GCPercent = 400
+
 // Progress reports an exploration's advance to a progress callback.
 type Progress struct {
 	// Schedules run so far, and the bound.
@@ -299,15 +312,43 @@ type explorer struct {
 	pools []coroPool // each worker's coroutines
 }
 
-// run makes one run of the search and accounts for it.
+// run makes one run of the search on the calling goroutine and accounts
+// for it.
 func (x *explorer) run(c Config) *Result {
-	x.mu.Lock()
-	c.hint = x.hint
-	x.mu.Unlock()
+	r, _ := x.make(c, false, nil)
+	return r
+}
+
+// make makes one run: of the search (extra false) or one that checks or
+// minimizes (extra true), and accounts for it. With then nil, it runs
+// with Run; otherwise the calling goroutine, an Explore worker's, drives
+// the run itself (runHere), and ok false says that it lost the run: then
+// carries on with the accounted result on another goroutine.
+func (x *explorer) make(c Config, extra bool, then func(*Result)) (r *Result, ok bool) {
+	if !extra {
+		x.mu.Lock()
+		c.hint = x.hint
+		x.mu.Unlock()
+	}
 	c.pool, c.noEvents = &x.pools[c.worker], true
-	r := Run(c, x.scenario)
+	if then == nil {
+		return x.account(Run(c, x.scenario), extra), true
+	}
+	c.then = func(r *Result) { then(x.account(r, extra)) }
+	if r, ok = New(c).runHere(x.scenario); !ok {
+		return nil, false
+	}
+	return x.account(r, extra), true
+}
+
+// account counts run r: a run of the search, or an extra one.
+func (x *explorer) account(r *Result, extra bool) *Result {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if extra {
+		x.extra++
+		return r
+	}
 	x.runs++
 	x.hint = sizes{steps: r.sizes.steps + 4, tasks: r.sizes.tasks + 1, events: r.sizes.events + 8}
 	x.see(r.hash)
@@ -339,11 +380,7 @@ func (x *explorer) see(h uint64) {
 // extraRun makes a run that checks or minimizes, not counted as a schedule
 // of the search.
 func (x *explorer) extraRun(c Config) *Result {
-	c.pool, c.noEvents = &x.pools[c.worker], true
-	r := Run(c, x.scenario)
-	x.mu.Lock()
-	x.extra++
-	x.mu.Unlock()
+	r, _ := x.make(c, true, nil)
 	return r
 }
 

@@ -73,7 +73,7 @@ func (x *explorer) minimize(res *ExploreResult) {
 		if budget <= 0 {
 			return
 		}
-		s := x.newSearch(b, budget, accept, x.extraRun, []*unit{{prefix: []int{}}})
+		s := x.newSearch(b, budget, accept, true, []*unit{{prefix: []int{}}})
 		units := s.run(x.cfg.Workers)
 		var found *Result
 		complete := !s.timedOut.Load()

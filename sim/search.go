@@ -47,7 +47,8 @@ type search struct {
 	bound  int                  // preemption bound, -1: none
 	limit  int                  // leaves at most (serial order)
 	accept func(r *Result) bool // a leaf that ends the search
-	count  func(c Config) *Result
+	extra  bool                 // its runs are extra ones (explorer.make)
+	wg     sync.WaitGroup       // the workers
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -63,8 +64,8 @@ type search struct {
 }
 
 // newSearch returns a search over the units, run by x's workers.
-func (x *explorer) newSearch(bound, limit int, accept func(*Result) bool, count func(Config) *Result, units []*unit) *search {
-	s := &search{x: x, bound: bound, limit: limit, accept: accept, count: count, units: units}
+func (x *explorer) newSearch(bound, limit int, accept func(*Result) bool, extra bool, units []*unit) *search {
+	s := &search{x: x, bound: bound, limit: limit, accept: accept, extra: extra, units: units}
 	s.cond = sync.NewCond(&s.mu)
 	s.queue = append(s.queue, units...)
 	s.queued.Store(int32(len(s.queue)))
@@ -74,25 +75,108 @@ func (x *explorer) newSearch(bound, limit int, accept func(*Result) bool, count 
 // run explores every unit with the configured workers and returns the
 // units, sorted by prefix.
 func (s *search) run(workers int) []*unit {
-	var wg sync.WaitGroup
+	s.wg.Add(workers)
 	for w := range workers {
-		wg.Go(func() { s.worker(w) })
+		k := &walker{s: s, w: w}
+		k.then = k.work
+		go k.work(nil)
 	}
-	wg.Wait()
+	s.wg.Wait()
 	slices.SortFunc(s.units, func(a, b *unit) int { return slices.Compare(a.prefix, b.prefix) })
 	return s.units
 }
 
-// worker explores units until none is left; w is its index (Sim.Worker).
-func (s *search) worker(w int) {
+// walker is one worker's walk through its units: the unit it explores and
+// where it is in that unit's region. The walk is kept here, not in a
+// goroutine's locals, so that another goroutine can carry it on: the
+// worker drives its runs itself, and when a run is stuck its goroutine is
+// stuck with it (see runHere).
+type walker struct {
+	s        *search
+	w        int           // the worker's index (Sim.Worker)
+	then     func(*Result) // work, as the runs' continuation
+	u        *unit         // the unit explored, nil between units
+	prefix   []int         // of the next run
+	ref      *reference
+	minDepth int // the depth above which the unit gave its branches away
+}
+
+// work explores units depth-first until none is left, then ends the
+// worker. r, when not nil, is the result of the run of the walk's current
+// unit that the worker's previous goroutine lost: the walk goes on from
+// it. work returns early, without ending the worker, when this goroutine
+// loses a run in turn.
+func (k *walker) work(r *Result) {
+	s := k.s
 	for {
-		u := s.take()
-		if u == nil {
-			return
+		if k.u == nil {
+			if k.u = s.take(); k.u == nil {
+				s.wg.Done()
+				return
+			}
+			k.prefix, k.ref, k.minDepth = k.u.prefix, k.u.ref, len(k.u.prefix)
+			if r = k.u.first; r != nil && s.cancelled(k.u) {
+				k.end()
+				continue
+			}
 		}
-		s.explore(u, w)
-		s.done(u)
+		if r == nil {
+			if s.cancelled(k.u) {
+				k.end()
+				continue
+			}
+			c := s.x.base
+			c.Mode, c.prefix, c.ref, c.worker = Exhaustive, k.prefix, k.ref, k.w
+			var ok bool
+			if r, ok = s.x.make(c, s.extra, k.then); !ok {
+				return // k.then carries the walk on
+			}
+		}
+		if !k.next(r) {
+			k.end()
+		}
+		r = nil
 	}
+}
+
+// end ends the walk's unit.
+func (k *walker) end() {
+	k.s.done(k.u)
+	k.u = nil
+}
+
+// next counts the leaf r of the walk's unit and moves the walk to the next
+// leaf of the depth-first search; false when the unit is over (a failure,
+// the schedules bound, or no leaf left).
+func (k *walker) next(r *Result) bool {
+	s, u := k.s, k.u
+	u.count++
+	if s.accept(r) {
+		u.fail, u.complete = r, true
+		return false
+	}
+	if u.single {
+		u.complete = true
+		return false
+	}
+	if u.count >= s.limit {
+		return false
+	}
+	next, pruned := nextPrefix(r.Steps, s.bound, k.minDepth)
+	if pruned {
+		s.pruned.Store(true)
+	}
+	if next == nil {
+		u.complete = true
+		return false
+	}
+	if s.idle.Load() > 0 && s.queued.Load() == 0 {
+		if d := s.donate(r, k.minDepth, len(next)-1); d >= 0 {
+			k.minDepth = d + 1
+		}
+	}
+	k.prefix, k.ref = next, newReference(r, len(next))
+	return true
 }
 
 // take returns the queued unit with the smallest prefix, waiting while
@@ -170,48 +254,6 @@ func (s *search) cancelled(u *unit) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return (s.failKey != nil && prefixLess(s.failKey, u.prefix)) || (s.capKey != nil && prefixLess(s.capKey, u.prefix))
-}
-
-// explore runs the leaves of u's region depth-first.
-func (s *search) explore(u *unit, w int) {
-	prefix, ref, minDepth := u.prefix, u.ref, len(u.prefix)
-	r := u.first
-	for {
-		if s.cancelled(u) {
-			return
-		}
-		if r == nil {
-			c := s.x.base
-			c.Mode, c.prefix, c.ref, c.worker = Exhaustive, prefix, ref, w
-			r = s.count(c)
-		}
-		u.count++
-		if s.accept(r) {
-			u.fail, u.complete = r, true
-			return
-		}
-		if u.single {
-			u.complete = true
-			return
-		}
-		if u.count >= s.limit {
-			return
-		}
-		next, pruned := nextPrefix(r.Steps, s.bound, minDepth)
-		if pruned {
-			s.pruned.Store(true)
-		}
-		if next == nil {
-			u.complete = true
-			return
-		}
-		if s.idle.Load() > 0 && s.queued.Load() == 0 {
-			if d := s.donate(r, minDepth, len(next)-1); d >= 0 {
-				minDepth = d + 1
-			}
-		}
-		prefix, ref, r = next, newReference(r, len(next)), nil
-	}
 }
 
 // donate gives idle workers the untried branches at the shallowest depth
@@ -292,7 +334,7 @@ func (x *explorer) exhaustive(res *ExploreResult) {
 	if x.cfg.Shard.N > 1 {
 		units = x.shardUnits(bound)
 	}
-	s := x.newSearch(bound, x.cfg.Schedules, (*Result).Failed, x.run, units)
+	s := x.newSearch(bound, x.cfg.Schedules, (*Result).Failed, false, units)
 	sorted := s.run(x.cfg.Workers)
 	if s.pruned.Load() {
 		x.mu.Lock()
@@ -400,29 +442,46 @@ func (x *explorer) seeded(res *ExploreResult) {
 	}
 	timedOut := false
 	var wg sync.WaitGroup
-	for w := range x.cfg.Workers {
-		wg.Go(func() {
-			for {
-				mu.Lock()
-				for next < limit && !owns(next) {
-					next++
-				}
-				i := next
-				next++
-				stop := i >= limit || (failAt >= 0 && i > failAt)
-				mu.Unlock()
-				if stop {
-					return
-				}
-				if x.outOfTime() {
-					mu.Lock()
-					timedOut = true
-					mu.Unlock()
-					return
-				}
-				record(i, x.run(config(i, w)))
+	// work runs worker w's schedules until none is left, then ends the
+	// worker; i and r, when r is not nil, are the schedule and result of
+	// the run the worker's previous goroutine lost (see runHere). It
+	// returns early, without ending the worker, when this goroutine loses
+	// a run in turn.
+	var work func(w, i int, r *Result)
+	work = func(w, i int, r *Result) {
+		for {
+			if r != nil {
+				record(i, r)
 			}
-		})
+			mu.Lock()
+			for next < limit && !owns(next) {
+				next++
+			}
+			i = next
+			next++
+			stop := i >= limit || (failAt >= 0 && i > failAt)
+			mu.Unlock()
+			if stop {
+				wg.Done()
+				return
+			}
+			if x.outOfTime() {
+				mu.Lock()
+				timedOut = true
+				mu.Unlock()
+				wg.Done()
+				return
+			}
+			var ok bool
+			j := i
+			if r, ok = x.make(config(j, w), false, func(r *Result) { work(w, j, r) }); !ok {
+				return
+			}
+		}
+	}
+	wg.Add(x.cfg.Workers)
+	for w := range x.cfg.Workers {
+		go work(w, 0, nil)
 	}
 	wg.Wait()
 	res.Schedules = done

@@ -157,6 +157,9 @@ type Config struct {
 	noEvents bool       // a passing run's Result needs no Events
 	worker   int        // Explore's worker making the run (Sim.Worker)
 	pool     *coroPool  // the worker's coroutines (nil: the run's own)
+	// then carries on with an Explore worker's search when the worker's
+	// goroutine lost the run it was driving (runHere).
+	then func(*Result)
 }
 
 const (
@@ -167,6 +170,14 @@ const (
 )
 
 type phase int32
+
+// How a run ended (Sim.over): the driver and the watchdog race to end it,
+// and exactly one wins.
+const (
+	endRunning   = 0
+	endDriven    = 1 // by its driver
+	endAbandoned = 2 // by the watchdog, stuck
+)
 
 const (
 	phaseNew     phase = iota // created, Run not called
@@ -217,7 +228,8 @@ type Sim struct {
 	abandoned atomic.Bool          // the watchdog ended the run
 	driverGID atomic.Uint64
 	driven    bool          // the driver finished (not ended by a Goexit)
-	done      chan struct{} // closed by the driver when the run is over
+	over      atomic.Int32  // running, then ended (by the driver) or abandoned (by the watchdog)
+	done      chan struct{} // Run: closed by the driver when the run is over
 
 	mu       sync.Mutex // guards what stray goroutines may reach
 	failure  *Report
@@ -250,9 +262,8 @@ func New(cfg Config) *Sim {
 		cfg.Watchdog = defaultWatchdog
 	}
 	s := &Sim{
-		cfg:  cfg,
-		log:  cfg.Log,
-		done: make(chan struct{}),
+		cfg: cfg,
+		log: cfg.Log,
 	}
 	s.hash = 14695981039346656037
 	s.pool = cfg.pool
@@ -345,6 +356,40 @@ func (s *Sim) Seed() uint64 { return s.cfg.Seed }
 // When Run returns, every task goroutine has exited, except for a task the
 // watchdog found stuck: see Config.Watchdog and the report.
 func (s *Sim) Run(scenario func(s *Sim)) *Result {
+	if !s.begin(scenario) {
+		return s.result()
+	}
+	s.done = make(chan struct{})
+	go s.carryOn()
+	s.watch()
+	return s.finish()
+}
+
+// runHere is Run for an Explore worker: the calling goroutine drives the
+// run itself, so that no goroutine is started or woken per run (with an
+// idle P, each would wake a thread). The worker's watchdog (coroPool.watch)
+// guards it: when the run is stuck, the calling goroutine is stuck with
+// it, so the watchdog ends the run and hands its result to
+// Config.then on a goroutine of its own, which carries on with the
+// worker's search; a task ending with runtime.Goexit hands over the same
+// way. ok is false when the calling goroutine lost the run so: it must
+// return without touching the search.
+func (s *Sim) runHere(scenario func(s *Sim)) (r *Result, ok bool) {
+	if !s.begin(scenario) {
+		return s.result(), true
+	}
+	s.pool.watch(s)
+	if !s.drive() {
+		return nil, false
+	}
+	s.pool.unwatch(s)
+	return s.finish(), true
+}
+
+// begin starts Run: it checks the configuration, runs the scenario
+// function and picks the first task. It returns false when the run failed
+// before any task could start (a bad configuration).
+func (s *Sim) begin(scenario func(s *Sim)) bool {
 	if !s.phase.CompareAndSwap(int32(phaseNew), int32(phaseSetup)) {
 		panic("sim: Run called twice on the same Sim")
 	}
@@ -354,7 +399,7 @@ func (s *Sim) Run(scenario func(s *Sim)) *Result {
 	if s.cfg.envErr != nil {
 		s.phase.Store(int32(phaseDone))
 		s.fail(badInputReport(s.cfg.envErr))
-		return s.result()
+		return false
 	}
 	s.setupGID = gid.Get()
 	if scenario != nil {
@@ -364,8 +409,12 @@ func (s *Sim) Run(scenario func(s *Sim)) *Result {
 	if !s.failed.Load() {
 		s.handoff = s.pick(nil, sched.Point{Kind: "start"})
 	}
-	go s.drive()
-	s.watch()
+	return true
+}
+
+// finish ends Run once the run is over (driven to its end, or abandoned)
+// and returns its result.
+func (s *Sim) finish() *Result {
 	s.cur.Store(nil)
 	s.phase.Store(int32(phaseDone))
 	return s.result()
@@ -373,13 +422,15 @@ func (s *Sim) Run(scenario func(s *Sim)) *Result {
 
 // drive is the run's driver: it resumes the task each schedule point hands
 // over to, until the run is over, then unwinds what is left and runs the
-// leak checks. A task that ends with runtime.Goexit propagates it to the
-// driver (iter.Pull does): a fresh driver goroutine then carries on.
-func (s *Sim) drive() {
+// leak checks. It returns true when it ended the run, false when the
+// watchdog did (the run was stuck). A task that ends with runtime.Goexit
+// propagates it to the driver (iter.Pull does): a fresh driver goroutine
+// then carries on (carryOn).
+func (s *Sim) drive() bool {
 	s.driverGID.Store(gid.Get())
 	defer func() {
 		if !s.driven && !s.abandoned.Load() {
-			go s.drive()
+			go s.carryOn()
 		}
 	}()
 	for !s.abandoned.Load() && s.handoff != nil {
@@ -389,7 +440,7 @@ func (s *Sim) drive() {
 	}
 	if s.abandoned.Load() {
 		s.driven = true
-		return // the watchdog has ended the run
+		return false // the watchdog has ended the run
 	}
 	s.checkEnd()
 	s.unwind(nil)
@@ -403,7 +454,23 @@ func (s *Sim) drive() {
 	}
 	s.runCleanups()
 	s.driven = true
-	close(s.done)
+	if !s.over.CompareAndSwap(endRunning, endDriven) {
+		return false // the watchdog found the end-of-run code stuck
+	}
+	if s.done != nil {
+		close(s.done)
+	}
+	return true
+}
+
+// carryOn drives the run on a goroutine of its own: Run's driver, or the
+// driver that takes over from one ended by runtime.Goexit. When the run
+// belongs to an Explore worker (runHere), the worker's search goes on
+// here with the run's result.
+func (s *Sim) carryOn() {
+	if s.drive() && s.cfg.then != nil {
+		s.cfg.then(s.finish())
+	}
 }
 
 // Worker returns the index of the Explore worker making this run, from 0:

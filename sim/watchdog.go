@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/drvsim/drvsim/env"
@@ -62,20 +63,104 @@ func (s *Sim) watch() {
 	}
 }
 
+// An Explore worker drives its runs on its own goroutine (runHere), and a
+// stuck run holds that goroutine. The worker's watchdog is a goroutine of
+// the worker's coroPool that polls the run in progress, a quarter of the
+// watchdog period at a time, rather than a timer armed and a channel
+// closed per run: with an idle P, each of those would wake a thread, and
+// for a short run that doubles its cost. When it finds the run stuck it
+// abandons it as watch does, and hands the result to the run's
+// Config.then on a fresh goroutine, which carries on with the worker's
+// search; the stuck goroutine is left behind, as a stuck driver is.
+
+// workerWatchdog is an Explore worker's watchdog.
+type workerWatchdog struct {
+	run    atomic.Pointer[Sim] // the worker's run in progress, if any
+	stop   chan struct{}
+	exited chan struct{}
+}
+
+// watch makes the worker's watchdog guard run s, starting the watchdog on
+// the worker's first run. Called by the worker's goroutine.
+func (p *coroPool) watch(s *Sim) {
+	if s.cfg.Watchdog < 0 {
+		return
+	}
+	if p.dog == nil {
+		p.dog = &workerWatchdog{stop: make(chan struct{}), exited: make(chan struct{})}
+		go p.dog.loop()
+	}
+	p.dog.run.Store(s)
+}
+
+// unwatch tells the worker's watchdog that run s is over.
+func (p *coroPool) unwatch(s *Sim) {
+	if p.dog != nil {
+		p.dog.run.CompareAndSwap(s, nil)
+	}
+}
+
+// loop polls the worker's runs until stopped: a run whose progress has not
+// moved for its Config.Watchdog is abandoned, and its worker's search goes
+// on with its result on a fresh goroutine.
+func (d *workerWatchdog) loop() {
+	defer close(d.exited)
+	var seen *Sim       // the run of the last poll
+	var at uint64       // its progress then
+	var since time.Time // when that progress was first seen
+	timer := time.NewTimer(defaultWatchdog)
+	defer timer.Stop()
+	for {
+		period := defaultWatchdog / 4
+		if s := d.run.Load(); s != nil {
+			period = max(s.cfg.Watchdog/4, time.Millisecond)
+		}
+		timer.Reset(period)
+		select {
+		case <-d.stop:
+			return
+		case <-timer.C:
+		}
+		s := d.run.Load()
+		if s == nil {
+			seen = nil
+			continue
+		}
+		p, now := s.progress.Load(), time.Now()
+		if s != seen || p != at {
+			seen, at, since = s, p, now
+			continue
+		}
+		if now.Sub(since) < s.cfg.Watchdog || !s.abandon(p) {
+			continue
+		}
+		seen = nil
+		d.run.CompareAndSwap(s, nil)
+		if s.abandoned.Load() {
+			go s.cfg.then(s.finish())
+		}
+	}
+}
+
+// close stops the watchdog and waits for it to exit.
+func (d *workerWatchdog) close() {
+	close(d.stop)
+	<-d.exited
+}
+
 // abandon ends a run that reached no schedule point since progress was
 // last: it reports the stuck task and unwinds the others. It returns false
-// when the run moved on meanwhile.
+// when the run moved on meanwhile, true when it is over: abandoned here
+// (s.abandoned), or ended by its driver.
 func (s *Sim) abandon(last uint64) bool {
 	s.sched.Lock()
 	if s.progress.Load() != last {
 		s.sched.Unlock()
 		return false
 	}
-	select {
-	case <-s.done:
+	if !s.over.CompareAndSwap(endRunning, endAbandoned) {
 		s.sched.Unlock()
-		return true
-	default:
+		return true // the driver ended the run
 	}
 	t := s.cur.Load()
 	g := s.driverGID.Load()

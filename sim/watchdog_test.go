@@ -137,3 +137,79 @@ func TestWatchdogInSynctestBubble(t *testing.T) {
 		close(ch) // the abandoned task returns; the bubble ends empty
 	})
 }
+
+// An Explore worker drives its runs on its own goroutine, so a stuck run
+// holds the worker: the worker's watchdog takes the run over and the
+// worker's search carries on from its result on a fresh goroutine. Here
+// the minimization meets the stuck schedule (b first) in its search of
+// the schedules without preemptions, where a hang is not the failure it
+// looks for; it must go on past it to the schedules where c runs first
+// and finish that bound, which MinimalBound 0 and the c-first runs prove.
+func TestExploreCarriesOnPastAStuckRun(t *testing.T) {
+	ch := make(chan struct{})
+	defer close(ch)
+	for _, workers := range []int{1, 2} {
+		var cFirst atomic.Int32
+		res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Workers: workers, Config: sim.Config{Watchdog: watchdog}}, func(s *sim.Sim) {
+			x, started := 0, false
+			s.Go("a", func() {
+				started, x = true, 1
+				s.CondResched("half done")
+				x = 0
+			})
+			s.Go("b", func() {
+				if !started {
+					<-ch // b first: stuck
+				}
+				if x == 1 {
+					panic("b saw a half done")
+				}
+			})
+			s.Go("c", func() {
+				if !started {
+					cFirst.Add(1)
+				}
+				started = true
+			})
+		})
+		require.True(t, res.Failed(), "workers=%d", workers)
+		assert.Equal(t, sim.BugPanic, res.Failure.Failure.Kind, "the search stops at the panic, before the stuck schedule")
+		require.NotNil(t, res.Minimal)
+		assert.Equal(t, 0, res.MinimalBound, "every schedule without preemptions explored, the stuck one and those after it")
+		assert.True(t, res.MinimalProven)
+		assert.Equal(t, 1, res.Minimal.Preemptions)
+		assert.Positive(t, cFirst.Load(), "the c-first schedules come after the stuck one in the search's order")
+	}
+}
+
+// runtime.Goexit in a task of an exploration ends the goroutine of the
+// worker driving the run: a fresh goroutine finishes the run and carries
+// on with the worker's search, and the failure is found, confirmed and
+// minimized as any other, with the serial search's count.
+func TestExploreCarriesOnPastGoexit(t *testing.T) {
+	scenario := func(s *sim.Sim) {
+		x := 0
+		s.Go("a", func() {
+			x = 1
+			s.CondResched("half done")
+			x = 0
+		})
+		s.Go("b", func() {
+			if x == 1 {
+				runtime.Goexit()
+			}
+		})
+		s.Go("c", func() {})
+	}
+	var counts []int
+	for _, workers := range []int{1, 2} {
+		res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Workers: workers}, scenario)
+		require.True(t, res.Failed(), "workers=%d", workers)
+		assert.Equal(t, "BUG: task b called runtime.Goexit", res.Failure.Failure.Title)
+		assert.True(t, res.MinimalProven)
+		assert.Equal(t, 1, res.Reported().Preemptions)
+		counts = append(counts, res.Schedules)
+	}
+	assert.Equal(t, counts[0], counts[1], "two workers count as one")
+	assert.Greater(t, counts[0], 1, "the Goexit is not the first schedule")
+}
