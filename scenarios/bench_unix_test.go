@@ -4,12 +4,13 @@ package scenarios_test
 
 import (
 	"fmt"
-	"runtime"
+	"runtime/debug"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/drvsim/drvsim/scenarios"
+	"github.com/drvsim/drvsim/sim"
 )
 
 // cpuTime returns the CPU time the process has used so far, user and
@@ -41,13 +42,26 @@ func BenchmarkExplore(b *testing.B) {
 
 // BenchmarkExploreWorkers explores revocable-readers-vs-unregister and
 // drvsim-shared-handle with one worker (the baseline) and with one per
-// CPU, in the same run: the ratio of their schedules/s is the parallel
-// speed-up (issue 13's target: 1.7x on 2 idle cores).
+// CPU (sim.AllCPUs, so that -cpu 1,2 gives each setting its own), in the
+// same run: the ratio of their schedules/s is the parallel speed-up
+// (issue 13's target: 1.7x on 2 idle cores). Each runs with Go's default
+// collector setting and with sim.GCPercent, the drvsim command's (the
+// process's own setting is put back after).
 func BenchmarkExploreWorkers(b *testing.B) {
-	for _, w := range []int{1, runtime.GOMAXPROCS(0)} {
-		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
-			for _, name := range []string{"revocable-readers-vs-unregister", "drvsim-shared-handle"} {
-				b.Run(name, func(b *testing.B) { benchExplore(b, name, w) })
+	for _, gc := range []int{100, sim.GCPercent} {
+		b.Run(fmt.Sprintf("gogc=%d", gc), func(b *testing.B) {
+			old := debug.SetGCPercent(gc)
+			defer debug.SetGCPercent(old)
+			for _, w := range []int{1, sim.AllCPUs} {
+				name := "workers=1"
+				if w == sim.AllCPUs {
+					name = "workers=all"
+				}
+				b.Run(name, func(b *testing.B) {
+					for _, name := range []string{"revocable-readers-vs-unregister", "drvsim-shared-handle"} {
+						b.Run(name, func(b *testing.B) { benchExplore(b, name, w) })
+					}
+				})
 			}
 		})
 	}

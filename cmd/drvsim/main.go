@@ -25,13 +25,27 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 
+	"github.com/drvsim/drvsim/sim"
 	"github.com/drvsim/drvsim/trace"
 )
 
 func main() {
+	tuneGC(os.Getenv)
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// tuneGC sets the collector to sim.GCPercent unless the environment sets
+// GOGC: explorations on every core run about 1.4 times as fast with it
+// (see sim.GCPercent). It reports whether it set it.
+func tuneGC(getenv func(string) string) bool {
+	if getenv("GOGC") != "" {
+		return false
+	}
+	debug.SetGCPercent(sim.GCPercent)
+	return true
 }
 
 const usage = `usage:

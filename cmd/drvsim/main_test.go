@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -669,4 +670,15 @@ func TestExploreTimeBudget(t *testing.T) {
 	assert.Contains(t, out, ", time budget spent, no failure\ncoverage: ")
 	assert.Contains(t, out, "; the time budget (50ms) ran out first\n")
 	assert.Contains(t, out, "as predicted so far: no schedule failed (the time bound ran out first)")
+}
+
+// The command explores with the collector at sim.GCPercent unless the
+// environment sets GOGC, which it then leaves alone.
+func TestTuneGCUnlessGOGCIsSet(t *testing.T) {
+	old := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(old)
+	assert.False(t, tuneGC(func(string) string { return "50" }))
+	assert.Equal(t, 100, debug.SetGCPercent(100), "GOGC set: untouched")
+	assert.True(t, tuneGC(func(k string) string { return map[string]string{"HOME": "/root"}[k] }))
+	assert.Equal(t, sim.GCPercent, debug.SetGCPercent(100))
 }
