@@ -59,7 +59,7 @@ const AllCPUs = -1
 // with when the environment sets no GOGC. An exploration allocates 10 to
 // 25 KB per schedule and keeps little of it, so with Go's default of 100
 // the heap stays at the collector's 4 MB minimum and a collection starts
-// every few hundred schedules, hundreds of times a second. One worker
+// every hundred or so schedules, hundreds of times a second. One worker
 // hardly notices (the collector works on the idle P), but with a worker
 // on every P each collection stops them all and takes their time: two
 // workers on two cores then run about 1.3x as fast as one instead of
