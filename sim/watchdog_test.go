@@ -213,3 +213,21 @@ func TestExploreCarriesOnPastGoexit(t *testing.T) {
 	assert.Equal(t, counts[0], counts[1], "two workers count as one")
 	assert.Greater(t, counts[0], 1, "the Goexit is not the first schedule")
 }
+
+// With the watchdog off (negative Config.Watchdog), an Explore worker has
+// none: a task that runs a while without a schedule point (here 30ms of
+// wall clock, many times what the worker's watchdog would poll at) is
+// not reported stuck, and the search ends with its verdict.
+func TestExploreWithTheWatchdogOffReportsNoStuckRun(t *testing.T) {
+	for _, workers := range []int{1, 2} {
+		res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Workers: workers, Config: sim.Config{Watchdog: -1}}, func(s *sim.Sim) {
+			s.Go("slow", func() {
+				s.CondResched("before")
+				time.Sleep(30 * time.Millisecond) // no schedule point
+			})
+			s.Go("other", func() {})
+		})
+		require.False(t, res.Failed(), "workers=%d: %s", workers, res)
+		assert.True(t, res.Exhausted)
+	}
+}
