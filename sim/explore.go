@@ -30,13 +30,13 @@ type ExploreConfig struct {
 	// (ExploreResult.Coverage). The counts of a search stopped by time
 	// depend on the machine's speed.
 	Time time.Duration
-	// Workers is the number of schedules run in parallel: 0 or 1 runs
-	// them one at a time, AllCPUs (or any negative number) one per
-	// GOMAXPROCS. Every number of workers gives the same counts and the
-	// same first failure as the serial search (unless Time stops it). With
-	// more than one worker, runs of the scenario overlap in time: it must
-	// not share state between runs without locking, or it gets one
-	// instance per worker from PerWorker.
+	// Workers is the number of schedules run in parallel: 0 or 1 runs them
+	// one at a time, AllCPUs (or any negative number) one per GOMAXPROCS; at
+	// most MaxWorkers (more is ErrBadWorkers). Every number of workers gives
+	// the same counts and the same first failure as the serial search
+	// (unless Time stops it). With more than one worker, runs of the
+	// scenario overlap in time: it must not share state between runs without
+	// locking, or it gets one instance per worker from PerWorker.
 	Workers int
 	// Shard, when set (N > 1), runs only this shard of the exploration, so
 	// that N processes or machines can share it; MergeSummaries combines
@@ -52,8 +52,18 @@ type ExploreConfig struct {
 	Progress func(Progress)
 }
 
-// AllCPUs as ExploreConfig.Workers runs one worker per GOMAXPROCS.
+// AllCPUs as ExploreConfig.Workers runs one worker per GOMAXPROCS (at
+// most MaxWorkers).
 const AllCPUs = -1
+
+// MaxWorkers bounds ExploreConfig.Workers: each worker has goroutines
+// and coroutines of its own, and more workers than any machine has cores
+// would only cost memory.
+const MaxWorkers = 1024
+
+// ErrBadWorkers is ExploreResult.Err when ExploreConfig.Workers is above
+// MaxWorkers; nothing runs.
+var ErrBadWorkers = errors.New("bad number of workers")
 
 // GCPercent is the collector setting (GOGC) the drvsim command explores
 // with when the environment sets no GOGC. An exploration allocates 10 to
@@ -151,6 +161,12 @@ func (r *ExploreResult) Reported() *Result {
 // the reported run (Reported) and its replay hint.
 func (r *ExploreResult) String() string {
 	var b strings.Builder
+	if r.Err != nil && r.Failure == nil {
+		// A bad configuration (shard, workers): nothing ran, and no
+		// verdict may be read into the zero counts.
+		fmt.Fprintf(&b, "explore (%s): nothing run: %v\n", r.Mode, r.Err)
+		return b.String()
+	}
 	if r.Replay {
 		b.WriteString("explore (replay): 1 schedule")
 		switch {
@@ -251,9 +267,12 @@ func Explore(cfg ExploreConfig, scenario func(s *Sim)) *ExploreResult {
 	}
 	switch {
 	case cfg.Workers < 0:
-		cfg.Workers = runtime.GOMAXPROCS(0)
+		cfg.Workers = min(runtime.GOMAXPROCS(0), MaxWorkers)
 	case cfg.Workers == 0:
 		cfg.Workers = 1
+	case cfg.Workers > MaxWorkers:
+		return &ExploreResult{Mode: cfg.Mode, Shard: cfg.Shard, MinimalBound: -1, FailedAt: -1,
+			Err: fmt.Errorf("%w: %d, at most MaxWorkers (%d)", ErrBadWorkers, cfg.Workers, MaxWorkers)}
 	}
 	base := cfg.Config
 	base.Log, base.Mode = nil, cfg.Mode

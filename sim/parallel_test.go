@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -146,6 +147,7 @@ func TestMergeRefusesMismatchedShards(t *testing.T) {
 	assert.Equal(t, sim.Shard{K: 2, N: 4}, sh)
 	res := sim.Explore(sim.ExploreConfig{Shard: sim.Shard{K: 5, N: 4}}, twoSegments)
 	assert.ErrorIs(t, res.Err, sim.ErrBadShard)
+	assert.True(t, strings.HasPrefix(res.String(), "explore (random): nothing run: bad shard 5/4"), res.String())
 }
 
 // The schedules bound cuts the parallel search exactly where it cuts the
@@ -267,4 +269,20 @@ func twoReadersVsUnregister(s *sim.Sim) {
 			panic(err)
 		}
 	})
+}
+
+// Workers is bounded: above MaxWorkers Explore runs nothing and says why
+// (each worker costs goroutines and memory); AllCPUs stays within it.
+func TestExploreBoundsWorkers(t *testing.T) {
+	ran := false
+	res := sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Workers: 1 << 30}, func(s *sim.Sim) { ran = true })
+	require.ErrorIs(t, res.Err, sim.ErrBadWorkers)
+	assert.Contains(t, res.Err.Error(), "1073741824, at most MaxWorkers (1024)")
+	assert.False(t, ran, "nothing runs")
+	assert.True(t, res.Failed())
+	assert.Equal(t, "explore (exhaustive): nothing run: bad number of workers: 1073741824, at most MaxWorkers (1024)\n", res.String(),
+		"no verdict in the zero counts")
+	res = sim.Explore(sim.ExploreConfig{Mode: sim.Exhaustive, Workers: sim.MaxWorkers}, toy.RacyDriver)
+	require.NoError(t, res.Err)
+	assert.Equal(t, "BUG: KASAN: use-after-free in read", res.Failure.Failure.Title)
 }

@@ -81,7 +81,7 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 		n:        fs.Int("schedules", 0, "bound on the number of schedules, at least 1 (default: the scenario's, listed below)"),
 		preempt:  fs.Int("preemptions", 0, "preemption bound in exhaustive mode, 0 for no bound (default: the scenario's, listed below)"),
 		schedule: fs.String("schedule", "", "replay this one schedule (task names, as a failure report's replay command gives it)"),
-		workers:  fs.Int("workers", 0, fmt.Sprintf("schedules run in parallel, at most %d (0: one per CPU); the counts and the failure found do not depend on it", maxExploreWorkers)),
+		workers:  fs.Int("workers", 0, fmt.Sprintf("schedules run in parallel, at most %d (0: one per CPU); the counts and the failure found do not depend on it", sim.MaxWorkers)),
 		shard:    fs.String("shard", "", "run only share `K/N` of the exploration (the K-th of N, for N processes or machines)"),
 		budget:   fs.Duration("time", 0, "stop after this much time (e.g. 30s) with a coverage summary (0: no limit)"),
 		summary:  fs.String("summary", "", "write the exploration's summary as JSON to `FILE` (for -merge)"),

@@ -8,10 +8,6 @@ import (
 	"github.com/drvsim/drvsim/sim"
 )
 
-// maxExploreWorkers bounds -workers: more goroutines than any machine has
-// CPUs for drvsim's explorations.
-const maxExploreWorkers = 1024
-
 // validateExploreFlags checks the flags given to `drvsim explore` (fs,
 // parsed) against their bounds and against the exploration they would
 // configure (cfg, the scenario's defaults with the flags applied), so
@@ -25,15 +21,15 @@ const maxExploreWorkers = 1024
 //     the schedules in a fixed order and has no seed;
 //   - -schedule replays one schedule: -mode, -seed, -schedules and
 //     -preemptions have nothing to act on;
-//   - -workers is 0 (one per CPU) to maxExploreWorkers (sim reads a
+//   - -workers is 0 (one per CPU) to sim.MaxWorkers (sim reads a
 //     negative count as one per CPU);
 //   - -time is 0 (no limit) or more.
 //
 // It returns the first problem, nil when the flags make sense.
 func validateExploreFlags(fs *flag.FlagSet, cfg sim.ExploreConfig) error {
 	switch {
-	case flagSet(fs, "workers") && (cfg.Workers < 0 || cfg.Workers > maxExploreWorkers):
-		return fmt.Errorf("-workers %d: want 0 (one per CPU) to %d", cfg.Workers, maxExploreWorkers)
+	case flagSet(fs, "workers") && (cfg.Workers < 0 || cfg.Workers > sim.MaxWorkers):
+		return fmt.Errorf("-workers %d: want 0 (one per CPU) to %d", cfg.Workers, sim.MaxWorkers)
 	case flagSet(fs, "time") && cfg.Time < 0:
 		return fmt.Errorf("-time %v: want a positive duration, or 0 for no limit", cfg.Time)
 	}
