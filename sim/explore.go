@@ -334,16 +334,16 @@ type explorer struct {
 // run makes one run of the search on the calling goroutine and accounts
 // for it.
 func (x *explorer) run(c Config) *Result {
-	r, _ := x.make(c, false, nil)
+	r, _ := x.makeRun(c, false, nil)
 	return r
 }
 
-// make makes one run: of the search (extra false) or one that checks or
+// makeRun makes one run: of the search (extra false) or one that checks or
 // minimizes (extra true), and accounts for it. With then nil, it runs
 // with Run; otherwise the calling goroutine, an Explore worker's, drives
 // the run itself (runHere), and ok false says that it lost the run: then
 // carries on with the accounted result on another goroutine.
-func (x *explorer) make(c Config, extra bool, then func(*Result)) (r *Result, ok bool) {
+func (x *explorer) makeRun(c Config, extra bool, then func(*Result)) (r *Result, ok bool) {
 	if !extra {
 		x.mu.Lock()
 		c.hint = x.hint
@@ -399,7 +399,7 @@ func (x *explorer) see(h uint64) {
 // extraRun makes a run that checks or minimizes, not counted as a schedule
 // of the search.
 func (x *explorer) extraRun(c Config) *Result {
-	r, _ := x.make(c, true, nil)
+	r, _ := x.makeRun(c, true, nil)
 	return r
 }
 

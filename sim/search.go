@@ -128,7 +128,7 @@ func (k *walker) work(r *Result) {
 			c := s.x.base
 			c.Mode, c.prefix, c.ref, c.worker = Exhaustive, k.prefix, k.ref, k.w
 			var ok bool
-			if r, ok = s.x.make(c, s.extra, k.then); !ok {
+			if r, ok = s.x.makeRun(c, s.extra, k.then); !ok {
 				return // k.then carries the walk on
 			}
 		}
@@ -474,7 +474,7 @@ func (x *explorer) seeded(res *ExploreResult) {
 			}
 			var ok bool
 			j := i
-			if r, ok = x.make(config(j, w), false, func(r *Result) { work(w, j, r) }); !ok {
+			if r, ok = x.makeRun(config(j, w), false, func(r *Result) { work(w, j, r) }); !ok {
 				return
 			}
 		}
